@@ -1,0 +1,222 @@
+import path from 'node:path';
+
+/**
+ * Typed configuration of the remote system, read from environment variables (see `.env.example`).
+ * Every value is validated once at start-up so a typo fails fast with a message naming the variable,
+ * instead of surfacing later as a confusing runtime error.
+ */
+export interface AppConfig {
+  readonly port: number;
+  readonly host: string;
+  /** SQLite file, or `:memory:` (tests). */
+  readonly databasePath: string;
+  /** Base URL the org (or a browser) reaches this server on; printed at start-up and used for absolute links. */
+  readonly publicUrl: string;
+  /** Bearer secret the org's External Credential sends (`ERP_Principal` → `ApiKey`). */
+  readonly sharedSecret: string;
+  /** True when no `ERP_SHARED_SECRET` was set and the well-known development secret is in use. */
+  readonly usingDefaultSecret: boolean;
+  /** Shipments generated when `npm start` creates the database. */
+  readonly seedShipments: number;
+  readonly logLevel: LogLevel;
+  /** Maximum request body size in bytes; larger bodies get a 413. */
+  readonly bodyLimitBytes: number;
+  /** `open`: console reachable by anyone who reaches the server; `local`: only from loopback, not via a proxy. */
+  readonly consoleAccess: 'open' | 'local';
+  readonly salesforce: SalesforceConnectionConfig;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * How patterns that call the org (fire-and-forget call-back, ui-update publisher, batch-sync loader) reach it.
+ * Only parsed here; the patterns that call the org consume it.
+ */
+export type SalesforceConnectionConfig =
+  | { readonly mode: 'none' }
+  /** An access token and instance URL given directly (for example from `sf org display --json`). */
+  | {
+      readonly mode: 'token';
+      readonly instanceUrl: string;
+      readonly accessToken: string;
+      readonly apiVersion: string;
+    }
+  /** Read the token of an org the `sf` CLI is authorised to, at the moment it is needed. */
+  | { readonly mode: 'sf-cli'; readonly targetOrg: string; readonly apiVersion: string };
+
+/** Development-only secret used when `ERP_SHARED_SECRET` is not set; start-up prints a warning. */
+export const DEFAULT_DEV_SECRET = 'local-dev-secret-change-me';
+
+export const DEFAULT_DATABASE_PATH = path.resolve(__dirname, '..', 'data', 'erp.sqlite');
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent'
+];
+
+/** Thrown when one or more environment variables hold invalid values; `problems` lists each of them. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates the configuration; throws {@link ConfigError} listing every bad variable at once. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw)) {
+      problems.push(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
+      return fallback;
+    }
+    const value = Number(raw);
+    if (value < min || value > max) {
+      problems.push(`${name} must be between ${min} and ${max}, got ${raw}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const url = (name: string, fallback: string | undefined): string | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    try {
+      const parsed = new URL(raw);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+        problems.push(`${name} must be an http(s) URL, got "${raw}"`);
+        return fallback;
+      }
+      return raw.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be an absolute URL, got "${raw}"`);
+      return fallback;
+    }
+  };
+
+  const port = integer('PORT', 3000, 0, 65535);
+  const host = read('HOST') ?? '0.0.0.0';
+  const databasePath = read('DATABASE_PATH') ?? DEFAULT_DATABASE_PATH;
+  const publicUrl = url('PUBLIC_URL', undefined) ?? `http://localhost:${port}`;
+
+  const secret = read('ERP_SHARED_SECRET');
+  if (secret !== undefined && secret.length < 16) {
+    problems.push('ERP_SHARED_SECRET must be at least 16 characters long');
+  }
+
+  const seedShipments = integer('SEED_SHIPMENTS', 100_000, 0, 100_000_000);
+  const bodyLimitBytes = integer('BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600);
+
+  const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
+  let logLevel: LogLevel = 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
+    logLevel = logLevelRaw as LogLevel;
+  } else {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+  }
+
+  const consoleRaw = (read('CONSOLE_ACCESS') ?? 'open').toLowerCase();
+  let consoleAccess: 'open' | 'local' = 'open';
+  if (consoleRaw === 'open' || consoleRaw === 'local') {
+    consoleAccess = consoleRaw;
+  } else {
+    problems.push(`CONSOLE_ACCESS must be "open" or "local", got "${consoleRaw}"`);
+  }
+
+  const salesforce = parseSalesforceConfig(read, url, problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    host,
+    databasePath,
+    publicUrl,
+    sharedSecret: secret ?? DEFAULT_DEV_SECRET,
+    usingDefaultSecret: secret === undefined,
+    seedShipments,
+    logLevel,
+    bodyLimitBytes,
+    consoleAccess,
+    salesforce
+  };
+}
+
+function parseSalesforceConfig(
+  read: (name: string) => string | undefined,
+  url: (name: string, fallback: string | undefined) => string | undefined,
+  problems: string[]
+): SalesforceConnectionConfig {
+  const apiVersion = read('SF_API_VERSION') ?? '67.0';
+  if (!/^\d{2,3}\.0$/.test(apiVersion)) {
+    problems.push(`SF_API_VERSION must look like "67.0", got "${apiVersion}"`);
+  }
+  const instanceUrl = url('SF_INSTANCE_URL', undefined);
+  const accessToken = read('SF_ACCESS_TOKEN');
+  const targetOrg = read('SF_TARGET_ORG');
+
+  if (instanceUrl !== undefined || accessToken !== undefined) {
+    if (instanceUrl === undefined || accessToken === undefined) {
+      problems.push('SF_INSTANCE_URL and SF_ACCESS_TOKEN must be set together');
+      return { mode: 'none' };
+    }
+    if (targetOrg !== undefined) {
+      problems.push('set either SF_TARGET_ORG or SF_INSTANCE_URL + SF_ACCESS_TOKEN, not both');
+    }
+    return { mode: 'token', instanceUrl, accessToken, apiVersion };
+  }
+  if (targetOrg !== undefined) {
+    if (!/^[\w.@+-]{1,255}$/.test(targetOrg)) {
+      problems.push(`SF_TARGET_ORG must be an org alias or username, got "${targetOrg}"`);
+    }
+    return { mode: 'sf-cli', targetOrg, apiVersion };
+  }
+  return { mode: 'none' };
+}
+
+/** The part of `sf org display --json` output the remote system needs. */
+export interface SfOrgDisplay {
+  readonly instanceUrl: string;
+  readonly accessToken: string;
+  readonly username?: string;
+}
+
+/**
+ * Parses the JSON printed by `sf org display --json --target-org <alias>`; throws with the CLI's own message when
+ * the command reported an error (for example an expired session).
+ */
+export function parseSfOrgDisplay(json: string): SfOrgDisplay {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error('sf org display did not print JSON (run it with --json)');
+  }
+  const root = parsed as { status?: unknown; message?: unknown; result?: Record<string, unknown> };
+  if (root.status !== 0 || typeof root.result !== 'object' || root.result === null) {
+    const message = typeof root.message === 'string' ? root.message : 'unknown error';
+    throw new Error(`sf org display failed: ${message}`);
+  }
+  const { instanceUrl, accessToken, username } = root.result;
+  if (typeof instanceUrl !== 'string' || typeof accessToken !== 'string') {
+    throw new Error('sf org display result has no instanceUrl/accessToken');
+  }
+  return {
+    instanceUrl: instanceUrl.replace(/\/+$/, ''),
+    accessToken,
+    ...(typeof username === 'string' ? { username } : {})
+  };
+}

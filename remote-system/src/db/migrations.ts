@@ -1,0 +1,177 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Ordered, versioned schema migrations. Each runs once, inside a transaction, and is recorded in
+ * `schema_migrations`; re-opening a database applies only the versions it has not seen. Never edit a shipped
+ * migration: append a new one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly up: (db: Database.Database) => void;
+}
+
+/** The shipment indexes, kept here so the bulk seeder can drop them before a large load and rebuild them after. */
+export const SHIPMENT_INDEXES: readonly { readonly name: string; readonly sql: string }[] = [
+  {
+    name: 'shipments_customer_shipped_at',
+    sql: 'CREATE INDEX IF NOT EXISTS shipments_customer_shipped_at ON shipments (customer_number, shipped_at)'
+  },
+  {
+    name: 'shipments_status',
+    sql: 'CREATE INDEX IF NOT EXISTS shipments_status ON shipments (status)'
+  },
+  {
+    name: 'shipments_shipped_at',
+    sql: 'CREATE INDEX IF NOT EXISTS shipments_shipped_at ON shipments (shipped_at)'
+  }
+];
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'customers, products and inventory',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE customers (
+          customer_number    TEXT PRIMARY KEY CHECK (customer_number GLOB 'C-[0-9][0-9][0-9][0-9][0-9][0-9]'),
+          name               TEXT NOT NULL,
+          industry           TEXT NOT NULL,
+          city               TEXT NOT NULL,
+          country            TEXT NOT NULL,
+          credit_limit_cents INTEGER NOT NULL CHECK (credit_limit_cents >= 0),
+          balance_cents      INTEGER NOT NULL CHECK (balance_cents >= 0),
+          risk_rating        TEXT NOT NULL CHECK (risk_rating IN ('A', 'B', 'C', 'D')),
+          on_hold            INTEGER NOT NULL DEFAULT 0 CHECK (on_hold IN (0, 1))
+        ) WITHOUT ROWID;
+
+        CREATE TABLE products (
+          product_code     TEXT PRIMARY KEY CHECK (product_code GLOB 'P-[0-9][0-9][0-9][0-9][0-9]'),
+          name             TEXT NOT NULL,
+          family           TEXT NOT NULL,
+          unit_price_cents INTEGER NOT NULL CHECK (unit_price_cents >= 0),
+          currency         TEXT NOT NULL CHECK (length(currency) = 3),
+          active           INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+        ) WITHOUT ROWID;
+
+        CREATE TABLE inventory (
+          product_code   TEXT NOT NULL REFERENCES products (product_code),
+          warehouse_code TEXT NOT NULL,
+          on_hand        INTEGER NOT NULL CHECK (on_hand >= 0),
+          reserved       INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+          PRIMARY KEY (product_code, warehouse_code)
+        ) WITHOUT ROWID;
+      `);
+    }
+  },
+  {
+    version: 2,
+    name: 'orders, order lines and invoices',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE orders (
+          order_number            TEXT PRIMARY KEY,
+          customer_number         TEXT NOT NULL REFERENCES customers (customer_number),
+          external_order_number   TEXT UNIQUE,
+          salesforce_order_id     TEXT,
+          status                  TEXT NOT NULL
+                                  CHECK (status IN ('Draft', 'Booked', 'Shipped', 'Invoiced', 'Cancelled')),
+          order_date              TEXT NOT NULL,
+          currency                TEXT NOT NULL CHECK (length(currency) = 3),
+          total_cents             INTEGER NOT NULL CHECK (total_cents >= 0),
+          created_at              TEXT NOT NULL,
+          updated_at              TEXT NOT NULL
+        );
+        CREATE INDEX orders_customer ON orders (customer_number, order_date);
+
+        CREATE TABLE order_lines (
+          order_number     TEXT NOT NULL REFERENCES orders (order_number) ON DELETE CASCADE,
+          line_number      INTEGER NOT NULL CHECK (line_number > 0),
+          product_code     TEXT NOT NULL REFERENCES products (product_code),
+          quantity         INTEGER NOT NULL CHECK (quantity > 0),
+          unit_price_cents INTEGER NOT NULL CHECK (unit_price_cents >= 0),
+          PRIMARY KEY (order_number, line_number)
+        ) WITHOUT ROWID;
+
+        -- salesforce_opportunity_id is UNIQUE so a redelivered "closed won" event cannot create a second invoice.
+        CREATE TABLE invoices (
+          invoice_number            TEXT PRIMARY KEY,
+          customer_number           TEXT NOT NULL REFERENCES customers (customer_number),
+          order_number              TEXT REFERENCES orders (order_number),
+          salesforce_opportunity_id TEXT UNIQUE,
+          status                    TEXT NOT NULL CHECK (status IN ('Open', 'Paid', 'Overdue', 'Void')),
+          issued_on                 TEXT NOT NULL,
+          due_on                    TEXT NOT NULL,
+          amount_cents              INTEGER NOT NULL CHECK (amount_cents >= 0),
+          paid_cents                INTEGER NOT NULL DEFAULT 0 CHECK (paid_cents >= 0),
+          currency                  TEXT NOT NULL CHECK (length(currency) = 3),
+          created_at                TEXT NOT NULL
+        );
+        CREATE INDEX invoices_customer ON invoices (customer_number, issued_on);
+      `);
+    }
+  },
+  {
+    version: 3,
+    name: 'shipments',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE shipments (
+          shipment_number     TEXT PRIMARY KEY,
+          customer_number     TEXT NOT NULL,
+          order_number        TEXT,
+          carrier             TEXT,
+          service_level       TEXT,
+          status              TEXT CHECK (status IN ('Label Created', 'In Transit', 'Out for Delivery',
+                                                     'Delivered', 'Exception', 'Returned')),
+          origin_warehouse    TEXT,
+          destination_city    TEXT,
+          destination_country TEXT,
+          weight_kg           REAL,
+          package_count       INTEGER,
+          declared_value      REAL,
+          shipped_at          TEXT,
+          estimated_delivery  TEXT,
+          delivered_at        TEXT,
+          is_insured          INTEGER CHECK (is_insured IN (0, 1))
+        );
+      `);
+      for (const index of SHIPMENT_INDEXES) db.exec(index.sql);
+    }
+  }
+];
+
+/** Applies every migration the database has not recorded yet; returns the versions applied now. */
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS
+): number[] {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER PRIMARY KEY,
+      name       TEXT NOT NULL,
+      applied_at TEXT NOT NULL
+    )
+  `);
+  const applied = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations')
+      .pluck()
+      .all()
+      .map((v) => Number(v))
+  );
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  const record = db.prepare(
+    'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)'
+  );
+  const done: number[] = [];
+  for (const migration of ordered) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      migration.up(db);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    })();
+    done.push(migration.version);
+  }
+  return done;
+}
