@@ -1,0 +1,61 @@
+/** Child-process helper that never throws: a missing binary, a crash or a timeout come back as data. */
+import { spawn } from 'node:child_process';
+
+export interface ProcessResult {
+  /** Exit code, or null when the process was killed or never started. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Set when the process could not be started (e.g. ENOENT) or timed out. */
+  error?: string;
+}
+
+export interface RunOptions {
+  cwd: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function runProcess(
+  command: string,
+  args: string[],
+  options: RunOptions
+): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let error: string | undefined;
+    let settled = false;
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            error = `timed out after ${options.timeoutMs} ms`;
+            child.kill('SIGKILL');
+          }, options.timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ...(error ? { error } : {}) });
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      error = err.code === 'ENOENT' ? `command not found: ${command}` : err.message;
+      finish(null, null);
+    });
+    child.on('close', finish);
+  });
+}
+
+/** Last lines of a tool's output, to quote in a tool-error finding. */
+export function tail(text: string, lines = 15): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
