@@ -38,7 +38,8 @@ export interface FieldError {
   message: string;
 }
 
-export type FaultPlanResult = { ok: true; plan: FaultPlan } | { ok: false; fieldErrors: FieldError[] };
+export type FaultPlanResult =
+  { ok: true; plan: FaultPlan } | { ok: false; fieldErrors: FieldError[] };
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
@@ -76,7 +77,10 @@ export function planFaults(
   if (statusHeader !== undefined) {
     const value = Number(statusHeader);
     if (!Number.isInteger(value) || value < 400 || value > 599) {
-      fieldErrors.push({ field: `headers.${FAULT_HEADERS.status}`, message: 'must be an integer from 400 to 599' });
+      fieldErrors.push({
+        field: `headers.${FAULT_HEADERS.status}`,
+        message: 'must be an integer from 400 to 599'
+      });
     } else {
       errorStatus = value;
       errorRate = 1;
@@ -86,7 +90,10 @@ export function planFaults(
   if (rateHeader !== undefined) {
     const value = Number(rateHeader);
     if (rateHeader.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
-      fieldErrors.push({ field: `headers.${FAULT_HEADERS.errorRate}`, message: 'must be a number from 0 to 1' });
+      fieldErrors.push({
+        field: `headers.${FAULT_HEADERS.errorRate}`,
+        message: 'must be a number from 0 to 1'
+      });
     } else {
       errorRate = value;
     }
@@ -94,7 +101,10 @@ export function planFaults(
   const hangHeader = header(headers, FAULT_HEADERS.hang);
   if (hangHeader !== undefined) {
     if (hangHeader !== 'true' && hangHeader !== 'false') {
-      fieldErrors.push({ field: `headers.${FAULT_HEADERS.hang}`, message: 'must be true or false' });
+      fieldErrors.push({
+        field: `headers.${FAULT_HEADERS.hang}`,
+        message: 'must be true or false'
+      });
     } else {
       hang = hangHeader === 'true';
     }

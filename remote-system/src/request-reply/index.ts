@@ -23,7 +23,8 @@ export interface RequestReplyOptions {
   maxHangMs?: number;
 }
 
-type ErrorCode = 'VALIDATION_FAILED' | 'NOT_FOUND' | 'UNPROCESSABLE' | 'INJECTED_FAULT' | 'INTERNAL_ERROR';
+type ErrorCode =
+  'VALIDATION_FAILED' | 'NOT_FOUND' | 'UNPROCESSABLE' | 'INJECTED_FAULT' | 'INTERNAL_ERROR';
 
 function correlationIdOf(request: FastifyRequest): string {
   const header = request.headers['x-correlation-id'];
@@ -39,14 +40,26 @@ function sendError(
   message: string,
   fieldErrors: FieldError[] = []
 ): FastifyReply {
-  return reply.code(status).send({ code, message, correlationId: correlationIdOf(request), fieldErrors });
+  return reply
+    .code(status)
+    .send({ code, message, correlationId: correlationIdOf(request), fieldErrors });
+}
+
+/** The caller went away: take the reply from Fastify and free the socket; there is nobody to answer. */
+function abandon(reply: FastifyReply): void {
+  reply.hijack();
+  reply.raw.destroy();
 }
 
 /** Turns Ajv errors (from Fastify's attached validation) into `field` paths a person can read: `lines[0].quantity`. */
 function toFieldErrors(request: FastifyRequest): FieldError[] {
   const error = request.validationError as
     | (Error & {
-        validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
+        validation?: {
+          instancePath?: string;
+          message?: string;
+          params?: Record<string, unknown>;
+        }[];
         validationContext?: string;
       })
     | undefined;
@@ -62,8 +75,12 @@ function toFieldErrors(request: FastifyRequest): FieldError[] {
       .join('');
     const missing = issue.params?.missingProperty;
     const extra = issue.params?.additionalProperty;
-    const leaf = typeof missing === 'string' ? `.${missing}` : typeof extra === 'string' ? `.${extra}` : '';
-    const field = `${context}${segments}${leaf}`.replace(/^(body|querystring|params|headers)\./, '');
+    const leaf =
+      typeof missing === 'string' ? `.${missing}` : typeof extra === 'string' ? `.${extra}` : '';
+    const field = `${context}${segments}${leaf}`.replace(
+      /^(body|querystring|params|headers)\./,
+      ''
+    );
     let message = issue.message ?? 'is invalid';
     if (typeof missing === 'string') message = 'is required';
     if (typeof extra === 'string') message = 'is not a known field';
@@ -83,10 +100,18 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
     title: 'Request and Reply',
     summary: 'Credit, stock and pricing checks Salesforce waits for through an Apex Continuation.',
     endpoints: [
-      { method: 'GET', path: '/credit/:customerNumber', description: 'Credit decision (optional ?amount=)' },
+      {
+        method: 'GET',
+        path: '/credit/:customerNumber',
+        description: 'Credit decision (optional ?amount=)'
+      },
       { method: 'POST', path: '/stock', description: 'Availability of order lines' },
       { method: 'POST', path: '/pricing', description: 'Customer-specific prices for order lines' },
-      { method: 'GET', path: '/openapi.json', description: 'OpenAPI 3.0 document of these endpoints' }
+      {
+        method: 'GET',
+        path: '/openapi.json',
+        description: 'OpenAPI 3.0 document of these endpoints'
+      }
     ],
 
     register(app: FastifyInstance, deps: PatternDependencies): void {
@@ -100,7 +125,14 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
       async function applyFaults(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
         const result = planFaults(deps.faults.get(PATTERN_NAME), request.headers, options.random);
         if (!result.ok) {
-          sendError(request, reply, 400, 'VALIDATION_FAILED', 'Invalid fault headers.', result.fieldErrors);
+          sendError(
+            request,
+            reply,
+            400,
+            'VALIDATION_FAILED',
+            'Invalid fault headers.',
+            result.fieldErrors
+          );
           return true;
         }
         const { plan } = result;
@@ -112,29 +144,47 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
           if (!reply.raw.writableFinished) gone.abort();
         });
         if (plan.hang) {
-          deps.traffic.note(PATTERN_NAME, 'Hanging until the caller gives up', { url: request.url });
+          deps.traffic.note(PATTERN_NAME, 'Hanging until the caller gives up', {
+            url: request.url
+          });
           const elapsed = await wait(maxHangMs, gone.signal);
           if (!elapsed) {
-            reply.hijack();
+            abandon(reply);
             return true;
           }
-          sendError(request, reply, 504, 'INJECTED_FAULT', `Injected hang: no answer for ${maxHangMs} ms.`);
+          sendError(
+            request,
+            reply,
+            504,
+            'INJECTED_FAULT',
+            `Injected hang: no answer for ${maxHangMs} ms.`
+          );
           return true;
         }
         if (plan.latencyMs > 0 && !(await wait(plan.latencyMs, gone.signal))) {
-          reply.hijack();
+          abandon(reply);
           return true;
         }
         if (plan.errorStatus !== null) {
           deps.traffic.note(PATTERN_NAME, `Injected ${plan.errorStatus}`, { url: request.url });
-          sendError(request, reply, plan.errorStatus, 'INJECTED_FAULT', `Injected fault: HTTP ${plan.errorStatus}.`);
+          sendError(
+            request,
+            reply,
+            plan.errorStatus,
+            'INJECTED_FAULT',
+            `Injected fault: HTTP ${plan.errorStatus}.`
+          );
           return true;
         }
         return false;
       }
 
       /** Runs the ERP logic and maps its domain errors to the shared error shape. */
-      function answer(request: FastifyRequest, reply: FastifyReply, work: () => unknown): FastifyReply {
+      function answer(
+        request: FastifyRequest,
+        reply: FastifyReply,
+        work: () => unknown
+      ): FastifyReply {
         try {
           return reply.code(200).send(work());
         } catch (error) {
@@ -148,7 +198,11 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
         }
       }
 
-      const errorResponses = { 400: errorResponseSchema, 404: errorResponseSchema, 422: errorResponseSchema };
+      const errorResponses = {
+        400: errorResponseSchema,
+        404: errorResponseSchema,
+        422: errorResponseSchema
+      };
 
       app.get<{ Params: { customerNumber: string }; Querystring: { amount?: number } }>(
         '/credit/:customerNumber',
@@ -163,7 +217,14 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
         async (request, reply) => {
           if (await applyFaults(request, reply)) return reply;
           if (request.validationError) {
-            return sendError(request, reply, 400, 'VALIDATION_FAILED', 'Invalid credit check.', toFieldErrors(request));
+            return sendError(
+              request,
+              reply,
+              400,
+              'VALIDATION_FAILED',
+              'Invalid credit check.',
+              toFieldErrors(request)
+            );
           }
           return answer(request, reply, () =>
             service.credit(request.params.customerNumber, request.query.amount ?? 0)
@@ -175,12 +236,22 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
         '/stock',
         {
           attachValidation: true,
-          schema: { body: stockRequestSchema, response: { 200: stockResponseSchema, ...errorResponses } }
+          schema: {
+            body: stockRequestSchema,
+            response: { 200: stockResponseSchema, ...errorResponses }
+          }
         },
         async (request, reply) => {
           if (await applyFaults(request, reply)) return reply;
           if (request.validationError) {
-            return sendError(request, reply, 400, 'VALIDATION_FAILED', 'Invalid stock check.', toFieldErrors(request));
+            return sendError(
+              request,
+              reply,
+              400,
+              'VALIDATION_FAILED',
+              'Invalid stock check.',
+              toFieldErrors(request)
+            );
           }
           return answer(request, reply, () => service.stock(request.body.lines));
         }
@@ -190,14 +261,26 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
         '/pricing',
         {
           attachValidation: true,
-          schema: { body: pricingRequestSchema, response: { 200: pricingResponseSchema, ...errorResponses } }
+          schema: {
+            body: pricingRequestSchema,
+            response: { 200: pricingResponseSchema, ...errorResponses }
+          }
         },
         async (request, reply) => {
           if (await applyFaults(request, reply)) return reply;
           if (request.validationError) {
-            return sendError(request, reply, 400, 'VALIDATION_FAILED', 'Invalid pricing request.', toFieldErrors(request));
+            return sendError(
+              request,
+              reply,
+              400,
+              'VALIDATION_FAILED',
+              'Invalid pricing request.',
+              toFieldErrors(request)
+            );
           }
-          return answer(request, reply, () => service.pricing(request.body.customerNumber, request.body.lines));
+          return answer(request, reply, () =>
+            service.pricing(request.body.customerNumber, request.body.lines)
+          );
         }
       );
 

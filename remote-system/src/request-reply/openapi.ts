@@ -35,7 +35,9 @@ const errors = (...statuses: string[]): Record<string, Schema> => {
     '422': 'The request is valid but cannot be answered (inactive product, mixed currencies).',
     '500': 'The ERP failed (or a fault was injected from the console).'
   };
-  return Object.fromEntries(statuses.map((status) => [status, json(ref('Error'), descriptions[status] ?? 'Error')]));
+  return Object.fromEntries(
+    statuses.map((status) => [status, json(ref('Error'), descriptions[status] ?? 'Error')])
+  );
 };
 
 /** Parameter objects derived from an object schema's properties. */
@@ -70,7 +72,10 @@ export function buildOpenApiDocument(serverUrl = '/'): Schema {
         get: {
           operationId: 'checkCredit',
           summary: 'Credit decision for a customer and an order amount',
-          parameters: [...parameters(creditParamsSchema, 'path'), ...parameters(creditQuerySchema, 'query')],
+          parameters: [
+            ...parameters(creditParamsSchema, 'path'),
+            ...parameters(creditQuerySchema, 'query')
+          ],
           responses: {
             '200': json(ref('CreditCheck'), 'The credit decision.'),
             ...errors('400', '401', '404', '500')
@@ -81,7 +86,10 @@ export function buildOpenApiDocument(serverUrl = '/'): Schema {
         post: {
           operationId: 'checkStock',
           summary: 'Availability of order lines over all warehouses',
-          requestBody: { required: true, content: { 'application/json': { schema: ref('StockRequest') } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('StockRequest') } }
+          },
           responses: {
             '200': json(ref('StockCheck'), 'Availability per line.'),
             ...errors('400', '401', '404', '500')
@@ -92,7 +100,10 @@ export function buildOpenApiDocument(serverUrl = '/'): Schema {
         post: {
           operationId: 'quotePrices',
           summary: 'Customer-specific prices for order lines',
-          requestBody: { required: true, content: { 'application/json': { schema: ref('PricingRequest') } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('PricingRequest') } }
+          },
           responses: {
             '200': json(ref('PriceQuote'), 'The quote.'),
             ...errors('400', '401', '404', '422', '500')

@@ -20,7 +20,10 @@ export const fieldErrorSchema = {
   required: ['field', 'message'],
   additionalProperties: false,
   properties: {
-    field: { type: 'string', description: 'Path of the offending field, e.g. `lines[0].quantity`.' },
+    field: {
+      type: 'string',
+      description: 'Path of the offending field, e.g. `lines[0].quantity`.'
+    },
     message: { type: 'string' }
   }
 } as const;
@@ -103,7 +106,11 @@ const orderLineSchema = {
   required: ['productCode', 'quantity'],
   additionalProperties: false,
   properties: {
-    productCode: { type: 'string', pattern: PRODUCT_CODE_PATTERN, description: 'ERP product code, e.g. P-00001.' },
+    productCode: {
+      type: 'string',
+      pattern: PRODUCT_CODE_PATTERN,
+      description: 'ERP product code, e.g. P-00001.'
+    },
     quantity: { type: 'integer', minimum: 1, maximum: MAX_QUANTITY }
   }
 } as const;
@@ -144,7 +151,10 @@ export const stockResponseSchema = {
           requestedQuantity: { type: 'integer' },
           onHand: { type: 'integer' },
           reserved: { type: 'integer' },
-          available: { type: 'integer', description: 'On hand minus reserved, over all warehouses.' },
+          available: {
+            type: 'integer',
+            description: 'On hand minus reserved, over all warehouses.'
+          },
           status: { type: 'string', enum: ['IN_STOCK', 'PARTIAL', 'OUT_OF_STOCK'] },
           warehouses: {
             type: 'array',
@@ -188,7 +198,14 @@ export const pricingResponseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['productCode', 'productName', 'quantity', 'unitPrice', 'discountPercent', 'lineTotal'],
+        required: [
+          'productCode',
+          'productName',
+          'quantity',
+          'unitPrice',
+          'discountPercent',
+          'lineTotal'
+        ],
         additionalProperties: false,
         properties: {
           productCode: { type: 'string' },

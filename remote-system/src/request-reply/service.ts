@@ -167,7 +167,9 @@ export class RequestReplyService {
   stock(lines: readonly OrderLine[]): StockResult {
     const unknown = lines.filter((line) => !this.productStmt.get(line.productCode));
     if (unknown.length > 0) {
-      throw new NotFoundError(`Unknown product(s): ${unknown.map((line) => line.productCode).join(', ')}.`);
+      throw new NotFoundError(
+        `Unknown product(s): ${unknown.map((line) => line.productCode).join(', ')}.`
+      );
     }
     const result: StockLine[] = lines.map((line) => {
       const product = this.productStmt.get(line.productCode) as ProductRow;
@@ -175,7 +177,8 @@ export class RequestReplyService {
       const onHand = rows.reduce((sum, row) => sum + row.on_hand, 0);
       const reserved = rows.reduce((sum, row) => sum + row.reserved, 0);
       const available = Math.max(0, onHand - reserved);
-      const status = available >= line.quantity ? 'IN_STOCK' : available > 0 ? 'PARTIAL' : 'OUT_OF_STOCK';
+      const status =
+        available >= line.quantity ? 'IN_STOCK' : available > 0 ? 'PARTIAL' : 'OUT_OF_STOCK';
       return {
         productCode: product.product_code,
         productName: product.name,
@@ -199,18 +202,27 @@ export class RequestReplyService {
     if (!customer) {
       throw new NotFoundError(`Customer ${customerNumber} is not known to the ERP.`);
     }
-    const products = lines.map((line) => ({ line, product: this.productStmt.get(line.productCode) }));
-    const unknown = products.filter((entry) => !entry.product).map((entry) => entry.line.productCode);
+    const products = lines.map((line) => ({
+      line,
+      product: this.productStmt.get(line.productCode)
+    }));
+    const unknown = products
+      .filter((entry) => !entry.product)
+      .map((entry) => entry.line.productCode);
     if (unknown.length > 0) {
       throw new NotFoundError(`Unknown product(s): ${unknown.join(', ')}.`);
     }
-    const inactive = products.filter((entry) => entry.product?.active !== 1).map((entry) => entry.line.productCode);
+    const inactive = products
+      .filter((entry) => entry.product?.active !== 1)
+      .map((entry) => entry.line.productCode);
     if (inactive.length > 0) {
       throw new UnprocessableError(`Product(s) no longer sold: ${inactive.join(', ')}.`);
     }
     const currencies = new Set(products.map((entry) => (entry.product as ProductRow).currency));
     if (currencies.size > 1) {
-      throw new UnprocessableError('The products are priced in different currencies; quote them separately.');
+      throw new UnprocessableError(
+        'The products are priced in different currencies; quote them separately.'
+      );
     }
     const riskDiscount = RISK_DISCOUNT[customer.risk_rating] ?? 0;
     let subtotalCents = 0;

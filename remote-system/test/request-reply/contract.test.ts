@@ -44,13 +44,16 @@ describe('request-reply contract examples', () => {
     expect(valid).toBe(true);
   });
 
-  it.each(Object.keys(schemaFor))('the real endpoint answers %s with the example status and shape', async (name) => {
-    const example = examples[name];
-    if (!example) throw new Error(`missing example ${name}`);
-    const response = await send(server.baseUrl, example.request);
-    expect(response.status).toBe(example.status);
-    expect(shapeDifferences(example.body, response.body)).toEqual([]);
-  });
+  it.each(Object.keys(schemaFor))(
+    'the real endpoint answers %s with the example status and shape',
+    async (name) => {
+      const example = examples[name];
+      if (!example) throw new Error(`missing example ${name}`);
+      const response = await send(server.baseUrl, example.request);
+      expect(response.status).toBe(example.status);
+      expect(shapeDifferences(example.body, response.body)).toEqual([]);
+    }
+  );
 
   it('the fixture data reproduces the examples value for value (hand-checked arithmetic)', async () => {
     for (const name of ['creditApproved', 'stockCheck', 'priceQuote']) {
@@ -82,7 +85,9 @@ describe('request-reply contract examples', () => {
       const renamed = JSON.parse(
         JSON.stringify(response.body).replaceAll('"warehouseCode"', '"warehouse"')
       ) as unknown;
-      expect(shapeDifferences(example.body, renamed)).toContain('$.lines[0].warehouses[0].warehouseCode: missing');
+      expect(shapeDifferences(example.body, renamed)).toContain(
+        '$.lines[0].warehouses[0].warehouseCode: missing'
+      );
     });
 
     it('on a changed type', () => {

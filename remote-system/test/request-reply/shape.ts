@@ -18,7 +18,9 @@ export function shapeDifferences(expected: unknown, actual: unknown, at = '$'): 
   if (expectedType === 'array') {
     const template = (expected as unknown[])[0];
     if (template === undefined) return [];
-    return (actual as unknown[]).flatMap((item, index) => shapeDifferences(template, item, `${at}[${index}]`));
+    return (actual as unknown[]).flatMap((item, index) =>
+      shapeDifferences(template, item, `${at}[${index}]`)
+    );
   }
   if (expectedType === 'object') {
     const e = expected as Record<string, unknown>;

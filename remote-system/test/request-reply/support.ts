@@ -2,7 +2,12 @@ import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FaultProfile, FaultSettings, PatternDependencies, TrafficRecorder } from '../../src/pattern-module';
+import type {
+  FaultProfile,
+  FaultSettings,
+  PatternDependencies,
+  TrafficRecorder
+} from '../../src/pattern-module';
 import { createRequestReplyModule, type RequestReplyOptions } from '../../src/request-reply';
 
 /**
@@ -43,7 +48,9 @@ export function createFixtureDatabase(): Database.Database {
 export class MemoryFaults implements FaultSettings {
   private readonly profiles = new Map<string, FaultProfile>();
   get(pattern: string): FaultProfile {
-    return this.profiles.get(pattern) ?? { latencyMs: 0, errorRate: 0, errorStatus: 500, hang: false };
+    return (
+      this.profiles.get(pattern) ?? { latencyMs: 0, errorRate: 0, errorStatus: 500, hang: false }
+    );
   }
   set(pattern: string, profile: Partial<FaultProfile>): FaultProfile {
     const next = { ...this.get(pattern), ...profile };
@@ -91,7 +98,12 @@ export async function stopTestServer(server: TestServer): Promise<void> {
 }
 
 export interface ContractExample {
-  request: { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: unknown };
+  request: {
+    method: 'GET' | 'POST';
+    path: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+  };
   status: number;
   body: unknown;
 }
@@ -102,7 +114,9 @@ export const CONTRACT_PATH = path.resolve(
 );
 
 export function loadContract(): Record<string, ContractExample> {
-  const document = JSON.parse(readFileSync(CONTRACT_PATH, 'utf8')) as { examples: Record<string, ContractExample> };
+  const document = JSON.parse(readFileSync(CONTRACT_PATH, 'utf8')) as {
+    examples: Record<string, ContractExample>;
+  };
   return document.examples;
 }
 
@@ -121,5 +135,9 @@ export async function send(
     signal
   });
   const text = await response.text();
-  return { status: response.status, body: text.length > 0 ? JSON.parse(text) : undefined, headers: response.headers };
+  return {
+    status: response.status,
+    body: text.length > 0 ? JSON.parse(text) : undefined,
+    headers: response.headers
+  };
 }

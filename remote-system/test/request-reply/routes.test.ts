@@ -1,0 +1,283 @@
+import Ajv from 'ajv';
+import { planFaults } from '../../src/request-reply/faults';
+import { buildOpenApiDocument } from '../../src/request-reply/openapi';
+import { send, startTestServer, stopTestServer, type TestServer } from './support';
+
+const NO_FAULTS = { latencyMs: 0, errorRate: 0, errorStatus: 500, hang: false };
+
+describe('request-reply routes', () => {
+  let server: TestServer;
+  let draw = 0.5;
+  beforeAll(async () => {
+    server = await startTestServer({ random: () => draw, maxHangMs: 1_500 });
+  });
+  afterAll(async () => {
+    await stopTestServer(server);
+  });
+  afterEach(() => {
+    server.faults.set('request-reply', NO_FAULTS);
+    draw = 0.5;
+  });
+
+  const get = (path: string, headers?: Record<string, string>) =>
+    send(server.baseUrl, { method: 'GET', path, headers });
+  const post = (path: string, body: unknown, headers?: Record<string, string>) =>
+    send(server.baseUrl, { method: 'POST', path, body, headers });
+
+  describe('credit', () => {
+    it.each([
+      ['C-000001', 0, 'APPROVED'],
+      ['C-000001', 30_000, 'APPROVED'],
+      ['C-000001', 30_000.01, 'REVIEW'],
+      ['C-000001', 37_500.01, 'DECLINED'],
+      ['C-000002', 0, 'DECLINED'],
+      ['C-000003', 10, 'REVIEW'],
+      ['C-000004', 1_000.01, 'DECLINED']
+    ])('%s ordering %d is %s', async (customer, amount, decision) => {
+      const response = await get(`/request-reply/credit/${customer}?amount=${amount}`);
+      expect(response.status).toBe(200);
+      expect((response.body as { decision: string }).decision).toBe(decision);
+    });
+
+    it('is deterministic: the same question gets the same answer', async () => {
+      const first = await get('/request-reply/credit/C-000004?amount=50');
+      const second = await get('/request-reply/credit/C-000004?amount=50');
+      expect(second.body).toEqual(first.body);
+    });
+
+    it('rejects a malformed customer number and a negative amount with field errors', async () => {
+      const malformed = await get('/request-reply/credit/C-00001');
+      expect(malformed.status).toBe(400);
+      expect((malformed.body as { fieldErrors: unknown[] }).fieldErrors).toEqual([
+        { field: 'customerNumber', message: 'must match pattern "^C-[0-9]{6}$"' }
+      ]);
+      const response = await get('/request-reply/credit/C-000001?amount=-5');
+      expect(response.status).toBe(400);
+      expect(
+        (response.body as { fieldErrors: { field: string }[] }).fieldErrors
+          .map((e) => e.field)
+          .sort()
+      ).toEqual(['amount']);
+    });
+
+    it('echoes the caller correlation id in error bodies', async () => {
+      const response = await get('/request-reply/credit/C-999999', {
+        'X-Correlation-Id': 'corr-123'
+      });
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual({
+        code: 'NOT_FOUND',
+        message: 'Customer C-999999 is not known to the ERP.',
+        correlationId: 'corr-123',
+        fieldErrors: []
+      });
+    });
+  });
+
+  describe('stock', () => {
+    it('reports a partial line', async () => {
+      const response = await post('/request-reply/stock', {
+        lines: [{ productCode: 'P-00001', quantity: 46 }]
+      });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({
+        allAvailable: false,
+        lines: [{ available: 45, status: 'PARTIAL' }]
+      });
+    });
+
+    it('answers 404 naming every unknown product', async () => {
+      const response = await post('/request-reply/stock', {
+        lines: [
+          { productCode: 'P-99998', quantity: 1 },
+          { productCode: 'P-00001', quantity: 1 },
+          { productCode: 'P-99999', quantity: 1 }
+        ]
+      });
+      expect(response.status).toBe(404);
+      expect((response.body as { message: string }).message).toBe(
+        'Unknown product(s): P-99998, P-99999.'
+      );
+    });
+
+    it('lists every field error at once, with readable paths', async () => {
+      const response = await post('/request-reply/stock', {
+        lines: [{ productCode: 'X', quantity: 0 }, { quantity: 2 }],
+        extra: true
+      });
+      expect(response.status).toBe(400);
+      const fieldErrors = (response.body as { fieldErrors: { field: string; message: string }[] })
+        .fieldErrors;
+      expect(fieldErrors).toEqual(
+        expect.arrayContaining([
+          { field: 'extra', message: 'is not a known field' },
+          { field: 'lines[0].productCode', message: 'must match pattern "^P-[0-9]{5}$"' },
+          { field: 'lines[0].quantity', message: 'must be >= 1' },
+          { field: 'lines[1].productCode', message: 'is required' }
+        ])
+      );
+    });
+
+    it('rejects an empty and an oversized order', async () => {
+      expect((await post('/request-reply/stock', { lines: [] })).status).toBe(400);
+      const lines = Array.from({ length: 51 }, () => ({ productCode: 'P-00001', quantity: 1 }));
+      expect((await post('/request-reply/stock', { lines })).status).toBe(400);
+    });
+  });
+
+  describe('pricing', () => {
+    it('applies the risk-rating and volume discounts', async () => {
+      const response = await post('/request-reply/pricing', {
+        customerNumber: 'C-000004',
+        lines: [{ productCode: 'P-00002', quantity: 100 }]
+      });
+      expect(response.status).toBe(200);
+      // risk C = 2 %, 100 units = +5 %: 4,550.00 less 7 % = 4,231.50
+      expect(response.body).toMatchObject({ subtotal: 4550, discountTotal: 318.5, total: 4231.5 });
+    });
+
+    it('refuses inactive products and mixed currencies with 422', async () => {
+      const inactive = await post('/request-reply/pricing', {
+        customerNumber: 'C-000001',
+        lines: [{ productCode: 'P-00003', quantity: 1 }]
+      });
+      expect(inactive.status).toBe(422);
+      const mixed = await post('/request-reply/pricing', {
+        customerNumber: 'C-000001',
+        lines: [
+          { productCode: 'P-00001', quantity: 1 },
+          { productCode: 'P-00004', quantity: 1 }
+        ]
+      });
+      expect(mixed.status).toBe(422);
+      expect((mixed.body as { code: string }).code).toBe('UNPROCESSABLE');
+    });
+
+    it('answers 404 for an unknown customer', async () => {
+      const response = await post('/request-reply/pricing', {
+        customerNumber: 'C-999999',
+        lines: [{ productCode: 'P-00001', quantity: 1 }]
+      });
+      expect(response.status).toBe(404);
+    });
+  });
+
+  describe('fault knobs', () => {
+    it('adds the console latency', async () => {
+      server.faults.set('request-reply', { latencyMs: 300 });
+      const started = Date.now();
+      const response = await get('/request-reply/credit/C-000001');
+      expect(response.status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    });
+
+    it('fails the share of requests set by the console error rate', async () => {
+      server.faults.set('request-reply', { errorRate: 0.25, errorStatus: 502 });
+      draw = 0.2;
+      expect((await get('/request-reply/credit/C-000001')).status).toBe(502);
+      draw = 0.3;
+      expect((await get('/request-reply/credit/C-000001')).status).toBe(200);
+      expect(server.traffic.notes.some((note) => note.message === 'Injected 502')).toBe(true);
+    });
+
+    it('lets a request header force an error status and latency', async () => {
+      const started = Date.now();
+      const response = await post(
+        '/request-reply/pricing',
+        { customerNumber: 'C-000001', lines: [{ productCode: 'P-00001', quantity: 1 }] },
+        { 'X-Fault-Status': '500', 'X-Fault-Latency-Ms': '200' }
+      );
+      expect(response.status).toBe(500);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      expect((response.body as { code: string }).code).toBe('INJECTED_FAULT');
+    });
+
+    it('rejects malformed fault headers', async () => {
+      const response = await get('/request-reply/credit/C-000001', {
+        'X-Fault-Status': '200',
+        'X-Fault-Hang': 'maybe'
+      });
+      expect(response.status).toBe(400);
+      expect((response.body as { fieldErrors: unknown[] }).fieldErrors).toHaveLength(2);
+    });
+
+    it('hangs until the client gives up, and sends nothing', async () => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 300);
+      await expect(
+        send(
+          server.baseUrl,
+          {
+            method: 'GET',
+            path: '/request-reply/credit/C-000001',
+            headers: { 'X-Fault-Hang': 'true' }
+          },
+          controller.signal
+        )
+      ).rejects.toThrow(/abort/i);
+      clearTimeout(timer);
+      // the server is still healthy afterwards
+      expect((await get('/request-reply/credit/C-000001')).status).toBe(200);
+    });
+
+    it('answers 504 if nobody gives up before the hang ceiling', async () => {
+      server.faults.set('request-reply', { hang: true });
+      const response = await get('/request-reply/credit/C-000001');
+      expect(response.status).toBe(504);
+    });
+  });
+
+  describe('planFaults', () => {
+    it('lets headers override the console profile', () => {
+      const result = planFaults(
+        { latencyMs: 10, errorRate: 1, errorStatus: 503, hang: false },
+        {
+          'x-fault-error-rate': '0',
+          'x-fault-latency-ms': '0'
+        }
+      );
+      expect(result).toEqual({ ok: true, plan: { latencyMs: 0, hang: false, errorStatus: null } });
+    });
+  });
+
+  describe('OpenAPI document', () => {
+    it('is served from the route schemas with every operation', async () => {
+      const response = await get('/request-reply/openapi.json');
+      expect(response.status).toBe(200);
+      const document = response.body as {
+        openapi: string;
+        paths: Record<string, Record<string, { operationId: string }>>;
+      };
+      expect(document.openapi).toBe('3.0.3');
+      const operations = Object.values(document.paths).flatMap((item) =>
+        Object.values(item).map((op) => op.operationId)
+      );
+      expect(operations.sort()).toEqual(['checkCredit', 'checkStock', 'quotePrices']);
+    });
+
+    it('has every $ref resolvable and every component a valid JSON Schema', () => {
+      const document = buildOpenApiDocument();
+      const text = JSON.stringify(document);
+      const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
+        (match) => match[1]
+      );
+      const schemas = (document.components as { schemas: Record<string, object> }).schemas;
+      expect(refs.length).toBeGreaterThan(0);
+      for (const name of refs) expect(schemas).toHaveProperty(name as string);
+      const ajv = new Ajv({ strict: false });
+      for (const schema of Object.values(schemas)) expect(() => ajv.compile(schema)).not.toThrow();
+    });
+
+    it('lists the module endpoints that exist', async () => {
+      const { createRequestReplyModule } = await import('../../src/request-reply');
+      const module = createRequestReplyModule();
+      for (const endpoint of module.endpoints) {
+        const found = server.app.hasRoute({
+          method: endpoint.method,
+          url: `/request-reply${endpoint.path}`
+        });
+        expect(found).toBe(true);
+      }
+    });
+  });
+});
