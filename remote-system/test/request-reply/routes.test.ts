@@ -1,4 +1,5 @@
 import Ajv from 'ajv';
+import { createRequestReplyModule } from '../../src/request-reply';
 import { planFaults } from '../../src/request-reply/faults';
 import { buildOpenApiDocument } from '../../src/request-reply/openapi';
 import { send, startTestServer, stopTestServer, type TestServer } from './support';
@@ -269,7 +270,6 @@ describe('request-reply routes', () => {
     });
 
     it('lists the module endpoints that exist', async () => {
-      const { createRequestReplyModule } = await import('../../src/request-reply');
       const module = createRequestReplyModule();
       for (const endpoint of module.endpoints) {
         const found = server.app.hasRoute({
