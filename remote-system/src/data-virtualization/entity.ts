@@ -1,0 +1,133 @@
+/**
+ * The one entity set this producer exposes: `Shipments`, over the ERP's `shipments` table. Every query option is
+ * checked against this description, so a property that is not listed here can never reach SQL.
+ */
+
+/** The Edm types used by the entity, mapped by Salesforce Connect to field types (see docs/data-virtualization.md). */
+export type EdmType =
+  | 'Edm.String'
+  | 'Edm.Boolean'
+  | 'Edm.Int32'
+  | 'Edm.Double'
+  | 'Edm.Decimal'
+  | 'Edm.Date'
+  | 'Edm.DateTimeOffset';
+
+export interface PropertyDefinition {
+  /** OData property name (PascalCase), also the `externalDeveloperName` of the external object's field. */
+  readonly name: string;
+  /** SQLite column. */
+  readonly column: string;
+  readonly type: EdmType;
+  readonly nullable: boolean;
+  readonly maxLength?: number;
+  readonly precision?: number;
+  readonly scale?: number;
+  /** Included in `$search` (case-insensitive substring). */
+  readonly searchable?: boolean;
+}
+
+export interface EntitySetDefinition {
+  readonly name: string;
+  readonly entityType: string;
+  readonly table: string;
+  readonly key: PropertyDefinition;
+  readonly properties: readonly PropertyDefinition[];
+}
+
+export const NAMESPACE = 'ERP';
+export const CONTAINER = 'ErpService';
+
+const shipmentNumber: PropertyDefinition = {
+  name: 'ShipmentNumber',
+  column: 'shipment_number',
+  type: 'Edm.String',
+  nullable: false,
+  maxLength: 20,
+  searchable: true
+};
+
+export const SHIPMENTS: EntitySetDefinition = {
+  name: 'Shipments',
+  entityType: 'Shipment',
+  table: 'shipments',
+  key: shipmentNumber,
+  properties: [
+    shipmentNumber,
+    {
+      name: 'CustomerNumber',
+      column: 'customer_number',
+      type: 'Edm.String',
+      nullable: false,
+      maxLength: 20,
+      searchable: true
+    },
+    {
+      name: 'OrderNumber',
+      column: 'order_number',
+      type: 'Edm.String',
+      nullable: true,
+      maxLength: 20,
+      searchable: true
+    },
+    { name: 'Carrier', column: 'carrier', type: 'Edm.String', nullable: true, maxLength: 40 },
+    {
+      name: 'ServiceLevel',
+      column: 'service_level',
+      type: 'Edm.String',
+      nullable: true,
+      maxLength: 40
+    },
+    {
+      name: 'Status',
+      column: 'status',
+      type: 'Edm.String',
+      nullable: true,
+      maxLength: 40,
+      searchable: true
+    },
+    {
+      name: 'OriginWarehouse',
+      column: 'origin_warehouse',
+      type: 'Edm.String',
+      nullable: true,
+      maxLength: 20
+    },
+    {
+      name: 'DestinationCity',
+      column: 'destination_city',
+      type: 'Edm.String',
+      nullable: true,
+      maxLength: 80,
+      searchable: true
+    },
+    {
+      name: 'DestinationCountry',
+      column: 'destination_country',
+      type: 'Edm.String',
+      nullable: true,
+      maxLength: 80
+    },
+    { name: 'WeightKg', column: 'weight_kg', type: 'Edm.Double', nullable: true },
+    { name: 'PackageCount', column: 'package_count', type: 'Edm.Int32', nullable: true },
+    {
+      name: 'DeclaredValue',
+      column: 'declared_value',
+      type: 'Edm.Decimal',
+      nullable: true,
+      precision: 18,
+      scale: 2
+    },
+    { name: 'ShippedAt', column: 'shipped_at', type: 'Edm.DateTimeOffset', nullable: true },
+    { name: 'EstimatedDelivery', column: 'estimated_delivery', type: 'Edm.Date', nullable: true },
+    { name: 'DeliveredAt', column: 'delivered_at', type: 'Edm.DateTimeOffset', nullable: true },
+    { name: 'IsInsured', column: 'is_insured', type: 'Edm.Boolean', nullable: true }
+  ]
+};
+
+const byName = new Map(SHIPMENTS.properties.map((p) => [p.name, p]));
+
+/** Property lookup by its exact (case-sensitive, as OData requires) name. */
+export function findProperty(name: string): PropertyDefinition | undefined {
+  return byName.get(name);
+}

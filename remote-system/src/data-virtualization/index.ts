@@ -1,0 +1,210 @@
+/**
+ * Data Virtualization, remote half: a read-only OData 4.0 producer over the ERP's shipments, for Salesforce Connect
+ * (External Data Source `ERP_Shipments` → External Object `Shipment__x`). Service root:
+ * `/data-virtualization/odata/`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { applyFaults } from '../faults';
+import type { PatternDependencies, PatternModule } from '../pattern-module';
+import { SHIPMENTS, type EntitySetDefinition } from './entity';
+import { ODataQueryError, errorBody } from './errors';
+import { tokenize } from './filter-parser';
+import { metadataDocument, serviceDocument } from './metadata';
+import { PageTokens } from './paging';
+import { EntityQueries, MAX_PAGE_SIZE, parseQueryOptions, type RawQuery } from './query';
+
+export const PATTERN_NAME = 'data-virtualization';
+const SERVICE_PATH = `/${PATTERN_NAME}/odata/`;
+const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;charset=utf-8';
+
+export interface DataVirtualizationOptions {
+  /** Key for signing `$skiptoken`s; derive it from the shared secret so tokens survive a restart. */
+  readonly tokenSecret?: string;
+  /** Rows per server-driven page (1–2,000). */
+  readonly pageSize?: number;
+  /** Base URL used in `@odata.nextLink` and `@odata.context`; defaults to the request's own host. */
+  readonly publicUrl?: string;
+}
+
+/** Absolute service root as the caller reached it (`PUBLIC_URL` when set, else the forwarded or direct host). */
+function serviceRoot(request: FastifyRequest, publicUrl?: string): string {
+  if (publicUrl) return `${publicUrl.replace(/\/+$/, '')}${SERVICE_PATH}`;
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+  };
+  const protocol = header('x-forwarded-proto') ?? request.protocol;
+  const host = header('x-forwarded-host') ?? request.host;
+  return `${protocol}://${host}${SERVICE_PATH}`;
+}
+
+/** `Prefer: odata.maxpagesize=N` (bounded by the producer's own page size). */
+function preferredPageSize(request: FastifyRequest): number | undefined {
+  const prefer = request.headers.prefer;
+  const text = Array.isArray(prefer) ? prefer.join(',') : prefer;
+  const match = text ? /(?:^|[,;\s])odata\.maxpagesize\s*=\s*"?(\d{1,9})"?/i.exec(text) : null;
+  const value = match ? Number(match[1]) : undefined;
+  return value !== undefined && value > 0 ? value : undefined;
+}
+
+/** `Shipments('SHP-1')` or `Shipments(ShipmentNumber='SHP-1')` → the key, else undefined. */
+function parseKeySegment(segment: string, set: EntitySetDefinition): string | undefined {
+  if (!segment.startsWith(`${set.name}(`) || !segment.endsWith(')')) return undefined;
+  let inner = segment.slice(set.name.length + 1, -1);
+  const named = `${set.key.name}=`;
+  if (inner.startsWith(named)) inner = inner.slice(named.length);
+  const tokens = tokenize(inner);
+  const [first, second] = tokens;
+  if (first?.kind !== 'string' || second?.kind !== 'end' || typeof first.value !== 'string') {
+    throw new ODataQueryError('The key must be one string literal', 'key');
+  }
+  return first.value;
+}
+
+function sendODataError(reply: FastifyReply, error: ODataQueryError): FastifyReply {
+  return reply
+    .code(error.status)
+    .header('OData-Version', '4.0')
+    .type('application/json;charset=utf-8')
+    .send(errorBody(error));
+}
+
+export function createDataVirtualizationModule(
+  options: DataVirtualizationOptions = {}
+): PatternModule {
+  const sets = [SHIPMENTS];
+  const metadata = metadataDocument(sets);
+  const tokens = new PageTokens(options.tokenSecret);
+  const pageSize = options.pageSize ?? MAX_PAGE_SIZE;
+
+  return {
+    name: PATTERN_NAME,
+    title: 'Data Virtualization',
+    summary:
+      'OData 4.0 producer over the ERP shipments for Salesforce Connect (External Object Shipment__x): ' +
+      'filters, sorting, search, counts and keyset server-driven paging.',
+    endpoints: [
+      { method: 'GET', path: '/odata/', description: 'OData service document' },
+      { method: 'GET', path: '/odata/$metadata', description: 'CSDL read by Validate and Sync' },
+      {
+        method: 'GET',
+        path: '/odata/Shipments',
+        description: '$filter $select $orderby $top $skip $count $search, @odata.nextLink paging'
+      },
+      { method: 'GET', path: '/odata/Shipments/$count', description: 'Row count (text/plain)' },
+      { method: 'GET', path: "/odata/Shipments('SHP-0000000001')", description: 'One shipment' }
+    ],
+    register(app: FastifyInstance, deps: PatternDependencies) {
+      const queries = new EntityQueries(deps.db, SHIPMENTS, tokens, pageSize);
+
+      const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+        if (await applyFaults(PATTERN_NAME, request, reply, { faults: deps.faults })) return reply;
+        reply.header('OData-Version', '4.0');
+        const rawUrl = request.raw.url ?? '';
+        const pathPart = rawUrl.split('?')[0] ?? '';
+        const marker = pathPart.indexOf('/odata');
+        let resource: string;
+        try {
+          resource = decodeURIComponent(pathPart.slice(marker + '/odata'.length)).replace(
+            /^\/+/,
+            ''
+          );
+        } catch {
+          return sendODataError(reply, new ODataQueryError('Malformed URL encoding', 'path'));
+        }
+        const query = (request.query ?? {}) as RawQuery;
+        try {
+          const root = serviceRoot(request, options.publicUrl);
+          if (resource === '') return reply.type(JSON_TYPE).send(serviceDocument(root, sets));
+          if (resource === '$metadata') {
+            return reply.type('application/xml;charset=utf-8').send(metadata);
+          }
+          const set = SHIPMENTS;
+          if (resource === set.name || resource === `${set.name}/$count`) {
+            const parsed = parseQueryOptions(query, set);
+            if (resource.endsWith('/$count')) {
+              return reply.type('text/plain;charset=utf-8').send(String(queries.count(parsed)));
+            }
+            const preferred = preferredPageSize(request);
+            const page = queries.page(parsed, preferred);
+            if (preferred !== undefined) {
+              reply.header(
+                'Preference-Applied',
+                `odata.maxpagesize=${Math.min(preferred, pageSize)}`
+              );
+            }
+            const body: Record<string, unknown> = {
+              '@odata.context': `${root}$metadata#${set.name}${
+                parsed.selectText === undefined
+                  ? ''
+                  : `(${parsed.select.map((p) => p.name).join(',')})`
+              }`
+            };
+            if (page.count !== undefined) body['@odata.count'] = page.count;
+            body.value = page.rows;
+            if (page.nextToken)
+              body['@odata.nextLink'] = nextLink(root, set.name, query, page.nextToken);
+            return reply.type(JSON_TYPE).send(body);
+          }
+          const key = parseKeySegment(resource, set);
+          if (key !== undefined) {
+            const parsed = parseQueryOptions(query, set);
+            const entity = queries.byKey(key, parsed.select);
+            if (!entity) {
+              return sendODataError(
+                reply,
+                new ODataQueryError(`No shipment '${key}'`, 'key', undefined, 404, 'NotFound')
+              );
+            }
+            return reply
+              .type(JSON_TYPE)
+              .send({ '@odata.context': `${root}$metadata#${set.name}/$entity`, ...entity });
+          }
+          return sendODataError(
+            reply,
+            new ODataQueryError(`No resource '${resource}'`, 'path', undefined, 404, 'NotFound')
+          );
+        } catch (error) {
+          if (error instanceof ODataQueryError) return sendODataError(reply, error);
+          throw error;
+        }
+      };
+
+      app.get('/odata', handle);
+      app.get('/odata/*', handle);
+      app.route({
+        method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+        url: '/odata/*',
+        handler: async (_request, reply) =>
+          sendODataError(
+            reply.header('Allow', 'GET'),
+            new ODataQueryError(
+              'This producer is read-only (the external data source is not writable)',
+              'method',
+              undefined,
+              405,
+              'MethodNotAllowed'
+            )
+          )
+      });
+    }
+  };
+}
+
+/** The next page's URL: the same query options (without `$top`/`$skip`, now in the token) plus `$skiptoken`. */
+function nextLink(root: string, setName: string, query: RawQuery, token: string): string {
+  const params = new URLSearchParams();
+  for (const name of ['$filter', '$search', '$orderby', '$select', '$count', '$format']) {
+    const value = query[name];
+    if (typeof value === 'string') params.set(name, value);
+  }
+  params.set('$skiptoken', token);
+  // URLSearchParams writes spaces as '+'; '%20' is what OData clients expect in query options.
+  return `${root}${setName}?${params.toString().replace(/\+/g, '%20')}`;
+}
+
+/** The module the composition root registers; signs paging tokens with a key derived from the shared secret. */
+export const dataVirtualizationModule: PatternModule = createDataVirtualizationModule({
+  tokenSecret: process.env.ERP_SHARED_SECRET,
+  publicUrl: process.env.PUBLIC_URL?.trim() || undefined
+});

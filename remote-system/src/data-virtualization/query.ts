@@ -1,0 +1,411 @@
+/**
+ * System query options → one plan → parameterised SQL on SQLite. Pages are cut with keyset conditions (never a
+ * growing OFFSET), so the 10,000th page costs what the first does when an index serves the sort.
+ */
+import type Database from 'better-sqlite3';
+import { ODataQueryError } from './errors';
+import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
+import { parseFilter } from './filter-parser';
+import { PageTokens, type PageCursor } from './paging';
+import { compileSearch } from './search';
+import { compileFilter, quoteIdentifier, type SqlFragment } from './sql';
+
+/** Salesforce Connect accepts at most 2,000 rows per server-driven page. */
+export const MAX_PAGE_SIZE = 2000;
+
+const SUPPORTED = new Set([
+  '$filter',
+  '$select',
+  '$orderby',
+  '$top',
+  '$skip',
+  '$count',
+  '$search',
+  '$skiptoken',
+  '$format'
+]);
+
+export interface SortKey {
+  readonly property: PropertyDefinition;
+  readonly descending: boolean;
+}
+
+export interface QueryOptions {
+  readonly filterText?: string;
+  readonly searchText?: string;
+  readonly orderByText?: string;
+  readonly selectText?: string;
+  readonly filter?: SqlFragment;
+  readonly search?: SqlFragment;
+  /** `$orderby` keys, completed with the entity key so the order is total. */
+  readonly sort: readonly SortKey[];
+  readonly select: readonly PropertyDefinition[];
+  readonly top?: number;
+  readonly skip?: number;
+  readonly count: boolean;
+  readonly skipToken?: string;
+}
+
+export type RawQuery = Record<string, unknown>;
+
+function single(raw: RawQuery, name: string): string | undefined {
+  const value = raw[name];
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) {
+    throw new ODataQueryError(`Query option ${name} appears more than once`, name);
+  }
+  return String(value);
+}
+
+function nonNegativeInteger(raw: RawQuery, name: string): number | undefined {
+  const text = single(raw, name);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(text)) {
+    throw new ODataQueryError(`${name} must be a non-negative integer`, name);
+  }
+  return Number(text);
+}
+
+/** Parses `$orderby`: comma-separated `Property [asc|desc]`. */
+export function parseOrderBy(text: string, entity: EntitySetDefinition): SortKey[] {
+  const keys: SortKey[] = [];
+  let offset = 0;
+  for (const part of text.split(',')) {
+    const leading = part.length - part.trimStart().length;
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:[ \t]+(asc|desc))?$/.exec(part.trim());
+    if (!match) {
+      throw new ODataQueryError(
+        'Expected "Property [asc|desc]" in $orderby',
+        '$orderby',
+        offset + leading
+      );
+    }
+    const property = findProperty(match[1]!);
+    if (!property || !entity.properties.includes(property)) {
+      throw new ODataQueryError(`Unknown property '${match[1]}'`, '$orderby', offset + leading);
+    }
+    if (keys.some((k) => k.property === property)) {
+      throw new ODataQueryError(
+        `Property '${match[1]}' sorted twice`,
+        '$orderby',
+        offset + leading
+      );
+    }
+    keys.push({ property, descending: match[2] === 'desc' });
+    offset += part.length + 1;
+  }
+  return keys;
+}
+
+/** Completes the sort with the key (in the direction of the last key) so every row has one place. */
+export function totalOrder(keys: readonly SortKey[], entity: EntitySetDefinition): SortKey[] {
+  const keyIndex = keys.findIndex((k) => k.property === entity.key);
+  if (keyIndex >= 0) return keys.slice(0, keyIndex + 1);
+  const last = keys[keys.length - 1];
+  return [...keys, { property: entity.key, descending: last?.descending ?? false }];
+}
+
+function parseSelect(text: string, entity: EntitySetDefinition): PropertyDefinition[] {
+  if (text.trim() === '*') return [...entity.properties];
+  const selected: PropertyDefinition[] = [];
+  let offset = 0;
+  for (const part of text.split(',')) {
+    const name = part.trim();
+    const property = findProperty(name);
+    if (!property || !entity.properties.includes(property)) {
+      throw new ODataQueryError(
+        `Unknown property '${name}' in $select`,
+        '$select',
+        offset + part.length - part.trimStart().length
+      );
+    }
+    if (!selected.includes(property)) selected.push(property);
+    offset += part.length + 1;
+  }
+  return selected;
+}
+
+/** Validates every system query option; anything unknown or malformed is a 400. */
+export function parseQueryOptions(raw: RawQuery, entity: EntitySetDefinition): QueryOptions {
+  for (const name of Object.keys(raw)) {
+    if (name.startsWith('$') && !SUPPORTED.has(name)) {
+      throw new ODataQueryError(
+        `Query option ${name} is not supported`,
+        name,
+        undefined,
+        501,
+        'NotImplemented'
+      );
+    }
+  }
+  const format = single(raw, '$format');
+  if (format !== undefined && format !== 'json' && !format.startsWith('application/json')) {
+    throw new ODataQueryError('Only $format=json is supported', '$format');
+  }
+  const filterText = single(raw, '$filter');
+  const searchText = single(raw, '$search');
+  const orderByText = single(raw, '$orderby');
+  const selectText = single(raw, '$select');
+  const countText = single(raw, '$count');
+  if (countText !== undefined && countText !== 'true' && countText !== 'false') {
+    throw new ODataQueryError('$count must be true or false', '$count');
+  }
+  const skipToken = single(raw, '$skiptoken');
+  const top = nonNegativeInteger(raw, '$top');
+  const skip = nonNegativeInteger(raw, '$skip');
+  if (skipToken !== undefined && (top !== undefined || skip !== undefined)) {
+    throw new ODataQueryError('$skiptoken cannot be combined with $top or $skip', '$skiptoken');
+  }
+  return {
+    filterText,
+    searchText,
+    orderByText,
+    selectText,
+    filter: filterText === undefined ? undefined : compileFilter(parseFilter(filterText)),
+    search: searchText === undefined ? undefined : compileSearch(searchText, entity),
+    sort: totalOrder(orderByText === undefined ? [] : parseOrderBy(orderByText, entity), entity),
+    select: selectText === undefined ? [...entity.properties] : parseSelect(selectText, entity),
+    top,
+    skip,
+    count: countText === 'true',
+    skipToken
+  };
+}
+
+export interface PageResult {
+  readonly rows: Record<string, unknown>[];
+  readonly count?: number;
+  /** Token for the next page, when there is one. */
+  readonly nextToken?: string;
+}
+
+type SqlValue = string | number | null;
+
+/** One ordered scan that continues a page: a condition plus its parameters. */
+interface Segment {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+export class EntityQueries {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly entity: EntitySetDefinition,
+    private readonly tokens: PageTokens,
+    private readonly pageSize = MAX_PAGE_SIZE
+  ) {
+    if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new RangeError(`page size must be between 1 and ${MAX_PAGE_SIZE}`);
+    }
+  }
+
+  /** A cached prepared statement (the SQL text only ever varies with the query's shape). */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= 500) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private where(options: QueryOptions, extra?: Segment): Segment {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    for (const fragment of [options.filter, options.search, extra]) {
+      if (fragment) {
+        parts.push(fragment.sql);
+        params.push(...fragment.params);
+      }
+    }
+    return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
+  }
+
+  /** Number of rows matching `$filter` and `$search` (`$top`/`$skip` do not apply, as OData says). */
+  count(options: QueryOptions): number {
+    const where = this.where(options);
+    const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
+    return this.statement(sql)
+      .pluck()
+      .get(...where.params) as number;
+  }
+
+  /** One entity by key, or undefined. */
+  byKey(key: string, select: readonly PropertyDefinition[]): Record<string, unknown> | undefined {
+    const columns = select.map((p) => quoteIdentifier(p.column)).join(', ');
+    const sql =
+      `SELECT ${columns} FROM ${quoteIdentifier(this.entity.table)} ` +
+      `WHERE ${quoteIdentifier(this.entity.key.column)} = ?`;
+    const row = this.statement(sql).raw().get(key) as SqlValue[] | undefined;
+    return row && toEntity(select, row);
+  }
+
+  /** One page of results, with the token for the next one. */
+  page(options: QueryOptions, maxPageSize = this.pageSize): PageResult {
+    const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
+    const fingerprint = PageTokens.fingerprint([
+      options.filterText,
+      options.searchText,
+      options.orderByText,
+      options.selectText,
+      String(options.count)
+    ]);
+    let cursor: PageCursor | undefined;
+    let count: number | undefined;
+    if (options.skipToken !== undefined) {
+      cursor = this.tokens.decode(options.skipToken, fingerprint, options.sort.length);
+      checkCursorTypes(cursor, options.sort);
+      count = cursor.count;
+    }
+    const remaining = cursor ? cursor.remaining : (options.top ?? null);
+    if (options.count && count === undefined) count = this.count(options);
+    if (remaining === 0) return { rows: [], count };
+
+    const want = remaining === null ? size : Math.min(size, remaining);
+    // Ask for one row more than the page holds to know whether another page follows.
+    const limit = remaining !== null && remaining <= size ? want : want + 1;
+    const sortColumns = options.sort.map((k) => k.property);
+    const fetched = [...new Set([...options.select, ...sortColumns])];
+    const columns = fetched.map((p) => quoteIdentifier(p.column)).join(', ');
+    const orderBy = options.sort
+      .map((k) => `${quoteIdentifier(k.property.column)}${k.descending ? ' DESC' : ''}`)
+      .join(', ');
+    const base = `SELECT ${columns} FROM ${quoteIdentifier(this.entity.table)}`;
+
+    const rows: SqlValue[][] = [];
+    const segments: (Segment | undefined)[] = cursor
+      ? keysetSegments(options.sort, cursor.after)
+      : [undefined];
+    for (const segment of segments) {
+      const where = this.where(options, segment);
+      const offset = !cursor && options.skip ? ' OFFSET ?' : '';
+      const sql = `${base}${where.sql} ORDER BY ${orderBy} LIMIT ?${offset}`;
+      const params = [...where.params, limit - rows.length];
+      if (offset) params.push(options.skip);
+      rows.push(
+        ...(this.statement(sql)
+          .raw()
+          .all(...params) as SqlValue[][])
+      );
+      if (rows.length >= limit) break;
+    }
+
+    const hasMore = rows.length > want;
+    const pageRows = hasMore ? rows.slice(0, want) : rows;
+    let nextToken: string | undefined;
+    const stillOwed = remaining === null ? null : remaining - pageRows.length;
+    if (hasMore && (stillOwed === null || stillOwed > 0)) {
+      const last = pageRows[pageRows.length - 1]!;
+      const after = sortColumns.map((p) => last[fetched.indexOf(p)] ?? null);
+      nextToken = this.tokens.encode({ after, remaining: stillOwed, count }, fingerprint);
+    }
+    const result = pageRows.map((row) =>
+      toEntity(
+        options.select,
+        options.select.map((p) => row[fetched.indexOf(p)] ?? null)
+      )
+    );
+    return { rows: result, count, nextToken };
+  }
+}
+
+function checkCursorTypes(cursor: PageCursor, sort: readonly SortKey[]): void {
+  sort.forEach((key, i) => {
+    const value = cursor.after[i];
+    const numeric = ['Edm.Int32', 'Edm.Double', 'Edm.Decimal', 'Edm.Boolean'].includes(
+      key.property.type
+    );
+    const ok =
+      value === null
+        ? key.property.nullable
+        : numeric
+          ? typeof value === 'number'
+          : typeof value === 'string';
+    if (!ok) throw new ODataQueryError('Malformed $skiptoken', '$skiptoken');
+  });
+}
+
+/**
+ * The conditions that select the rows after `after` in the sort order, as ordered scans run one after another.
+ * SQLite sorts NULL first ascending and last descending. Where no sort column can hold NULL (or the cursor's values
+ * make NULLs irrelevant) a single row-value comparison lets the index range-scan; one nullable sort column before
+ * the key is split into its non-null and null segments; anything else uses the general (correct, slower) form.
+ */
+export function keysetSegments(sort: readonly SortKey[], after: readonly SqlValue[]): Segment[] {
+  const sameDirection = sort.every((k) => k.descending === sort[0]!.descending);
+  const descending = sort[0]!.descending;
+  const op = descending ? '<' : '>';
+  const rowValue = (keys: readonly SortKey[], values: readonly SqlValue[]): Segment =>
+    keys.length === 1
+      ? { sql: `${quoteIdentifier(keys[0]!.property.column)} ${op} ?`, params: [values[0]] }
+      : {
+          sql: `(${keys.map((k) => quoteIdentifier(k.property.column)).join(', ')}) ${op} (${keys
+            .map(() => '?')
+            .join(', ')})`,
+          params: [...values]
+        };
+
+  if (sameDirection) {
+    const nullable = sort.filter((k) => k.property.nullable);
+    if (nullable.length === 0) return [rowValue(sort, after)];
+    if (nullable.length === 1 && sort.length === 2 && sort[0]!.property.nullable) {
+      const column = quoteIdentifier(sort[0]!.property.column);
+      const keyColumn = quoteIdentifier(sort[1]!.property.column);
+      const nullSegment = (): Segment => ({
+        sql: `${column} IS NULL AND ${keyColumn} ${op} ?`,
+        params: [after[1]]
+      });
+      const allNulls: Segment = { sql: `${column} IS NULL`, params: [] };
+      const allValues: Segment = { sql: `${column} IS NOT NULL`, params: [] };
+      if (after[0] === null) {
+        // In the NULL segment: finish it, then (ascending) the values follow.
+        return descending ? [nullSegment()] : [nullSegment(), allValues];
+      }
+      // In the value segment: a row-value scan excludes NULLs; descending, the NULLs follow.
+      return descending ? [rowValue(sort, after), allNulls] : [rowValue(sort, after)];
+    }
+  }
+  return [generalKeyset(sort, after)];
+}
+
+/** `(a after v1) OR (a = v1 AND b after v2) OR …`, with NULL placed as SQLite sorts it. */
+function generalKeyset(sort: readonly SortKey[], after: readonly SqlValue[]): Segment {
+  const params: unknown[] = [];
+  const disjuncts = sort.map((key, i) => {
+    const parts: string[] = [];
+    for (let j = 0; j < i; j++) {
+      parts.push(`${quoteIdentifier(sort[j]!.property.column)} IS ?`);
+      params.push(after[j]);
+    }
+    const column = quoteIdentifier(key.property.column);
+    const value = after[i];
+    if (value === null) {
+      // NULL is first ascending (everything non-null follows), last descending (nothing follows).
+      parts.push(key.descending ? '0' : `${column} IS NOT NULL`);
+    } else if (key.descending) {
+      parts.push(`(${column} < ? OR ${column} IS NULL)`);
+      params.push(value);
+    } else {
+      parts.push(`${column} > ?`);
+      params.push(value);
+    }
+    return `(${parts.join(' AND ')})`;
+  });
+  return { sql: `(${disjuncts.join(' OR ')})`, params };
+}
+
+/** A stored row as an OData entity: 0/1 become Booleans, everything else is already in its JSON form. */
+export function toEntity(
+  properties: readonly PropertyDefinition[],
+  values: readonly SqlValue[]
+): Record<string, unknown> {
+  const entity: Record<string, unknown> = {};
+  properties.forEach((property, i) => {
+    const value = values[i] ?? null;
+    entity[property.name] = property.type === 'Edm.Boolean' && value !== null ? value === 1 : value;
+  });
+  return entity;
+}

@@ -1,0 +1,119 @@
+import type Database from 'better-sqlite3';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { openDatabase, seedDatabase } from '../../src/db';
+import { InMemoryFaultSettings } from '../../src/faults';
+import {
+  createDataVirtualizationModule,
+  type DataVirtualizationOptions
+} from '../../src/data-virtualization';
+
+/**
+ * A real migrated database with the deterministic seed, plus rows made awkward on purpose: NULLs in every
+ * nullable column, quotes, wildcard characters and non-ASCII text, and timestamps that tie.
+ */
+export function createShipmentDatabase(shipments = 1500): Database.Database {
+  const db = openDatabase(':memory:');
+  seedDatabase(db, { customers: 30, products: 20, orders: 20, shipments });
+  db.exec(`
+    UPDATE shipments SET carrier = NULL, is_insured = NULL, weight_kg = NULL
+      WHERE shipment_number IN ('SHP-0000000003', 'SHP-0000000004', 'SHP-0000000050');
+    UPDATE shipments SET shipped_at = NULL, estimated_delivery = NULL
+      WHERE shipment_number IN ('SHP-0000000005', 'SHP-0000000006', 'SHP-0000000100');
+    UPDATE shipments SET status = NULL, destination_city = NULL
+      WHERE shipment_number IN ('SHP-0000000007', 'SHP-0000000200');
+    UPDATE shipments SET destination_city = 'O''Fallon' WHERE shipment_number = 'SHP-0000000010';
+    UPDATE shipments SET destination_city = 'Star*City [Main]?' WHERE shipment_number = 'SHP-0000000011';
+    UPDATE shipments SET destination_city = 'Zürich' WHERE shipment_number = 'SHP-0000000012';
+    UPDATE shipments SET destination_city = '100% Town_1' WHERE shipment_number = 'SHP-0000000013';
+    UPDATE shipments SET shipped_at = '2024-03-01T12:00:00Z'
+      WHERE shipment_number IN ('SHP-0000000020', 'SHP-0000000021', 'SHP-0000000022');
+  `);
+  return db;
+}
+
+export interface TestServer {
+  readonly app: FastifyInstance;
+  readonly db: Database.Database;
+  readonly faults: InMemoryFaultSettings;
+  /** GET a path under /data-virtualization/odata/ with query options (values are URL-encoded here). */
+  get(
+    resource: string,
+    query?: Record<string, string>,
+    headers?: Record<string, string>
+  ): Promise<{
+    status: number;
+    body: string;
+    json: () => unknown;
+    headers: Record<string, unknown>;
+  }>;
+}
+
+export async function startServer(
+  db: Database.Database,
+  options: DataVirtualizationOptions = {}
+): Promise<TestServer> {
+  const app = Fastify({ logger: false });
+  const faults = new InMemoryFaultSettings();
+  const module = createDataVirtualizationModule({ tokenSecret: 'test-secret', ...options });
+  await app.register(
+    async (scope) => {
+      await module.register(scope, { db, faults, traffic: { note: () => undefined } });
+    },
+    { prefix: '/data-virtualization' }
+  );
+  await app.ready();
+  return {
+    app,
+    db,
+    faults,
+    async get(resource, query = {}, headers = {}) {
+      const search = Object.entries(query)
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+        .join('&');
+      const url = `/data-virtualization/odata/${resource}${search ? `?${search}` : ''}`;
+      const response = await app.inject({ method: 'GET', url, headers });
+      return {
+        status: response.statusCode,
+        body: response.body,
+        json: () => response.json(),
+        headers: response.headers
+      };
+    }
+  };
+}
+
+export interface ODataCollection {
+  '@odata.context': string;
+  '@odata.count'?: number;
+  '@odata.nextLink'?: string;
+  value: Record<string, unknown>[];
+}
+
+/** Follows `@odata.nextLink` to the end; returns every page. */
+export async function allPages(
+  server: TestServer,
+  query: Record<string, string>,
+  headers: Record<string, string> = {}
+): Promise<ODataCollection[]> {
+  const pages: ODataCollection[] = [];
+  let response = await server.get('Shipments', query, headers);
+  for (;;) {
+    if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${response.body}`);
+    const page = response.json() as ODataCollection;
+    pages.push(page);
+    const next = page['@odata.nextLink'];
+    if (!next) return pages;
+    const url = new URL(next);
+    const inject = await server.app.inject({
+      method: 'GET',
+      url: url.pathname + url.search,
+      headers
+    });
+    response = {
+      status: inject.statusCode,
+      body: inject.body,
+      json: () => inject.json(),
+      headers: inject.headers
+    };
+  }
+}
