@@ -1,0 +1,10 @@
+import { createGenerator } from 'ts-json-schema-generator';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+const t0 = Date.now();
+const p = path.join(path.join(__dirname, '../node_modules/@salesforce/types'), 'lib/metadata.d.ts');
+const gen = createGenerator({ path: p, type: '*', expose: 'export', topRef: false, additionalProperties: false, skipTypeCheck: true, jsDoc: 'none' });
+const schema = gen.createSchema('*');
+fs.writeFileSync('/tmp/gate-scratch/schema.json', JSON.stringify(schema));
+console.log(Date.now() - t0, Object.keys(schema.definitions ?? {}).length);
+console.log(JSON.stringify((schema.definitions as any).NamedCredential).slice(0, 1500));
