@@ -1,13 +1,13 @@
 import Ajv from 'ajv';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PatternDependencies, PatternModule } from '../pattern-module';
-import { MAX_FAULT_WAIT_MS, planFaults, wait, type FieldError } from './faults';
+import { applyFaults } from '../faults';
+import { ERROR_CODES, errorBodySchema, sendError } from '../http/errors';
 import { buildOpenApiDocument } from './openapi';
 import {
   creditParamsSchema,
   creditQuerySchema,
   creditResponseSchema,
-  errorResponseSchema,
   pricingRequestSchema,
   pricingResponseSchema,
   stockRequestSchema,
@@ -16,6 +16,8 @@ import {
 import { NotFoundError, RequestReplyService, UnprocessableError, type OrderLine } from './service';
 
 export const PATTERN_NAME = 'request-reply';
+/** Error code of a valid request the ERP cannot answer (inactive product, mixed currencies). */
+export const UNPROCESSABLE = 'UNPROCESSABLE';
 
 /** Options for tests: pin the error-rate draw, shorten the hang ceiling. */
 export interface RequestReplyOptions {
@@ -23,78 +25,11 @@ export interface RequestReplyOptions {
   maxHangMs?: number;
 }
 
-type ErrorCode =
-  'VALIDATION_FAILED' | 'NOT_FOUND' | 'UNPROCESSABLE' | 'INJECTED_FAULT' | 'INTERNAL_ERROR';
-
-function correlationIdOf(request: FastifyRequest): string {
-  const header = request.headers['x-correlation-id'];
-  const value = Array.isArray(header) ? header[0] : header;
-  return value && value.length > 0 ? value : request.id;
-}
-
-function sendError(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: number,
-  code: ErrorCode,
-  message: string,
-  fieldErrors: FieldError[] = []
-): FastifyReply {
-  return reply
-    .code(status)
-    .send({ code, message, correlationId: correlationIdOf(request), fieldErrors });
-}
-
-/** The caller went away: take the reply from Fastify and free the socket; there is nobody to answer. */
-function abandon(reply: FastifyReply): void {
-  reply.hijack();
-  reply.raw.destroy();
-}
-
-/** Turns Ajv errors (from Fastify's attached validation) into `field` paths a person can read: `lines[0].quantity`. */
-function toFieldErrors(request: FastifyRequest): FieldError[] {
-  const error = request.validationError as
-    | (Error & {
-        validation?: {
-          instancePath?: string;
-          message?: string;
-          params?: Record<string, unknown>;
-        }[];
-        validationContext?: string;
-      })
-    | undefined;
-  if (!error) {
-    return [];
-  }
-  const context = error.validationContext ?? 'body';
-  return (error.validation ?? []).map((issue) => {
-    const segments = (issue.instancePath ?? '')
-      .split('/')
-      .filter((segment) => segment.length > 0)
-      .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`))
-      .join('');
-    const missing = issue.params?.missingProperty;
-    const extra = issue.params?.additionalProperty;
-    const leaf =
-      typeof missing === 'string' ? `.${missing}` : typeof extra === 'string' ? `.${extra}` : '';
-    const field = `${context}${segments}${leaf}`.replace(
-      /^(body|querystring|params|headers)\./,
-      ''
-    );
-    let message = issue.message ?? 'is invalid';
-    if (typeof missing === 'string') message = 'is required';
-    if (typeof extra === 'string') message = 'is not a known field';
-    return { field: field.length > 0 ? field : context, message };
-  });
-}
-
 /**
  * The ERP's half of Request and Reply: credit, stock and pricing answers that Salesforce waits for (through an LWC
  * and an Apex Continuation) before a rep closes or quotes.
  */
 export function createRequestReplyModule(options: RequestReplyOptions = {}): PatternModule {
-  const maxHangMs = options.maxHangMs ?? MAX_FAULT_WAIT_MS;
-
   return {
     name: PATTERN_NAME,
     title: 'Request and Reply',
@@ -117,67 +52,18 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
     register(app: FastifyInstance, deps: PatternDependencies): void {
       const service = new RequestReplyService(deps.db);
       // Our own validator for this encapsulated context: every field error at once (Fastify's default stops at the
-      // first), numbers coerced from path and query strings.
+      // first), numbers coerced from path and query strings. Invalid requests then reach the server's error
+      // handler, which answers 400 VALIDATION_FAILED listing each field.
       const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
       app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
-      /** Applies the fault plan; returns true when the reply has been dealt with (error sent or client gone). */
-      async function applyFaults(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-        const result = planFaults(deps.faults.get(PATTERN_NAME), request.headers, options.random);
-        if (!result.ok) {
-          sendError(
-            request,
-            reply,
-            400,
-            'VALIDATION_FAILED',
-            'Invalid fault headers.',
-            result.fieldErrors
-          );
-          return true;
-        }
-        const { plan } = result;
-        if (!plan.hang && plan.latencyMs === 0 && plan.errorStatus === null) {
-          return false;
-        }
-        const gone = new AbortController();
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) gone.abort();
+      /** Console knobs and fault headers, through the server's shared helper; true when the reply is dealt with. */
+      const faults = (request: FastifyRequest, reply: FastifyReply): Promise<boolean> =>
+        applyFaults(PATTERN_NAME, request, reply, {
+          faults: deps.faults,
+          random: options.random,
+          maxHangMs: options.maxHangMs
         });
-        if (plan.hang) {
-          deps.traffic.note(PATTERN_NAME, 'Hanging until the caller gives up', {
-            url: request.url
-          });
-          const elapsed = await wait(maxHangMs, gone.signal);
-          if (!elapsed) {
-            abandon(reply);
-            return true;
-          }
-          sendError(
-            request,
-            reply,
-            504,
-            'INJECTED_FAULT',
-            `Injected hang: no answer for ${maxHangMs} ms.`
-          );
-          return true;
-        }
-        if (plan.latencyMs > 0 && !(await wait(plan.latencyMs, gone.signal))) {
-          abandon(reply);
-          return true;
-        }
-        if (plan.errorStatus !== null) {
-          deps.traffic.note(PATTERN_NAME, `Injected ${plan.errorStatus}`, { url: request.url });
-          sendError(
-            request,
-            reply,
-            plan.errorStatus,
-            'INJECTED_FAULT',
-            `Injected fault: HTTP ${plan.errorStatus}.`
-          );
-          return true;
-        }
-        return false;
-      }
 
       /** Runs the ERP logic and maps its domain errors to the shared error shape. */
       function answer(
@@ -189,43 +75,33 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
           return reply.code(200).send(work());
         } catch (error) {
           if (error instanceof NotFoundError) {
-            return sendError(request, reply, 404, 'NOT_FOUND', error.message);
+            return sendError(request, reply, 404, ERROR_CODES.NOT_FOUND, error.message);
           }
           if (error instanceof UnprocessableError) {
-            return sendError(request, reply, 422, 'UNPROCESSABLE', error.message);
+            return sendError(request, reply, 422, UNPROCESSABLE, error.message);
           }
           throw error;
         }
       }
 
       const errorResponses = {
-        400: errorResponseSchema,
-        404: errorResponseSchema,
-        422: errorResponseSchema
+        400: errorBodySchema,
+        404: errorBodySchema,
+        422: errorBodySchema
       };
 
       app.get<{ Params: { customerNumber: string }; Querystring: { amount?: number } }>(
         '/credit/:customerNumber',
         {
-          attachValidation: true,
           schema: {
+            summary: 'Credit decision for a customer and an order amount',
             params: creditParamsSchema,
             querystring: creditQuerySchema,
             response: { 200: creditResponseSchema, ...errorResponses }
           }
         },
         async (request, reply) => {
-          if (await applyFaults(request, reply)) return reply;
-          if (request.validationError) {
-            return sendError(
-              request,
-              reply,
-              400,
-              'VALIDATION_FAILED',
-              'Invalid credit check.',
-              toFieldErrors(request)
-            );
-          }
+          if (await faults(request, reply)) return reply;
           return answer(request, reply, () =>
             service.credit(request.params.customerNumber, request.query.amount ?? 0)
           );
@@ -235,24 +111,14 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
       app.post<{ Body: { lines: OrderLine[] } }>(
         '/stock',
         {
-          attachValidation: true,
           schema: {
+            summary: 'Availability of order lines over all warehouses',
             body: stockRequestSchema,
             response: { 200: stockResponseSchema, ...errorResponses }
           }
         },
         async (request, reply) => {
-          if (await applyFaults(request, reply)) return reply;
-          if (request.validationError) {
-            return sendError(
-              request,
-              reply,
-              400,
-              'VALIDATION_FAILED',
-              'Invalid stock check.',
-              toFieldErrors(request)
-            );
-          }
+          if (await faults(request, reply)) return reply;
           return answer(request, reply, () => service.stock(request.body.lines));
         }
       );
@@ -260,31 +126,23 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
       app.post<{ Body: { customerNumber: string; lines: OrderLine[] } }>(
         '/pricing',
         {
-          attachValidation: true,
           schema: {
+            summary: 'Customer-specific prices for order lines',
             body: pricingRequestSchema,
             response: { 200: pricingResponseSchema, ...errorResponses }
           }
         },
         async (request, reply) => {
-          if (await applyFaults(request, reply)) return reply;
-          if (request.validationError) {
-            return sendError(
-              request,
-              reply,
-              400,
-              'VALIDATION_FAILED',
-              'Invalid pricing request.',
-              toFieldErrors(request)
-            );
-          }
+          if (await faults(request, reply)) return reply;
           return answer(request, reply, () =>
             service.pricing(request.body.customerNumber, request.body.lines)
           );
         }
       );
 
-      app.get('/openapi.json', async (request) => {
+      // Hidden from the server-wide /openapi.json (which lists these routes from their schemas already); this one
+      // carries operation ids and is the document the Salesforce External Service embeds.
+      app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
         const host = request.headers.host;
         return buildOpenApiDocument(host ? `${request.protocol}://${host}` : '/');
       });

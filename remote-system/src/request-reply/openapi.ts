@@ -1,8 +1,8 @@
+import { errorBodySchema } from '../http/errors';
 import {
   creditParamsSchema,
   creditQuerySchema,
   creditResponseSchema,
-  errorResponseSchema,
   pricingRequestSchema,
   pricingResponseSchema,
   stockRequestSchema,
@@ -29,7 +29,7 @@ const json = (schema: Schema, description: string): Schema => ({
 
 const errors = (...statuses: string[]): Record<string, Schema> => {
   const descriptions: Record<string, string> = {
-    '400': 'The request is invalid; `fieldErrors` says which field and why.',
+    '400': 'The request is invalid; `error.fields` says which field and why.',
     '401': 'Missing or wrong bearer secret.',
     '404': 'The customer or a product is not known to the ERP.',
     '422': 'The request is valid but cannot be answered (inactive product, mixed currencies).',
@@ -119,7 +119,7 @@ export function buildOpenApiDocument(serverUrl = '/'): Schema {
         StockCheck: stockResponseSchema,
         PricingRequest: pricingRequestSchema,
         PriceQuote: pricingResponseSchema,
-        Error: errorResponseSchema
+        Error: errorBodySchema
       }
     },
     security: [{ erpBearer: [] }]

@@ -3,6 +3,8 @@
  * responses with them, the OpenAPI document (`openapi.ts`) is generated from them, and the contract tests check the
  * shared examples in `force-app/main/request-reply/staticresources/` against them.
  *
+ * Errors use the server's shared shape (`errorBodySchema` in `../http/errors`).
+ *
  * Kept to the JSON Schema subset that OpenAPI 3.0 and Salesforce External Services accept (no `const`, no tuple
  * forms, `type` always a single string), so the same objects can be registered as an External Service.
  */
@@ -14,35 +16,6 @@ export const MAX_LINES = 50;
 export const MAX_QUANTITY = 100000;
 
 const money = { type: 'number', description: 'Amount in currency units, two decimals.' } as const;
-
-export const fieldErrorSchema = {
-  type: 'object',
-  required: ['field', 'message'],
-  additionalProperties: false,
-  properties: {
-    field: {
-      type: 'string',
-      description: 'Path of the offending field, e.g. `lines[0].quantity`.'
-    },
-    message: { type: 'string' }
-  }
-} as const;
-
-export const errorResponseSchema = {
-  type: 'object',
-  required: ['code', 'message', 'correlationId', 'fieldErrors'],
-  additionalProperties: false,
-  properties: {
-    code: {
-      type: 'string',
-      description: 'Machine-readable error code.',
-      enum: ['VALIDATION_FAILED', 'NOT_FOUND', 'UNPROCESSABLE', 'INJECTED_FAULT', 'INTERNAL_ERROR']
-    },
-    message: { type: 'string', description: 'Human-readable message, safe to show to a user.' },
-    correlationId: { type: 'string' },
-    fieldErrors: { type: 'array', items: fieldErrorSchema }
-  }
-} as const;
 
 export const creditParamsSchema = {
   type: 'object',

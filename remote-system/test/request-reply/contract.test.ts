@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
+import { errorBodySchema } from '../../src/http/errors';
 import {
   creditResponseSchema,
-  errorResponseSchema,
   pricingResponseSchema,
   stockResponseSchema
 } from '../../src/request-reply/schemas';
@@ -16,9 +16,9 @@ const examples = loadContract();
 
 const schemaFor: Record<string, object> = {
   creditApproved: creditResponseSchema,
-  creditNotFound: errorResponseSchema,
-  validationError: errorResponseSchema,
-  serverError: errorResponseSchema,
+  creditNotFound: errorBodySchema,
+  validationError: errorBodySchema,
+  serverError: errorBodySchema,
   stockCheck: stockResponseSchema,
   priceQuote: pricingResponseSchema
 };

@@ -1,12 +1,22 @@
 import Ajv from 'ajv';
+import { openDatabase, seedDatabase } from '../../src/db';
 import { createRequestReplyModule } from '../../src/request-reply';
-import { planFaults } from '../../src/request-reply/faults';
 import { buildOpenApiDocument } from '../../src/request-reply/openapi';
 import { send, startTestServer, stopTestServer, type TestServer } from './support';
 
-const NO_FAULTS = { latencyMs: 0, errorRate: 0, errorStatus: 500, hang: false };
+const NO_FAULTS = { latencyMs: 0, errorRate: 0, errorStatus: 503, hang: false };
 
-describe('request-reply routes', () => {
+interface ErrorBody {
+  error: {
+    status: number;
+    code: string;
+    message: string;
+    fields?: { field: string; reason: string }[];
+  };
+  correlationId: string;
+}
+
+describe('request-reply routes (mounted in the real server)', () => {
   let server: TestServer;
   let draw = 0.5;
   beforeAll(async () => {
@@ -16,7 +26,7 @@ describe('request-reply routes', () => {
     await stopTestServer(server);
   });
   afterEach(() => {
-    server.faults.set('request-reply', NO_FAULTS);
+    server.app.erp.faults.set('request-reply', NO_FAULTS);
     draw = 0.5;
   });
 
@@ -24,6 +34,14 @@ describe('request-reply routes', () => {
     send(server.baseUrl, { method: 'GET', path, headers });
   const post = (path: string, body: unknown, headers?: Record<string, string>) =>
     send(server.baseUrl, { method: 'POST', path, body, headers });
+  const errorOf = (body: unknown): ErrorBody['error'] => (body as ErrorBody).error;
+
+  it('refuses callers without the bearer secret', async () => {
+    const response = await get('/request-reply/credit/C-000001', {
+      authorization: 'Bearer wrong-secret-value'
+    });
+    expect(response.status).toBe(401);
+  });
 
   describe('credit', () => {
     it.each([
@@ -49,28 +67,29 @@ describe('request-reply routes', () => {
     it('rejects a malformed customer number and a negative amount with field errors', async () => {
       const malformed = await get('/request-reply/credit/C-00001');
       expect(malformed.status).toBe(400);
-      expect((malformed.body as { fieldErrors: unknown[] }).fieldErrors).toEqual([
-        { field: 'customerNumber', message: 'must match pattern "^C-[0-9]{6}$"' }
+      expect(errorOf(malformed.body).fields).toEqual([
+        { field: 'path.customerNumber', reason: 'must match pattern "^C-[0-9]{6}$"' }
       ]);
-      const response = await get('/request-reply/credit/C-000001?amount=-5');
-      expect(response.status).toBe(400);
-      expect(
-        (response.body as { fieldErrors: { field: string }[] }).fieldErrors
-          .map((e) => e.field)
-          .sort()
-      ).toEqual(['amount']);
+      const negative = await get('/request-reply/credit/C-000001?amount=-5');
+      expect(negative.status).toBe(400);
+      expect(errorOf(negative.body).fields).toEqual([
+        { field: 'query.amount', reason: 'must be >= 0' }
+      ]);
     });
 
-    it('echoes the caller correlation id in error bodies', async () => {
+    it('answers 404 with the caller correlation id', async () => {
       const response = await get('/request-reply/credit/C-999999', {
         'X-Correlation-Id': 'corr-123'
       });
       expect(response.status).toBe(404);
+      expect(response.headers.get('x-correlation-id')).toBe('corr-123');
       expect(response.body).toEqual({
-        code: 'NOT_FOUND',
-        message: 'Customer C-999999 is not known to the ERP.',
-        correlationId: 'corr-123',
-        fieldErrors: []
+        error: {
+          status: 404,
+          code: 'NOT_FOUND',
+          message: 'Customer C-999999 is not known to the ERP.'
+        },
+        correlationId: 'corr-123'
       });
     });
   });
@@ -96,9 +115,7 @@ describe('request-reply routes', () => {
         ]
       });
       expect(response.status).toBe(404);
-      expect((response.body as { message: string }).message).toBe(
-        'Unknown product(s): P-99998, P-99999.'
-      );
+      expect(errorOf(response.body).message).toBe('Unknown product(s): P-99998, P-99999.');
     });
 
     it('lists every field error at once, with readable paths', async () => {
@@ -107,14 +124,13 @@ describe('request-reply routes', () => {
         extra: true
       });
       expect(response.status).toBe(400);
-      const fieldErrors = (response.body as { fieldErrors: { field: string; message: string }[] })
-        .fieldErrors;
-      expect(fieldErrors).toEqual(
+      expect(errorOf(response.body).code).toBe('VALIDATION_FAILED');
+      expect(errorOf(response.body).fields).toEqual(
         expect.arrayContaining([
-          { field: 'extra', message: 'is not a known field' },
-          { field: 'lines[0].productCode', message: 'must match pattern "^P-[0-9]{5}$"' },
-          { field: 'lines[0].quantity', message: 'must be >= 1' },
-          { field: 'lines[1].productCode', message: 'is required' }
+          { field: 'extra', reason: 'is not a known field' },
+          { field: 'lines[0].productCode', reason: 'must match pattern "^P-[0-9]{5}$"' },
+          { field: 'lines[0].quantity', reason: 'must be >= 1' },
+          { field: 'lines[1].productCode', reason: 'is required' }
         ])
       );
     });
@@ -151,7 +167,7 @@ describe('request-reply routes', () => {
         ]
       });
       expect(mixed.status).toBe(422);
-      expect((mixed.body as { code: string }).code).toBe('UNPROCESSABLE');
+      expect(errorOf(mixed.body).code).toBe('UNPROCESSABLE');
     });
 
     it('answers 404 for an unknown customer', async () => {
@@ -165,7 +181,7 @@ describe('request-reply routes', () => {
 
   describe('fault knobs', () => {
     it('adds the console latency', async () => {
-      server.faults.set('request-reply', { latencyMs: 300 });
+      server.app.erp.faults.set('request-reply', { latencyMs: 300 });
       const started = Date.now();
       const response = await get('/request-reply/credit/C-000001');
       expect(response.status).toBe(200);
@@ -173,15 +189,16 @@ describe('request-reply routes', () => {
     });
 
     it('fails the share of requests set by the console error rate', async () => {
-      server.faults.set('request-reply', { errorRate: 0.25, errorStatus: 502 });
+      server.app.erp.faults.set('request-reply', { errorRate: 0.25, errorStatus: 502 });
       draw = 0.2;
-      expect((await get('/request-reply/credit/C-000001')).status).toBe(502);
+      const failed = await get('/request-reply/credit/C-000001');
+      expect(failed.status).toBe(502);
+      expect(errorOf(failed.body).code).toBe('INJECTED_FAULT');
       draw = 0.3;
       expect((await get('/request-reply/credit/C-000001')).status).toBe(200);
-      expect(server.traffic.notes.some((note) => note.message === 'Injected 502')).toBe(true);
     });
 
-    it('lets a request header force an error status and latency', async () => {
+    it('lets request headers force an error status and latency', async () => {
       const started = Date.now();
       const response = await post(
         '/request-reply/pricing',
@@ -190,7 +207,6 @@ describe('request-reply routes', () => {
       );
       expect(response.status).toBe(500);
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-      expect((response.body as { code: string }).code).toBe('INJECTED_FAULT');
     });
 
     it('rejects malformed fault headers', async () => {
@@ -199,7 +215,7 @@ describe('request-reply routes', () => {
         'X-Fault-Hang': 'maybe'
       });
       expect(response.status).toBe(400);
-      expect((response.body as { fieldErrors: unknown[] }).fieldErrors).toHaveLength(2);
+      expect(errorOf(response.body).fields).toHaveLength(2);
     });
 
     it('hangs until the client gives up, and sends nothing', async () => {
@@ -217,32 +233,18 @@ describe('request-reply routes', () => {
         )
       ).rejects.toThrow(/abort/i);
       clearTimeout(timer);
-      // the server is still healthy afterwards
       expect((await get('/request-reply/credit/C-000001')).status).toBe(200);
     });
 
     it('answers 504 if nobody gives up before the hang ceiling', async () => {
-      server.faults.set('request-reply', { hang: true });
+      server.app.erp.faults.set('request-reply', { hang: true });
       const response = await get('/request-reply/credit/C-000001');
       expect(response.status).toBe(504);
     });
   });
 
-  describe('planFaults', () => {
-    it('lets headers override the console profile', () => {
-      const result = planFaults(
-        { latencyMs: 10, errorRate: 1, errorStatus: 503, hang: false },
-        {
-          'x-fault-error-rate': '0',
-          'x-fault-latency-ms': '0'
-        }
-      );
-      expect(result).toEqual({ ok: true, plan: { latencyMs: 0, hang: false, errorStatus: null } });
-    });
-  });
-
-  describe('OpenAPI document', () => {
-    it('is served from the route schemas with every operation', async () => {
+  describe('OpenAPI', () => {
+    it('serves the pattern document with every operation', async () => {
       const response = await get('/request-reply/openapi.json');
       expect(response.status).toBe(200);
       const document = response.body as {
@@ -256,12 +258,18 @@ describe('request-reply routes', () => {
       expect(operations.sort()).toEqual(['checkCredit', 'checkStock', 'quotePrices']);
     });
 
+    it('lists the same paths in the server-wide /openapi.json', async () => {
+      const response = await send(server.baseUrl, { method: 'GET', path: '/openapi.json' });
+      const paths = Object.keys((response.body as { paths: Record<string, unknown> }).paths);
+      expect(paths).toEqual(
+        expect.arrayContaining(Object.keys(buildOpenApiDocument().paths as Record<string, unknown>))
+      );
+    });
+
     it('has every $ref resolvable and every component a valid JSON Schema', () => {
       const document = buildOpenApiDocument();
       const text = JSON.stringify(document);
-      const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
-        (match) => match[1]
-      );
+      const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]);
       const schemas = (document.components as { schemas: Record<string, object> }).schemas;
       expect(refs.length).toBeGreaterThan(0);
       for (const name of refs) expect(schemas).toHaveProperty(name as string);
@@ -269,15 +277,51 @@ describe('request-reply routes', () => {
       for (const schema of Object.values(schemas)) expect(() => ajv.compile(schema)).not.toThrow();
     });
 
-    it('lists the module endpoints that exist', async () => {
-      const module = createRequestReplyModule();
-      for (const endpoint of module.endpoints) {
-        const found = server.app.hasRoute({
-          method: endpoint.method,
-          url: `/request-reply${endpoint.path}`
-        });
-        expect(found).toBe(true);
+    it('lists module endpoints that exist', () => {
+      for (const endpoint of createRequestReplyModule().endpoints) {
+        expect(
+          server.app.hasRoute({ method: endpoint.method, url: `/request-reply${endpoint.path}` })
+        ).toBe(true);
       }
     });
+  });
+});
+
+describe('request-reply over the deterministic seed', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    const db = openDatabase(':memory:');
+    seedDatabase(db, { customers: 40, products: 25, orders: 0, shipments: 0 });
+    server = await startTestServer({}, db);
+  });
+  afterAll(async () => {
+    await stopTestServer(server);
+  });
+
+  it('answers for every seeded customer and product', async () => {
+    const customers = server.db
+      .prepare('SELECT customer_number FROM customers')
+      .pluck()
+      .all() as string[];
+    const products = server.db
+      .prepare('SELECT product_code FROM products WHERE active = 1')
+      .pluck()
+      .all() as string[];
+    expect(customers.length).toBe(40);
+    for (const customer of customers.slice(0, 10)) {
+      const response = await send(server.baseUrl, {
+        method: 'GET',
+        path: `/request-reply/credit/${customer}?amount=100`
+      });
+      expect(response.status).toBe(200);
+    }
+    const lines = products.slice(0, 5).map((productCode) => ({ productCode, quantity: 2 }));
+    const stock = await send(server.baseUrl, {
+      method: 'POST',
+      path: '/request-reply/stock',
+      body: { lines }
+    });
+    expect(stock.status).toBe(200);
+    expect((stock.body as { lines: unknown[] }).lines).toHaveLength(5);
   });
 });

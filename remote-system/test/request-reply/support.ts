@@ -1,43 +1,40 @@
-import Database from 'better-sqlite3';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type {
-  FaultProfile,
-  FaultSettings,
-  PatternDependencies,
-  TrafficRecorder
-} from '../../src/pattern-module';
+import { loadConfig } from '../../src/config';
+import { openDatabase } from '../../src/db';
 import { createRequestReplyModule, type RequestReplyOptions } from '../../src/request-reply';
+import { buildServer } from '../../src/server';
+
+export const TEST_SECRET = 'request-reply-test-secret';
+export const AUTH = { authorization: `Bearer ${TEST_SECRET}` };
 
 /**
- * A small, hand-written data set with the shared column names of `customers`, `products` and `inventory`, so the
- * expected answers can be worked out by hand (and match the contract examples' values).
+ * The real schema (migrations) with a small hand-written data set, so every expected answer can be worked out by
+ * hand, and matches the contract examples value for value.
  */
 export function createFixtureDatabase(): Database.Database {
-  const db = new Database(':memory:');
-  db.exec(`
-    CREATE TABLE customers (customer_number TEXT PRIMARY KEY, name TEXT NOT NULL, industry TEXT, city TEXT,
-      country TEXT, credit_limit_cents INTEGER NOT NULL, balance_cents INTEGER NOT NULL, risk_rating TEXT NOT NULL,
-      on_hold INTEGER NOT NULL);
-    CREATE TABLE products (product_code TEXT PRIMARY KEY, name TEXT NOT NULL, family TEXT,
-      unit_price_cents INTEGER NOT NULL, currency TEXT NOT NULL, active INTEGER NOT NULL);
-    CREATE TABLE inventory (product_code TEXT NOT NULL, warehouse_code TEXT NOT NULL, on_hand INTEGER NOT NULL,
-      reserved INTEGER NOT NULL, PRIMARY KEY (product_code, warehouse_code));
-  `);
+  const db = openDatabase(':memory:');
   const customer = db.prepare(
-    `INSERT INTO customers VALUES (?, ?, 'Wholesale', 'Lyon', 'FR', ?, ?, ?, ?)`
+    `INSERT INTO customers (customer_number, name, industry, city, country, credit_limit_cents, balance_cents,
+       risk_rating, on_hold) VALUES (?, ?, 'Wholesale', 'Lyon', 'FR', ?, ?, ?, ?)`
   );
   customer.run('C-000001', 'Acme Distribution', 5_000_000, 1_250_000, 'A', 0);
   customer.run('C-000002', 'Blocked Traders', 1_000_000, 100_000, 'B', 1);
   customer.run('C-000003', 'Risky Retail', 2_000_000, 0, 'D', 0);
   customer.run('C-000004', 'Busy Builders', 1_000_000, 900_000, 'C', 0);
-  const product = db.prepare(`INSERT INTO products VALUES (?, ?, 'Fluid', ?, ?, ?)`);
+  const product = db.prepare(
+    `INSERT INTO products (product_code, name, family, unit_price_cents, currency, active)
+       VALUES (?, ?, 'Fluid', ?, ?, ?)`
+  );
   product.run('P-00001', 'Industrial Pump', 125_000, 'USD', 1);
   product.run('P-00002', 'Valve Kit', 4_550, 'USD', 1);
   product.run('P-00003', 'Legacy Gauge', 9_900, 'USD', 0);
   product.run('P-00004', 'Euro Fitting', 1_000, 'EUR', 1);
-  const stock = db.prepare(`INSERT INTO inventory VALUES (?, ?, ?, ?)`);
+  const stock = db.prepare(
+    `INSERT INTO inventory (product_code, warehouse_code, on_hand, reserved) VALUES (?, ?, ?, ?)`
+  );
   stock.run('P-00001', 'WH-EAST', 40, 5);
   stock.run('P-00001', 'WH-WEST', 10, 0);
   stock.run('P-00002', 'WH-EAST', 3, 3);
@@ -45,51 +42,32 @@ export function createFixtureDatabase(): Database.Database {
   return db;
 }
 
-export class MemoryFaults implements FaultSettings {
-  private readonly profiles = new Map<string, FaultProfile>();
-  get(pattern: string): FaultProfile {
-    return (
-      this.profiles.get(pattern) ?? { latencyMs: 0, errorRate: 0, errorStatus: 500, hang: false }
-    );
-  }
-  set(pattern: string, profile: Partial<FaultProfile>): FaultProfile {
-    const next = { ...this.get(pattern), ...profile };
-    this.profiles.set(pattern, next);
-    return next;
-  }
-}
-
-export class MemoryTraffic implements TrafficRecorder {
-  readonly notes: { pattern: string; message: string }[] = [];
-  note(pattern: string, message: string): void {
-    this.notes.push({ pattern, message });
-  }
-}
-
 export interface TestServer {
   app: FastifyInstance;
   db: Database.Database;
-  faults: MemoryFaults;
-  traffic: MemoryTraffic;
   baseUrl: string;
 }
 
-/** The module registered the way the composition root does it (prefix `/request-reply`), on 127.0.0.1. */
-export async function startTestServer(options: RequestReplyOptions = {}): Promise<TestServer> {
-  const db = createFixtureDatabase();
-  const faults = new MemoryFaults();
-  const traffic = new MemoryTraffic();
-  const app = Fastify({ logger: false });
-  const module = createRequestReplyModule(options);
-  const deps: PatternDependencies = { db, faults, traffic };
-  await app.register(
-    async (scope) => {
-      await module.register(scope, deps);
-    },
-    { prefix: `/${module.name}` }
-  );
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, db, faults, traffic, baseUrl: address };
+/**
+ * The whole composition root (bearer auth, correlation ids, shared error shape, fault knobs) with only this
+ * pattern mounted, listening on 127.0.0.1.
+ */
+export async function startTestServer(
+  options: RequestReplyOptions = {},
+  db: Database.Database = createFixtureDatabase()
+): Promise<TestServer> {
+  const config = loadConfig({
+    ERP_SHARED_SECRET: TEST_SECRET,
+    DATABASE_PATH: ':memory:',
+    LOG_LEVEL: 'silent'
+  });
+  const app = await buildServer(config, {
+    patterns: [createRequestReplyModule(options)],
+    db,
+    logger: false
+  });
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, db, baseUrl };
 }
 
 export async function stopTestServer(server: TestServer): Promise<void> {
@@ -120,6 +98,7 @@ export function loadContract(): Record<string, ContractExample> {
   return document.examples;
 }
 
+/** Sends a request with the bearer secret (unless `headers` overrides `authorization`). */
 export async function send(
   baseUrl: string,
   request: ContractExample['request'],
@@ -128,6 +107,7 @@ export async function send(
   const response = await fetch(`${baseUrl}${request.path}`, {
     method: request.method,
     headers: {
+      ...AUTH,
       ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(request.headers ?? {})
     },
