@@ -30,6 +30,11 @@ export interface PatternDependencies {
   readonly db: Database.Database;
   readonly faults: FaultSettings;
   readonly traffic: TrafficRecorder;
+  /**
+   * Base URL the org reaches this server on (`PUBLIC_URL`), for absolute links such as OData `@odata.nextLink`.
+   * Optional so a pattern's unit tests can build dependencies without it.
+   */
+  readonly publicUrl?: string;
 }
 
 /** Per-pattern fault knobs settable from the console (and per request through headers, by the pattern itself). */

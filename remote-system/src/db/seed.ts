@@ -26,6 +26,8 @@ export interface SeedOptions {
   readonly referenceDate?: string;
   /** Delete existing rows first. Without it, seeding a database that already holds customers throws. */
   readonly reset?: boolean;
+  /** Shipments per transaction (default 100,000). */
+  readonly chunkSize?: number;
   /** Called after each committed chunk of shipments. */
   readonly onProgress?: (shipmentsWritten: number, total: number) => void;
 }
@@ -395,8 +397,9 @@ function insertShipments(
     }
   });
 
-  for (let from = 1; from <= count; from += SHIPMENT_CHUNK) {
-    const to = Math.min(count, from + SHIPMENT_CHUNK - 1);
+  const chunk = positive('chunkSize', options.chunkSize ?? SHIPMENT_CHUNK, 10_000_000);
+  for (let from = 1; from <= count; from += chunk) {
+    const to = Math.min(count, from + chunk - 1);
     writeChunk(from, to);
     options.onProgress?.(to, count);
   }

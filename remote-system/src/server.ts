@@ -1,0 +1,205 @@
+import type Database from 'better-sqlite3';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { bearerAuth } from './auth/bearer';
+import type { AppConfig } from './config';
+import { registerConsole } from './console';
+import { openDatabase } from './db';
+import { InMemoryFaultSettings } from './faults';
+import { CORRELATION_HEADER, correlationIdFor } from './http/correlation';
+import { ERROR_CODES, errorBodySchema, sendError, toErrorBody } from './http/errors';
+import { OpenApiCollector } from './openapi';
+import type { PatternDependencies, PatternModule } from './pattern-module';
+import { patternModules } from './patterns';
+import { TrafficLog } from './traffic';
+
+export interface BuildOptions {
+  /** Pattern modules to mount; defaults to `patternModules()` from `patterns.ts`. */
+  readonly patterns?: readonly PatternModule[];
+  /** An open database to use (the caller closes it); by default `config.databasePath` is opened and closed here. */
+  readonly db?: Database.Database;
+  /** Fastify logger options (tests pass a stream to read the log lines). Defaults to JSON lines on stdout. */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Size of the live-traffic ring buffer. */
+  readonly trafficCapacity?: number;
+}
+
+/** What the composition root exposes on the instance, for `main.ts`, the console and tests. */
+export interface ErpRuntime {
+  readonly config: AppConfig;
+  readonly db: Database.Database;
+  readonly faults: InMemoryFaultSettings;
+  readonly traffic: TrafficLog;
+  readonly patterns: readonly PatternModule[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    erp: ErpRuntime;
+  }
+}
+
+/** Paths that stay open (no bearer): the console and its assets, health, the OpenAPI document. */
+const OPEN_PREFIXES = ['/console', '/health', '/openapi.json'];
+
+/**
+ * The composition root: one Fastify instance with the shared cross-cutting behaviour (correlation ids, error shape,
+ * content types, body limit, traffic recording), the open console/health/OpenAPI routes and every pattern module
+ * mounted under `/<name>` behind the bearer check. It is not listening yet: `main.ts` listens on the configured
+ * port, tests on 127.0.0.1 port 0.
+ */
+export async function buildServer(
+  config: AppConfig,
+  options: BuildOptions = {}
+): Promise<FastifyInstance> {
+  const patterns = options.patterns ?? patternModules();
+  assertUniqueNames(patterns);
+  const ownsDatabase = options.db === undefined;
+  const db = options.db ?? openDatabase(config.databasePath);
+
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    genReqId: correlationIdFor,
+    // Every log line of a request carries `correlationId` (the same value as the X-Correlation-Id header).
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    bodyLimit: config.bodyLimitBytes,
+    // Leaves in-flight requests to finish on close; idle keep-alive sockets are closed at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true }
+  });
+
+  const faults = new InMemoryFaultSettings();
+  const traffic = new TrafficLog(options.trafficCapacity);
+  const runtime: ErpRuntime = { config, db, faults, traffic, patterns };
+  app.decorate('erp', runtime);
+  app.decorate('erpFaultRuntime', { faults, traffic });
+
+  // Only JSON bodies are accepted by default; a pattern that needs another type (SOAP XML, CSV) adds its own
+  // parser inside its encapsulated context. Without this, text/plain would reach JSON routes as a string.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(CORRELATION_HEADER, request.id);
+  });
+
+  const patternNames = new Set(patterns.map((p) => p.name));
+  app.addHook('onResponse', async (request, reply) => {
+    traffic.record({
+      kind: 'request',
+      pattern: patternOf(request.url, patternNames),
+      method: request.method,
+      path: request.url.length > 300 ? `${request.url.slice(0, 297)}...` : request.url,
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      correlationId: request.id
+    });
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const body = toErrorBody(error, request.id);
+    if (body.error.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.error.code }, body.error.message);
+    return reply.code(body.error.status).type('application/json; charset=utf-8').send(body);
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    sendError(
+      request,
+      reply,
+      404,
+      ERROR_CODES.NOT_FOUND,
+      `No route ${request.method} ${request.url.split('?')[0]}.`
+    )
+  );
+
+  const openApi = new OpenApiCollector(
+    (url) => !OPEN_PREFIXES.some((prefix) => url.startsWith(prefix)) && url !== '/'
+  );
+  app.addHook('onRoute', openApi.onRoute);
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness and database check',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              status: { type: 'string' },
+              uptimeSeconds: { type: 'number' },
+              database: { type: 'string' },
+              patterns: { type: 'array', items: { type: 'string' } }
+            }
+          },
+          503: errorBodySchema
+        }
+      }
+    },
+    async (request, reply) => {
+      try {
+        db.prepare('SELECT 1').get();
+      } catch (error) {
+        request.log.error({ err: error }, 'database check failed');
+        return sendError(
+          request,
+          reply,
+          503,
+          ERROR_CODES.SERVICE_UNAVAILABLE,
+          'The database is not available.'
+        );
+      }
+      return {
+        status: 'ok',
+        uptimeSeconds: Math.round(process.uptime()),
+        database: 'ok',
+        patterns: patterns.map((p) => p.name)
+      };
+    }
+  );
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () =>
+    openApi.document(config.publicUrl)
+  );
+
+  await app.register(registerConsole, { runtime });
+
+  const deps: PatternDependencies = { db, faults, traffic, publicUrl: config.publicUrl };
+  for (const pattern of patterns) {
+    await app.register(
+      async (scope) => {
+        scope.addHook('onRequest', bearerAuth(config.sharedSecret));
+        await pattern.register(scope, deps);
+      },
+      { prefix: `/${pattern.name}` }
+    );
+  }
+
+  app.addHook('preClose', async () => {
+    faults.releaseAll();
+  });
+  if (ownsDatabase) {
+    app.addHook('onClose', async () => {
+      db.close();
+    });
+  }
+  return app;
+}
+
+function patternOf(url: string, names: ReadonlySet<string>): string {
+  const first = url.split(/[/?]/)[1] ?? '';
+  return names.has(first) ? first : 'system';
+}
+
+function assertUniqueNames(patterns: readonly PatternModule[]): void {
+  const seen = new Set<string>();
+  for (const pattern of patterns) {
+    if (!/^[a-z][a-z0-9-]*$/.test(pattern.name)) {
+      throw new Error(`pattern name "${pattern.name}" must be a lower-case folder name`);
+    }
+    if (seen.has(pattern.name) || pattern.name === 'console' || pattern.name === 'health') {
+      throw new Error(`pattern name "${pattern.name}" is used twice or reserved`);
+    }
+    seen.add(pattern.name);
+  }
+}
