@@ -129,13 +129,7 @@ function parseSelect(text: string, entity: EntitySetDefinition): PropertyDefinit
 export function parseQueryOptions(raw: RawQuery, entity: EntitySetDefinition): QueryOptions {
   for (const name of Object.keys(raw)) {
     if (name.startsWith('$') && !SUPPORTED.has(name)) {
-      throw new ODataQueryError(
-        `Query option ${name} is not supported`,
-        name,
-        undefined,
-        501,
-        'NotImplemented'
-      );
+      throw new ODataQueryError(`Query option ${name} is not supported`, name);
     }
   }
   const format = single(raw, '$format');

@@ -33,6 +33,8 @@ export function createShipmentDatabase(shipments = 1500): Database.Database {
 
 export interface TestServer {
   readonly app: FastifyInstance;
+  /** `http://127.0.0.1:<port>` */
+  readonly baseUrl: string;
   readonly db: Database.Database;
   readonly faults: InMemoryFaultSettings;
   /** GET a path under /data-virtualization/odata/ with query options (values are URL-encoded here). */
@@ -61,9 +63,10 @@ export async function startServer(
     },
     { prefix: '/data-virtualization' }
   );
-  await app.ready();
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,
+    baseUrl,
     db,
     faults,
     async get(resource, query = {}, headers = {}) {
@@ -71,13 +74,10 @@ export async function startServer(
         .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
         .join('&');
       const url = `/data-virtualization/odata/${resource}${search ? `?${search}` : ''}`;
-      const response = await app.inject({ method: 'GET', url, headers });
-      return {
-        status: response.statusCode,
-        body: response.body,
-        json: () => response.json(),
-        headers: response.headers
-      };
+      return fetchText(`${baseUrl}${url}`, headers);
+    },
+    fetchPath(path, init) {
+      return fetchText(`${baseUrl}${path}`, {}, init);
     }
   };
 }
@@ -103,17 +103,28 @@ export async function allPages(
     pages.push(page);
     const next = page['@odata.nextLink'];
     if (!next) return pages;
-    const url = new URL(next);
-    const inject = await server.app.inject({
-      method: 'GET',
-      url: url.pathname + url.search,
-      headers
-    });
-    response = {
-      status: inject.statusCode,
-      body: inject.body,
-      json: () => inject.json(),
-      headers: inject.headers
-    };
+    response = await fetchText(next, headers);
   }
+}
+
+export interface TextResponse {
+  status: number;
+  body: string;
+  json: () => unknown;
+  headers: Record<string, string>;
+}
+
+/** A real HTTP GET; the body is read as text once and parsed on demand. */
+export async function fetchText(
+  url: string,
+  headers: Record<string, string> = {}
+): Promise<TextResponse> {
+  const response = await fetch(url, { headers });
+  const body = await response.text();
+  return {
+    status: response.status,
+    body,
+    json: () => JSON.parse(body) as unknown,
+    headers: Object.fromEntries(response.headers.entries())
+  };
 }
