@@ -25,7 +25,11 @@ interface JsonSchema {
 
 export function schemaCacheFile(): string {
   const version = packageVersion('@salesforce/types');
-  return path.join(GATE_ROOT, '.cache', `metadata-schema-salesforce-types-${version}-r${SCHEMA_REVISION}.json`);
+  return path.join(
+    GATE_ROOT,
+    '.cache',
+    `metadata-schema-salesforce-types-${version}-r${SCHEMA_REVISION}.json`
+  );
 }
 
 function isArraySchema(schema: JsonSchema | undefined): boolean {
@@ -90,7 +94,12 @@ export class MetadataValidators {
   constructor(schema: JsonSchema = loadMetadataSchema()) {
     this.schema = schema;
     // coerceTypes 'array': a single XML element becomes a one-item array, "true" a boolean, "12" a number
-    this.ajv = new Ajv({ coerceTypes: 'array', allErrors: true, strict: false, allowUnionTypes: true });
+    this.ajv = new Ajv({
+      coerceTypes: 'array',
+      allErrors: true,
+      strict: false,
+      allowUnionTypes: true
+    });
     this.ajv.addSchema(schema, 'metadata');
     this.definitions = new Set(Object.keys(schema.definitions ?? {}));
   }
@@ -101,7 +110,12 @@ export class MetadataValidators {
 
   validator(typeName: string): ValidateFunction | null {
     if (!this.cache.has(typeName)) {
-      this.cache.set(typeName, this.has(typeName) ? (this.ajv.getSchema(`metadata#/definitions/${typeName}`) ?? null) : null);
+      this.cache.set(
+        typeName,
+        this.has(typeName)
+          ? (this.ajv.getSchema(`metadata#/definitions/${typeName}`) ?? null)
+          : null
+      );
     }
     return this.cache.get(typeName) ?? null;
   }
@@ -123,7 +137,8 @@ export class MetadataValidators {
     for (let i = 0; current?.$ref && i < 20; i++) {
       current = this.definition(current.$ref.replace('#/definitions/', ''));
     }
-    if (current?.anyOf) return this.deref(current.anyOf.find((s) => s.type === 'object' || s.$ref)) ?? current;
+    if (current?.anyOf)
+      return this.deref(current.anyOf.find((s) => s.type === 'object' || s.$ref)) ?? current;
     return current;
   }
 

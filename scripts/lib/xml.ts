@@ -19,7 +19,8 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
 
 export function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, entity: string) => {
-    if (entity.startsWith('#x') || entity.startsWith('#X')) return String.fromCodePoint(parseInt(entity.slice(2), 16));
+    if (entity.startsWith('#x') || entity.startsWith('#X'))
+      return String.fromCodePoint(parseInt(entity.slice(2), 16));
     if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10));
     return ENTITIES[entity] ?? whole;
   });
@@ -45,7 +46,12 @@ export function readXml(source: string): XmlElement {
     const [whole, cdata, closing, opening, , selfClosing, text] = match;
     const current = stack[stack.length - 1];
     if (opening !== undefined) {
-      const element: XmlElement = { name: opening, ...position(match.index), children: [], text: '' };
+      const element: XmlElement = {
+        name: opening,
+        ...position(match.index),
+        children: [],
+        text: ''
+      };
       if (current) current.children.push(element);
       else if (!root) root = element;
       else throw new Error('more than one document element');
@@ -77,7 +83,8 @@ export function toJson(element: XmlElement): unknown {
     const value = toJson(child);
     const existing = out[child.name];
     if (existing === undefined) out[child.name] = value;
-    else if (Array.isArray(existing)) existing.push(value); // leaves and objects are never arrays themselves
+    else if (Array.isArray(existing))
+      existing.push(value); // leaves and objects are never arrays themselves
     else out[child.name] = [existing, value];
   }
   return out;

@@ -33,7 +33,9 @@ function toFinding(file: string, diagnostic: Diagnostic): Finding {
     ...(diagnostic.location ? { column: diagnostic.location.column + 1 } : {}),
     rule: `lwc/${diagnostic.code ?? 'error'}`,
     // first line only (Babel appends a code frame), without the "SyntaxError: /abs/path.js: " prefix
-    message: (diagnostic.message ?? String(diagnostic)).split('\n')[0]!.replace(/^\w*Error: [^:]*: /, '')
+    message: (diagnostic.message ?? String(diagnostic))
+      .split('\n')[0]!
+      .replace(/^\w*Error: [^:]*: /, '')
   };
 }
 
@@ -45,7 +47,9 @@ export function compileLwcFile(file: string, source: string, bundleName: string)
       enableDynamicComponents: false
     });
     return (result.warnings ?? [])
-      .filter((w) => (w as Diagnostic).level === undefined || (w as Diagnostic).level! <= ERROR_LEVEL)
+      .filter(
+        (w) => (w as Diagnostic).level === undefined || (w as Diagnostic).level! <= ERROR_LEVEL
+      )
       .map((w) => toFinding(file, w as Diagnostic));
   } catch (error) {
     return [toFinding(file, error as Diagnostic)];
@@ -56,7 +60,10 @@ export function checkLwc(root: string): Promise<CheckResult> {
   return timed('lwc', root, async (notes) => {
     const files = packageFiles(
       root,
-      (f) => /\.(js|html|css)$/.test(f) && !f.split(path.sep).includes('__tests__') && bundleOf(f) !== undefined
+      (f) =>
+        /\.(js|html|css)$/.test(f) &&
+        !f.split(path.sep).includes('__tests__') &&
+        bundleOf(f) !== undefined
     );
     const findings: Finding[] = [];
     const bundles = new Set<string>();

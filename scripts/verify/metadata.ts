@@ -68,7 +68,10 @@ async function convertTree(root: string, dirs: string[], findings: Finding[]): P
   const output = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-sdr-'));
   try {
     const set = ComponentSet.fromSource({ fsPaths: dirs });
-    await new MetadataConverter().convert(set, 'metadata', { type: 'directory', outputDirectory: output });
+    await new MetadataConverter().convert(set, 'metadata', {
+      type: 'directory',
+      outputDirectory: output
+    });
   } catch (error) {
     const file = /(\/[^\s:]+)/.exec((error as Error).message)?.[1];
     findings.push(sdrError(file && fs.existsSync(file) ? file : root, error));
@@ -158,7 +161,10 @@ function describe(error: ErrorObject, element: XmlElement): { rule: string; mess
       };
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
-      const shown = allowed.length > 15 ? `${allowed.slice(0, 15).join(', ')}, … (${allowed.length})` : allowed.join(', ');
+      const shown =
+        allowed.length > 15
+          ? `${allowed.slice(0, 15).join(', ')}, … (${allowed.length})`
+          : allowed.join(', ');
       return {
         rule: 'schema/enum',
         message: `<${element.name}> value '${element.text.trim()}' is not one of: ${shown}`
@@ -175,7 +181,10 @@ function describe(error: ErrorObject, element: XmlElement): { rule: string; mess
         message: `<${element.name}> must be ${String(params.type)}, got '${element.text.trim().slice(0, 60)}'`
       };
     default:
-      return { rule: `schema/${error.keyword}`, message: `<${element.name}> ${error.message ?? 'is invalid'}` };
+      return {
+        rule: `schema/${error.keyword}`,
+        message: `<${element.name}> ${error.message ?? 'is invalid'}`
+      };
   }
 }
 
@@ -206,13 +215,19 @@ export function schemaFindings(
   const seen = new Set<string>();
   for (const error of validate.errors ?? []) {
     // an empty element where the schema wants an object (e.g. <actionOverrides/>) is harmless
-    if (error.keyword === 'type' && error.data === '' && (error.params as { type?: string }).type === 'object') continue;
+    if (
+      error.keyword === 'type' &&
+      error.data === '' &&
+      (error.params as { type?: string }).type === 'object'
+    )
+      continue;
     const pointer =
       error.keyword === 'additionalProperties'
         ? `${error.instancePath}/${String((error.params as { additionalProperty: string }).additionalProperty)}`
         : error.instancePath;
     const element = elementAt(tree, pointer);
-    const parent = error.keyword === 'additionalProperties' ? elementAt(tree, error.instancePath) : element;
+    const parent =
+      error.keyword === 'additionalProperties' ? elementAt(tree, error.instancePath) : element;
     const { rule, message } = describe(error, parent === element ? element : parent);
     const finding: Finding = { file, line: element.line, column: element.column, rule, message };
     const key = `${finding.line}:${finding.column}:${rule}:${message}`;
@@ -238,7 +253,12 @@ export function checkMetadata(root: string): Promise<CheckResult> {
     const trees = checkWellFormed(xmlFiles, findings);
     const components = resolveFiles(files, findings);
     checkPairs(files, findings);
-    if (!findings.some((f) => f.rule.startsWith('sdr/'))) await convertTree(root, dirs.filter((d) => fs.existsSync(d)), findings);
+    if (!findings.some((f) => f.rule.startsWith('sdr/')))
+      await convertTree(
+        root,
+        dirs.filter((d) => fs.existsSync(d)),
+        findings
+      );
 
     const validators = new MetadataValidators();
     let validated = 0;
@@ -253,8 +273,11 @@ export function checkMetadata(root: string): Promise<CheckResult> {
       findings.push(...schemaFindings(validators, file, component.type.name, tree));
       validated++;
     }
-    notes.push(`${files.length} file(s) resolved, ${xmlFiles.length} XML file(s) parsed, ${validated} validated against the Metadata API schema`);
-    if (noSchema.size > 0) notes.push(`no schema in @salesforce/types for: ${[...noSchema].join(', ')}`);
+    notes.push(
+      `${files.length} file(s) resolved, ${xmlFiles.length} XML file(s) parsed, ${validated} validated against the Metadata API schema`
+    );
+    if (noSchema.size > 0)
+      notes.push(`no schema in @salesforce/types for: ${[...noSchema].join(', ')}`);
     return { findings };
   });
 }

@@ -1,0 +1,73 @@
+/**
+ * types: `tsc --noEmit` on `tsconfig.json` (scripts, remote system) and `force-app/tsconfig.json` (LWC
+ * Jest tests and mocks). Jest strips types without checking them, so this is where type errors fail.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runProcess, tail } from '../lib/exec';
+import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
+import { nodeBin } from '../lib/project';
+
+export const TSCONFIGS = ['tsconfig.json', 'force-app/tsconfig.json'];
+
+/** `file(line,col): error TS2322: message` lines of `tsc --pretty false`. */
+export function parseTscOutput(cwd: string, output: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const line of output.split('\n')) {
+    const m = /^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$/.exec(line.trimEnd());
+    if (m) {
+      findings.push({
+        file: path.resolve(cwd, m[1]!),
+        line: Number(m[2]),
+        column: Number(m[3]),
+        rule: `tsc/${m[4]}`,
+        message: m[5]!
+      });
+      continue;
+    }
+    const global = /^error (TS\d+): (.*)$/.exec(line.trimEnd());
+    if (global)
+      findings.push({ file: cwd, line: 0, rule: `tsc/${global[1]}`, message: global[2]! });
+  }
+  return findings;
+}
+
+export function checkTypes(root: string): Promise<CheckResult> {
+  return timed('types', root, async (notes) => {
+    const configs = TSCONFIGS.filter((c) => fs.existsSync(path.join(root, c)));
+    if (configs.length === 0)
+      return { findings: [toolError(root, 'tsc', `none of ${TSCONFIGS.join(', ')} exists`)] };
+    const { command, args } = nodeBin('typescript', 'bin/tsc');
+    const runs = await Promise.all(
+      configs.map((config) =>
+        runProcess(command, [...args, '--noEmit', '--pretty', 'false', '-p', config], {
+          cwd: root,
+          timeoutMs: 150_000
+        })
+      )
+    );
+    const findings: Finding[] = [];
+    runs.forEach((result, i) => {
+      const config = configs[i]!;
+      if (result.error) {
+        findings.push(toolError(root, 'tsc', `${config}: ${result.error}`));
+        return;
+      }
+      const found = parseTscOutput(root, result.stdout);
+      if (result.code !== 0 && found.length === 0) {
+        findings.push(
+          toolError(
+            root,
+            'tsc',
+            `${config}: exited with ${result.code ?? result.signal}: ${tail(result.stdout + result.stderr)}`
+          )
+        );
+      }
+      findings.push(...found);
+    });
+    notes.push(`checked ${configs.join(' and ')}`);
+    return { findings };
+  });
+}
+
+if (require.main === module) runCli(checkTypes);
