@@ -48,7 +48,7 @@ export const creditResponseSchema = {
   required: [
     'customerNumber',
     'customerName',
-    'currency',
+    'currencyCode',
     'creditLimit',
     'balance',
     'availableCredit',
@@ -62,7 +62,7 @@ export const creditResponseSchema = {
   properties: {
     customerNumber: { type: 'string' },
     customerName: { type: 'string' },
-    currency: { type: 'string', description: 'ISO 4217 code of every amount in this reply.' },
+    currencyCode: { type: 'string', description: 'ISO 4217 code of every amount in this reply.' },
     creditLimit: money,
     balance: money,
     availableCredit: money,
@@ -159,11 +159,11 @@ export const pricingRequestSchema = {
 
 export const pricingResponseSchema = {
   type: 'object',
-  required: ['customerNumber', 'currency', 'lines', 'subtotal', 'discountTotal', 'total'],
+  required: ['customerNumber', 'currencyCode', 'lines', 'subtotal', 'discountTotal', 'total'],
   additionalProperties: false,
   properties: {
     customerNumber: { type: 'string' },
-    currency: { type: 'string' },
+    currencyCode: { type: 'string' },
     subtotal: money,
     discountTotal: money,
     total: money,

@@ -55,7 +55,7 @@ export type CreditDecision = 'APPROVED' | 'REVIEW' | 'DECLINED';
 export interface CreditResult {
   customerNumber: string;
   customerName: string;
-  currency: string;
+  currencyCode: string;
   creditLimit: number;
   balance: number;
   availableCredit: number;
@@ -93,7 +93,7 @@ export interface PricingLine {
 
 export interface PricingResult {
   customerNumber: string;
-  currency: string;
+  currencyCode: string;
   lines: PricingLine[];
   subtotal: number;
   discountTotal: number;
@@ -151,7 +151,7 @@ export class RequestReplyService {
     return {
       customerNumber: row.customer_number,
       customerName: row.name,
-      currency: CREDIT_CURRENCY,
+      currencyCode: CREDIT_CURRENCY,
       creditLimit: toUnits(row.credit_limit_cents),
       balance: toUnits(row.balance_cents),
       availableCredit: toUnits(availableCents),
@@ -246,7 +246,7 @@ export class RequestReplyService {
     });
     return {
       customerNumber: customer.customer_number,
-      currency: [...currencies][0] ?? CREDIT_CURRENCY,
+      currencyCode: [...currencies][0] ?? CREDIT_CURRENCY,
       lines: priced,
       subtotal: toUnits(subtotalCents),
       discountTotal: toUnits(subtotalCents - totalCents),
