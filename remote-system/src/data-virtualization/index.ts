@@ -191,16 +191,18 @@ export function createDataVirtualizationModule(
   };
 }
 
-/** The next page's URL: the same query options (without `$top`/`$skip`, now in the token) plus `$skiptoken`. */
+/**
+ * The next page's URL: the same query options (without `$top`/`$skip`, now in the token) plus `$skiptoken`; values
+ * percent-encoded (spaces as `%20`, as OData clients expect), option names kept readable.
+ */
 function nextLink(root: string, setName: string, query: RawQuery, token: string): string {
-  const params = new URLSearchParams();
+  const parts: string[] = [];
   for (const name of ['$filter', '$search', '$orderby', '$select', '$count', '$format']) {
     const value = query[name];
-    if (typeof value === 'string') params.set(name, value);
+    if (typeof value === 'string') parts.push(`${name}=${encodeURIComponent(value)}`);
   }
-  params.set('$skiptoken', token);
-  // URLSearchParams writes spaces as '+'; '%20' is what OData clients expect in query options.
-  return `${root}${setName}?${params.toString().replace(/\+/g, '%20')}`;
+  parts.push(`$skiptoken=${token}`);
+  return `${root}${setName}?${parts.join('&')}`;
 }
 
 /** The module the composition root registers; signs paging tokens with a key derived from the shared secret. */

@@ -183,6 +183,8 @@ interface Segment {
 
 export class EntityQueries {
   private readonly statements = new Map<string, Database.Statement>();
+  /** The SQL the last `page`/`count` call ran, for `EXPLAIN QUERY PLAN` in tests and the benchmark. */
+  lastQueries: { sql: string; params: unknown[] }[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -222,6 +224,7 @@ export class EntityQueries {
   count(options: QueryOptions): number {
     const where = this.where(options);
     const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
+    this.lastQueries = [{ sql, params: where.params }];
     return this.statement(sql)
       .pluck()
       .get(...where.params) as number;
@@ -270,6 +273,7 @@ export class EntityQueries {
     const base = `SELECT ${columns} FROM ${quoteIdentifier(this.entity.table)}`;
 
     const rows: SqlValue[][] = [];
+    const ran: { sql: string; params: unknown[] }[] = [];
     const segments: (Segment | undefined)[] = cursor
       ? keysetSegments(options.sort, cursor.after)
       : [undefined];
@@ -279,6 +283,7 @@ export class EntityQueries {
       const sql = `${base}${where.sql} ORDER BY ${orderBy} LIMIT ?${offset}`;
       const params = [...where.params, limit - rows.length];
       if (offset) params.push(options.skip);
+      ran.push({ sql, params });
       rows.push(
         ...(this.statement(sql)
           .raw()
@@ -287,6 +292,7 @@ export class EntityQueries {
       if (rows.length >= limit) break;
     }
 
+    this.lastQueries = ran;
     const hasMore = rows.length > want;
     const pageRows = hasMore ? rows.slice(0, want) : rows;
     let nextToken: string | undefined;

@@ -114,12 +114,13 @@ export interface TextResponse {
   headers: Record<string, string>;
 }
 
-/** A real HTTP GET; the body is read as text once and parsed on demand. */
+/** A real HTTP request (GET unless `init` says otherwise); the body is read as text once, parsed on demand. */
 export async function fetchText(
   url: string,
-  headers: Record<string, string> = {}
+  headers: Record<string, string> = {},
+  init: RequestInit = {}
 ): Promise<TextResponse> {
-  const response = await fetch(url, { headers });
+  const response = await fetch(url, { headers, ...init });
   const body = await response.text();
   return {
     status: response.status,
