@@ -2,7 +2,7 @@
  * `$metadata` read by an independent CSDL parser (@sap-ux/edmx-parser) and checked against the database it
  * describes: what Salesforce Connect's "Validate and Sync" turns into the external object's fields.
  */
-import { parse } from '@sap-ux/edmx-parser';
+import { parse as parseEdmx } from '@sap-ux/edmx-parser';
 import type Database from 'better-sqlite3';
 import { SHIPMENTS } from '../../src/data-virtualization/entity';
 import { createShipmentDatabase, startServer, type TestServer } from './support';
@@ -19,6 +19,26 @@ afterAll(async () => {
   await server.app.close();
   db.close();
 });
+
+/** The part of the parser's result this test reads (its own types package is not a dependency). */
+interface ParsedProperty {
+  name: string;
+  type: string;
+  nullable?: boolean;
+  maxLength?: number;
+  precision?: number;
+  scale?: number;
+}
+interface ParsedModel {
+  version: string;
+  schema: {
+    namespace: string;
+    entitySets: { name: string; entityTypeName: string }[];
+    entityTypes: { name: string; keys: ParsedProperty[]; entityProperties: ParsedProperty[] }[];
+  };
+}
+
+const parse = (xml: string): ParsedModel => parseEdmx(xml) as unknown as ParsedModel;
 
 interface ColumnInfo {
   name: string;

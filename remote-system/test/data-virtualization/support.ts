@@ -42,12 +42,9 @@ export interface TestServer {
     resource: string,
     query?: Record<string, string>,
     headers?: Record<string, string>
-  ): Promise<{
-    status: number;
-    body: string;
-    json: () => unknown;
-    headers: Record<string, unknown>;
-  }>;
+  ): Promise<TextResponse>;
+  /** Any path on the server (already encoded); GET unless `init` says otherwise. */
+  fetchPath(path: string, init?: RequestInit): Promise<TextResponse>;
 }
 
 export async function startServer(
@@ -126,6 +123,14 @@ export async function fetchText(
     status: response.status,
     body,
     json: () => JSON.parse(body) as unknown,
-    headers: Object.fromEntries(response.headers.entries())
+    headers: headersOf(response.headers)
   };
+}
+
+function headersOf(headers: Headers): Record<string, string> {
+  const result: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    result[name] = value;
+  });
+  return result;
 }
