@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { apexKind, rewriteForApexlink } from '../lib/apex';
+import { apexKind, rewriteForApexlink, shortenExpecting } from '../lib/apex';
 import { runProcess, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
 import { packageDir, packageDirectories, packageFiles, walkFiles } from '../lib/project';
@@ -236,7 +236,7 @@ export function apexlinkFindings(
         line: msg.start.line,
         column: msg.start.offset + 1,
         rule: `apexlink/${msg.category}`,
-        message: msg.message
+        message: shortenExpecting(msg.message)
       });
     }
   }

@@ -51,7 +51,7 @@ export function jestFindings(report: JestReport): { findings: Finding[]; tests: 
       findings.push({
         file: suite.name,
         line: test.location?.line ?? 0,
-        ...(test.location ? { column: test.location.column + 1 } : {}),
+        ...(test.location ? { column: test.location.column } : {}),
         rule: 'jest/failed',
         message: `${test.fullName}: ${firstMeaningfulLine(test.failureMessages.join('\n'))}`
       });

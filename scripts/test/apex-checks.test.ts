@@ -1,0 +1,204 @@
+import { checkApexSemantics, EXCUSES } from '../verify/apex-semantics';
+import { checkApexSyntax } from '../verify/apex-syntax';
+import { checkCodeAnalyzer } from '../verify/code-analyzer';
+import { parseApex, rewriteForApexlink } from '../lib/apex';
+import { TOOL_ERROR, type CheckResult } from '../lib/findings';
+import { CLASSES, findingsIn, fixture, located } from './support';
+
+jest.setTimeout(120_000);
+
+const defects = fixture('apex-defects');
+const clean = fixture('clean');
+
+describe('apex-syntax', () => {
+  it('reports the syntax error with file, line and column', async () => {
+    const result = await checkApexSyntax(defects);
+    expect(result.ok).toBe(false);
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        file: `${defects}/${CLASSES}/SyntaxDefect.cls`,
+        line: 4,
+        column: 25,
+        rule: 'apex-parser/syntax'
+      })
+    ]);
+  });
+
+  it('passes a clean project that uses ??, WITH USER_MODE and AccessLevel', async () => {
+    const result = await checkApexSyntax(clean);
+    expect(result.findings).toEqual([]);
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('rewriteForApexlink', () => {
+  const wrap = (body: string): string =>
+    `public class A {\n  void m(String s, List<Account> a) {\n${body}\n  }\n}\n`;
+
+  it('blanks WITH USER_MODE / SYSTEM_MODE and DML access modes, keeping every column', () => {
+    const source = wrap(
+      '    a = [SELECT Id FROM Account WITH USER_MODE];\n    insert as user a;\n    update as system a;'
+    );
+    const out = rewriteForApexlink(source, 'class')!;
+    expect(out.length).toBe(source.length);
+    expect(out).toContain('[SELECT Id FROM Account               ];');
+    expect(out).toContain('insert         a;');
+    expect(out).toContain('update           a;');
+    expect(out.split('\n').map((l) => l.length)).toEqual(source.split('\n').map((l) => l.length));
+  });
+
+  it('keeps the left operand of ?? and blanks the right one', () => {
+    const out = rewriteForApexlink(wrap("    String t = s ?? ('x' + s);"), 'class')!;
+    expect(out).toContain('    String t = s             ;');
+    expect(parseApex(out, 'class').errors).toEqual([]);
+  });
+
+  it('leaves source without newer syntax untouched and refuses unparsable source', () => {
+    const plain = wrap('    String t = s;');
+    expect(rewriteForApexlink(plain, 'class')).toBe(plain);
+    expect(rewriteForApexlink('public class {', 'class')).toBeNull();
+  });
+});
+
+describe('apex-semantics (apexlink)', () => {
+  let result: CheckResult;
+  beforeAll(async () => {
+    result = await checkApexSemantics(defects);
+  });
+
+  it('reports a String assigned to an Integer, an unknown field and an unknown platform method', () => {
+    const semantic = findingsIn(result, defects, `${CLASSES}/SemanticDefects.cls`);
+    expect(semantic.map((f) => `${f.line}:${f.column} ${f.rule} ${f.message}`)).toEqual([
+      "8:17 apexlink/Error Incompatible types in assignment, from 'System.String' to 'System.Integer'",
+      "10:9 apexlink/Missing Unknown field 'Nope__c' on SObject 'Schema.Order__c'",
+      "11:9 apexlink/Error No matching method found for 'publishh' on 'System.EventBus' taking arguments 'Schema.Order__c'",
+      // `name ?? 7`: the rewrite keeps the left operand, so the wrong target type is still caught
+      "17:17 apexlink/Error Incompatible types in assignment, from 'System.String' to 'System.Integer'"
+    ]);
+  });
+
+  it('reports the syntax error too (apexlink parses with its own, older grammar)', () => {
+    expect(located(result, defects)).toContain(`${CLASSES}/SyntaxDefect.cls:4 apexlink/Syntax`);
+  });
+
+  it('excuses only the newer constructs, each by its own narrow rule', () => {
+    expect(result.notes).toEqual(
+      expect.arrayContaining([
+        'excused 3 × newer-system-type-reference',
+        'excused 1 × external-object-type',
+        'excused 1 × external-object-definition'
+      ])
+    );
+    expect(result.ok).toBe(false);
+  });
+
+  it('passes the clean project', async () => {
+    const cleanResult = await checkApexSemantics(clean);
+    expect(cleanResult.findings).toEqual([]);
+    expect(cleanResult.ok).toBe(true);
+  });
+
+  it('fails with a clear message when Java is missing', async () => {
+    const missing = await checkApexSemantics(clean, { java: '/nonexistent/bin/java' });
+    expect(missing.ok).toBe(false);
+    expect(missing.findings).toEqual([
+      expect.objectContaining({
+        rule: TOOL_ERROR,
+        message: expect.stringContaining('command not found: /nonexistent/bin/java')
+      })
+    ]);
+  });
+});
+
+describe('apexlink excuses are narrow', () => {
+  const base = {
+    file: '/p/A.cls',
+    lineText: '',
+    rangeText: '',
+    externalObjects: new Set(['shipment__x'])
+  };
+  const excused = (ctx: Partial<typeof base> & { message: string }): string | undefined =>
+    EXCUSES.find((e) => e.matches({ ...base, ...ctx }))?.id;
+
+  it('excuse Assert only where the source says Assert', () => {
+    expect(
+      excused({ message: "No variable or type found for 'Assert' on 'A'", rangeText: 'Assert' })
+    ).toBe('newer-system-type-reference');
+    expect(
+      excused({ message: "No variable or type found for 'Assert' on 'A'", rangeText: 'Asert' })
+    ).toBeUndefined();
+    expect(
+      excused({ message: "No variable or type found for 'Assertx' on 'A'", rangeText: 'Assertx' })
+    ).toBeUndefined();
+  });
+
+  it('excuse External Objects only when the project defines them', () => {
+    const message = "No type declaration found for 'List<Shipment__x>'";
+    expect(excused({ message, lineText: 'List<Shipment__x> s;' })).toBe('external-object-type');
+    expect(
+      excused({
+        message: "No type declaration found for 'List<Parcel__x>'",
+        lineText: 'List<Parcel__x> s;'
+      })
+    ).toBeUndefined();
+    expect(
+      excused({
+        message: "No type declaration found for 'Map<Nope__c, Shipment__x>'",
+        lineText: 'Map<Nope__c, Shipment__x> m;'
+      })
+    ).toBeUndefined();
+  });
+
+  it('never excuses other kinds of message about the same names', () => {
+    expect(
+      excused({
+        message: "No matching method found for 'areEquall' on 'System.Assert'",
+        rangeText: 'Assert.areEquall'
+      })
+    ).toBeUndefined();
+  });
+});
+
+describe('code-analyzer (PMD)', () => {
+  let result: CheckResult;
+  beforeAll(async () => {
+    result = await checkCodeAnalyzer(defects);
+  });
+
+  it('reports SOQL and DML in a loop, missing sharing, CRUD and SOQL injection at their lines', () => {
+    expect(
+      findingsIn(result, defects, `${CLASSES}/GovernorDefects.cls`).map(
+        (f) => `${f.line} ${f.rule}`
+      )
+    ).toEqual([
+      '1 pmd/ApexSharingViolations',
+      '4 pmd/ApexCRUDViolation',
+      '4 pmd/OperationWithLimitsInLoop',
+      '5 pmd/ApexCRUDViolation',
+      '5 pmd/OperationWithLimitsInLoop',
+      '8 pmd/ApexSOQLInjection'
+    ]);
+  });
+
+  it('turns the engine error on an unparsable file into a finding at its line', () => {
+    expect(located(result, defects)).toContain(`${CLASSES}/SyntaxDefect.cls:4 pmd/engine-error`);
+  });
+
+  it('accepts the user-mode code of SemanticDefects and fails overall', () => {
+    expect(findingsIn(result, defects, `${CLASSES}/SemanticDefects.cls`)).toEqual([]);
+    expect(result.ok).toBe(false);
+  });
+
+  it('passes the clean project', async () => {
+    const cleanResult = await checkCodeAnalyzer(clean);
+    expect(cleanResult.findings).toEqual([]);
+    expect(cleanResult.ok).toBe(true);
+  });
+
+  it('fails, never passes silently, when Java is missing', async () => {
+    const missing = await checkCodeAnalyzer(clean, { javaCommand: '/nonexistent/bin/java' });
+    expect(missing.ok).toBe(false);
+    expect(missing.findings.map((f) => f.rule)).toContain(TOOL_ERROR);
+    expect(missing.findings.map((f) => f.message).join('\n')).toContain('/nonexistent/bin/java');
+  });
+});
