@@ -1,3 +1,4 @@
+import { dataVirtualizationModule } from './data-virtualization';
 import type { PatternModule } from './pattern-module';
 
 /**
@@ -5,5 +6,5 @@ import type { PatternModule } from './pattern-module';
  * To add a pattern: import its module and add one line below.
  */
 export function patternModules(): PatternModule[] {
-  return [];
+  return [dataVirtualizationModule];
 }
