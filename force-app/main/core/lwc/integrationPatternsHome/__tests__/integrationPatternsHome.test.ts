@@ -1,6 +1,7 @@
 import { createElement } from 'lwc';
 import IntegrationPatternsHome from 'c/integrationPatternsHome';
 import { PATTERNS, STATUS, STATUS_LABELS } from '../patterns';
+import { QUESTIONS } from '../advisor';
 
 const PATTERN_FOLDERS = [
   'remote-call-in',
@@ -82,6 +83,81 @@ describe('c-integration-patterns-home', () => {
     expect(summary?.textContent).toBe(
       `${available} of ${PATTERNS.length} patterns have a reference implementation in this kit.`
     );
+  });
+});
+
+function choose(shadow: ShadowRoot, question: string, value: string): Promise<void> {
+  const input = shadow.querySelector<HTMLInputElement>(
+    `input[name="${question}"][value="${value}"]`
+  );
+  if (!input) {
+    throw new Error(`no option ${value} for ${question}`);
+  }
+  input.checked = true;
+  input.dispatchEvent(new CustomEvent('change'));
+  return Promise.resolve();
+}
+
+describe('c-integration-patterns-home advisor', () => {
+  afterEach(() => {
+    while (document.body.firstChild) {
+      document.body.removeChild(document.body.firstChild);
+    }
+  });
+
+  it('renders each question as a fieldset with a legend and labelled radio buttons', () => {
+    const shadow = root(render());
+
+    const fieldsets = shadow.querySelectorAll('fieldset');
+    expect(fieldsets).toHaveLength(QUESTIONS.length);
+    QUESTIONS.forEach((question, index) => {
+      const fieldset = fieldsets[index];
+      expect(fieldset?.querySelector('legend')?.textContent?.trim()).toBe(question.legend);
+      const radios = fieldset?.querySelectorAll('label > input[type="radio"]');
+      expect(radios).toHaveLength(question.options.length);
+    });
+    expect(shadow.querySelector('.recommendation')?.getAttribute('aria-live')).toBe('polite');
+  });
+
+  it('starts with the default answers and recommends Request and Reply', () => {
+    const shadow = root(render());
+
+    expect(
+      shadow.querySelector<HTMLInputElement>('input[name="goal"][value="exchange"]')?.checked
+    ).toBe(true);
+    expect(shadow.querySelector('[data-recommended]')?.getAttribute('data-recommended')).toBe(
+      'request-reply'
+    );
+    expect(shadow.querySelector('[data-recommended]')?.textContent).toBe('Request and Reply');
+  });
+
+  it('updates the recommendation and disables questions that no longer matter', async () => {
+    const shadow = root(render());
+
+    await choose(shadow, 'timing', 'no-wait');
+    expect(shadow.querySelector('[data-recommended]')?.textContent).toBe('Fire and Forget');
+
+    await choose(shadow, 'goal', 'view');
+    expect(shadow.querySelector('[data-recommended]')?.textContent).toBe('Data Virtualization');
+    expect(shadow.querySelector('.reason')?.textContent).toContain('OData');
+    expect(
+      shadow.querySelector<HTMLFieldSetElement>('fieldset[data-question="timing"]')?.disabled
+    ).toBe(true);
+    expect(
+      shadow.querySelector<HTMLFieldSetElement>('fieldset[data-question="goal"]')?.disabled
+    ).toBe(false);
+
+    await choose(shadow, 'goal', 'exchange');
+    await choose(shadow, 'volume', 'bulk');
+    expect(shadow.querySelector('[data-recommended]')?.textContent).toBe(
+      'Batch Data Synchronization'
+    );
+    expect(
+      shadow.querySelector<HTMLFieldSetElement>('fieldset[data-question="volume"]')?.disabled
+    ).toBe(false);
+    expect(
+      shadow.querySelector<HTMLFieldSetElement>('fieldset[data-question="timing"]')?.disabled
+    ).toBe(true);
   });
 });
 
