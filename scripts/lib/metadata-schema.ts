@@ -145,6 +145,9 @@ export class MetadataValidators {
   private shapeAs(element: XmlElement, schema: JsonSchema | undefined): unknown {
     if (element.children.length === 0) return element.text.trim();
     const resolved = this.deref(schema);
+    // The WSDL types a few elements as plain strings although their source form is nested XML
+    // (LightningComponentBundle `targetConfigs`): the API takes them as opaque content, so do we.
+    if (resolved?.type === 'string') return element.text.trim();
     const out: Record<string, unknown> = {};
     const names = [...new Set(element.children.map((c) => c.name))];
     for (const name of names) {
