@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkApexSyntax } from '../verify/apex-syntax';
+import { CHECKS, runGate, summaryTable, type GateCheck } from '../verify/index';
+import { formatFinding, TOOL_ERROR } from '../lib/findings';
+import { FIXTURES, fixture, located } from './support';
+
+jest.setTimeout(120_000);
+
+const fake = (name: string): GateCheck => ({
+  name,
+  script: path.join(FIXTURES, 'fake-checks', `${name}.ts`)
+});
+
+describe('npm test runner', () => {
+  it('runs every check of the gate', () => {
+    expect(CHECKS.map((c) => c.name).sort()).toEqual(
+      [
+        'apex-semantics',
+        'apex-syntax',
+        'code-analyzer',
+        'format',
+        'jest',
+        'lint',
+        'lwc',
+        'metadata',
+        'types'
+      ].sort()
+    );
+    for (const check of CHECKS) expect(fs.existsSync(check.script)).toBe(true);
+  });
+
+  it('counts each check as one plus every test, and fails checks that print garbage, crash or lie', async () => {
+    const gate = await runGate(fixture('clean'), {
+      checks: ['pass', 'fail', 'garbage', 'crash', 'lies'].map(fake),
+      concurrency: 2
+    });
+    const byName = Object.fromEntries(gate.results.map((r) => [r.name, r]));
+    expect(byName.pass!.ok).toBe(true);
+    for (const name of ['fail', 'garbage', 'crash', 'lies']) expect(byName[name]!.ok).toBe(false);
+    expect(byName.garbage!.findings[0]!.rule).toBe(TOOL_ERROR);
+    expect(byName.crash!.findings[0]!.message).toContain('the tool fell over');
+    expect(byName.lies!.findings.map((f) => f.rule)).toContain(TOOL_ERROR);
+    // pass: 1 check + 5 tests; fail: 1 failed check + 2 passed / 1 failed test; 3 more failed checks
+    expect([gate.passed, gate.failed]).toEqual([1 + 5 + 2, 1 + 1 + 3]);
+    expect(summaryTable(gate).split('\n')[0]).toMatch(/^check\s+status\s+findings\s+tests\s+time$/);
+  });
+
+  it('prints findings as path:line:col rule message', () => {
+    expect(
+      formatFinding(
+        { file: '/p/force-app/A.cls', line: 3, column: 7, rule: 'x/y', message: 'bad\n  thing' },
+        '/p'
+      )
+    ).toBe('force-app/A.cls:3:7 x/y bad ⏎ thing');
+  });
+
+  it('treats an unreadable Apex file as a failure', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-runner-'));
+    try {
+      fs.writeFileSync(
+        path.join(root, 'sfdx-project.json'),
+        '{"packageDirectories":[{"path":"force-app"}]}'
+      );
+      fs.mkdirSync(path.join(root, 'force-app'));
+      fs.symlinkSync(path.join(root, 'gone.cls'), path.join(root, 'force-app', 'Gone.cls'));
+      const result = await checkApexSyntax(root);
+      expect(result.ok).toBe(false);
+      expect(located(result, root)).toEqual(['force-app/Gone.cls:0 apex-parser/unreadable']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
