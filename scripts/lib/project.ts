@@ -1,4 +1,5 @@
 /** Facts about an SFDX project on disk: package directories, file walking, offsets to line/column. */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -98,4 +99,15 @@ export function readText(file: string): string | Error {
 /** `node <bin>` command for a package's CLI script, so checks never depend on PATH or npx. */
 export function nodeBin(pkg: string, relativeBin: string): { command: string; args: string[] } {
   return { command: process.execPath, args: [path.join(packageDir(pkg), relativeBin)] };
+}
+
+/**
+ * A cache file of a tool for one analysed project, under the gate's own `.cache/gate/` (git-ignored and
+ * outside every fixture project, so a cache never becomes a file the checks themselves would look at).
+ */
+export function toolCacheFile(tool: string, root: string, extension = 'cache'): string {
+  const hash = createHash('sha1').update(path.resolve(root)).digest('hex').slice(0, 10);
+  const dir = path.join(GATE_ROOT, '.cache', 'gate');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, `${tool}-${hash}.${extension}`);
 }

@@ -5,7 +5,7 @@ import { parseApex, rewriteForApexlink } from '../lib/apex';
 import { TOOL_ERROR, type CheckResult } from '../lib/findings';
 import { CLASSES, findingsIn, fixture, located } from './support';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const defects = fixture('apex-defects');
 const clean = fixture('clean');

@@ -6,7 +6,7 @@ import { checkLwc, compileLwcFile } from '../verify/lwc-compile';
 import { TOOL_ERROR } from '../lib/findings';
 import { fixture, located } from './support';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const defects = fixture('lwc-defects');
 const LWC = 'force-app/main/default/lwc';

@@ -7,7 +7,7 @@ import { elementAt, readXml, toJson } from '../lib/xml';
 import type { CheckResult } from '../lib/findings';
 import { fixture, located } from './support';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const defects = fixture('metadata-defects');
 const M = 'force-app/main/default';

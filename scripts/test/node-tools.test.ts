@@ -7,7 +7,7 @@ import { checkTypes, parseTscOutput } from '../verify/types';
 import { TOOL_ERROR } from '../lib/findings';
 import { fixture, located } from './support';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const defects = fixture('ts-defects');
 const clean = fixture('clean');

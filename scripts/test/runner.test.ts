@@ -6,7 +6,7 @@ import { CHECKS, runGate, summaryTable, type GateCheck } from '../verify/index';
 import { formatFinding, TOOL_ERROR } from '../lib/findings';
 import { FIXTURES, fixture, located } from './support';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const fake = (name: string): GateCheck => ({
   name,

@@ -258,7 +258,7 @@ export function checkApexSemantics(
       const java = options.java ?? process.env.GATE_JAVA ?? 'java';
       const result = await runProcess(java, ['-jar', apexlinkJar(), '-json', '-nocache', shadow], {
         cwd: shadow,
-        timeoutMs: options.timeoutMs ?? 150_000
+        timeoutMs: options.timeoutMs ?? 300_000
       });
       if (result.error)
         return {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProcess, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
-import { nodeBin } from '../lib/project';
+import { nodeBin, toolCacheFile } from '../lib/project';
 
 export function parsePrettierOutput(root: string, output: string): Finding[] {
   const findings: Finding[] = [];
@@ -44,10 +44,23 @@ export function parsePrettierOutput(root: string, output: string): Finding[] {
 export function checkFormat(root: string): Promise<CheckResult> {
   return timed('format', root, async () => {
     const { command, args } = nodeBin('prettier', 'bin/prettier.cjs');
-    const result = await runProcess(command, [...args, '--check', '.'], {
-      cwd: root,
-      timeoutMs: 120_000
-    });
+    const result = await runProcess(
+      command,
+      [
+        ...args,
+        '--check',
+        '--cache',
+        '--cache-strategy',
+        'content',
+        '--cache-location',
+        toolCacheFile('prettier', root, 'json'),
+        '.'
+      ],
+      {
+        cwd: root,
+        timeoutMs: 300_000
+      }
+    );
     if (result.error) return { findings: [toolError(root, 'prettier', result.error)] };
     const findings = parsePrettierOutput(root, `${result.stdout}\n${result.stderr}`);
     if (result.code !== 0 && findings.length === 0) {

@@ -112,7 +112,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const worker = async (): Promise<void> => {
     while (next < checks.length) {
       const index = next++;
-      const result = await runCheckProcess(root, checks[index]!, options.timeoutMs ?? 175_000);
+      const result = await runCheckProcess(root, checks[index]!, options.timeoutMs ?? 450_000);
       results[index] = result;
       options.onResult?.(result);
     }

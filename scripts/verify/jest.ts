@@ -101,7 +101,7 @@ export function checkJest(root: string, options: JestOptions = {}): Promise<Chec
         ],
         {
           cwd: root,
-          timeoutMs: options.timeoutMs ?? 170_000,
+          timeoutMs: options.timeoutMs ?? 420_000,
           env: { ...process.env, CI: 'true', FORCE_COLOR: '0' }
         }
       );

@@ -4,7 +4,7 @@
  */
 import { runProcess, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
-import { nodeBin } from '../lib/project';
+import { nodeBin, toolCacheFile } from '../lib/project';
 
 interface EslintMessage {
   ruleId: string | null;
@@ -40,10 +40,24 @@ export function parseEslintJson(root: string, output: string): Finding[] {
 export function checkLint(root: string): Promise<CheckResult> {
   return timed('lint', root, async () => {
     const { command, args } = nodeBin('eslint', 'bin/eslint.js');
-    const result = await runProcess(command, [...args, '--format', 'json', '.'], {
-      cwd: root,
-      timeoutMs: 150_000
-    });
+    const result = await runProcess(
+      command,
+      [
+        ...args,
+        '--format',
+        'json',
+        '--cache',
+        '--cache-strategy',
+        'content',
+        '--cache-location',
+        toolCacheFile('eslint', root),
+        '.'
+      ],
+      {
+        cwd: root,
+        timeoutMs: 300_000
+      }
+    );
     if (result.error) return { findings: [toolError(root, 'eslint', result.error)] };
     // exit 0: clean, 1: problems found, 2: configuration or crash
     if (result.code !== 0 && result.code !== 1) {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProcess, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
-import { nodeBin } from '../lib/project';
+import { nodeBin, toolCacheFile } from '../lib/project';
 
 export const TSCONFIGS = ['tsconfig.json', 'force-app/tsconfig.json'];
 
@@ -40,10 +40,25 @@ export function checkTypes(root: string): Promise<CheckResult> {
     const { command, args } = nodeBin('typescript', 'bin/tsc');
     const runs = await Promise.all(
       configs.map((config) =>
-        runProcess(command, [...args, '--noEmit', '--pretty', 'false', '-p', config], {
-          cwd: root,
-          timeoutMs: 150_000
-        })
+        runProcess(
+          command,
+          [
+            ...args,
+            '--noEmit',
+            '--pretty',
+            'false',
+            // incremental: a second run only re-checks what changed (the build info lives in .cache/gate)
+            '--incremental',
+            '--tsBuildInfoFile',
+            toolCacheFile(`tsc-${config.replace(/\W+/g, '_')}`, root, 'tsbuildinfo'),
+            '-p',
+            config
+          ],
+          {
+            cwd: root,
+            timeoutMs: 300_000
+          }
+        )
       )
     );
     const findings: Finding[] = [];
