@@ -84,6 +84,9 @@ export function loadMetadataSchema(): JsonSchema {
   return schema;
 }
 
+/** String-typed elements whose source form is nested XML that the Metadata API takes as opaque content. */
+export const OPAQUE_XML_ELEMENTS = new Set(['targetConfigs']);
+
 /** Per-type validators over one shared schema. */
 export class MetadataValidators {
   private readonly ajv: Ajv;
@@ -146,8 +149,10 @@ export class MetadataValidators {
     if (element.children.length === 0) return element.text.trim();
     const resolved = this.deref(schema);
     // The WSDL types a few elements as plain strings although their source form is nested XML
-    // (LightningComponentBundle `targetConfigs`): the API takes them as opaque content, so do we.
-    if (resolved?.type === 'string') return element.text.trim();
+    // (LightningComponentBundle `targetConfigs`): the API takes them as opaque content, so do we. Only
+    // those listed: nested XML in any other string element is a type error a deploy would reject.
+    if (resolved?.type === 'string' && OPAQUE_XML_ELEMENTS.has(element.name))
+      return element.text.trim();
     const out: Record<string, unknown> = {};
     const names = [...new Set(element.children.map((c) => c.name))];
     for (const name of names) {

@@ -26,6 +26,7 @@ describe('metadata', () => {
       `${M}/namedCredentials/ERP.namedCredential-meta.xml:17 schema/enum`,
       `${M}/objects/Order__c/fields/Amount__c.field-meta.xml:7 schema/enum`,
       `${M}/objects/Order__c/fields/Status__c.field-meta.xml:8 xml/InvalidTag`,
+      `${M}/objects/Order__c/Order__c.object-meta.xml:11 schema/type`,
       `${M}/widgets/Dashboard.widget-meta.xml:0 sdr/TypeInferenceError`
     ]);
     expect(result.ok).toBe(false);
@@ -40,9 +41,10 @@ describe('metadata', () => {
       messages.find((m) => m.startsWith("<parameterType> value 'ExternalCredential'"))
     ).toContain('Authentication');
     expect(messages.find((m) => m.startsWith("<type> value 'Currancy'"))).toContain('Currency');
+    expect(messages).toContain('<description> must be string, not nested elements');
   });
 
-  it('passes the clean project (External Object, Named Credential, custom fields, LWC)', async () => {
+  it('passes the clean project (External Object, Named Credential, custom fields, LWC with targetConfigs)', async () => {
     const clean = await checkMetadata(fixture('clean'));
     expect(clean.findings).toEqual([]);
     expect(clean.ok).toBe(true);

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import {
   ComponentSet,
+  ForceIgnore,
   MetadataConverter,
   MetadataResolver,
   type SourceComponent
@@ -178,7 +179,10 @@ function describe(error: ErrorObject, element: XmlElement): { rule: string; mess
     case 'type':
       return {
         rule: 'schema/type',
-        message: `<${element.name}> must be ${String(params.type)}, got '${element.text.trim().slice(0, 60)}'`
+        message:
+          element.children.length > 0
+            ? `<${element.name}> must be ${String(params.type)}, not nested elements`
+            : `<${element.name}> must be ${String(params.type)}, got '${element.text.trim().slice(0, 60)}'`
       };
     default:
       return {
@@ -247,7 +251,21 @@ export function checkMetadata(root: string): Promise<CheckResult> {
       rule: 'sdr/missing-package-directory',
       message: 'package directory listed in sfdx-project.json does not exist'
     }));
-    const files = dirs.flatMap((d) => walkFiles(d, () => true));
+    // SDR resolves a whole tree as one LWC bundle when any folder above it is named `lwc`
+    for (const dir of dirs) {
+      if (path.dirname(dir).split(path.sep).includes('lwc')) {
+        findings.push({
+          file: dir,
+          line: 0,
+          rule: 'sdr/lwc-ancestor',
+          message:
+            'a folder above this package directory is named "lwc": SDR would treat the whole tree as one LWC bundle'
+        });
+      }
+    }
+    // what .forceignore excludes is never deployed, so it is not checked either
+    const forceIgnore = ForceIgnore.findAndCreate(root);
+    const files = dirs.flatMap((d) => walkFiles(d, (f) => !forceIgnore.denies(f)));
     const xmlFiles = files.filter((f) => f.endsWith('.xml') && !isToolingFile(f));
 
     const trees = checkWellFormed(xmlFiles, findings);
