@@ -65,7 +65,10 @@ export async function buildServer(
     // Leaves in-flight requests to finish on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true }
+    routerOptions: { ignoreTrailingSlash: true },
+    // Report every schema violation at once, and reject unknown fields instead of silently dropping them
+    // (Fastify's defaults stop at the first error and strip additional properties).
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } }
   });
 
   const faults = new InMemoryFaultSettings();
@@ -175,7 +178,15 @@ export async function buildServer(
     );
   }
 
+  // Graceful shutdown: Fastify stops accepting and waits for in-flight requests, but a keep-alive socket whose
+  // request was in flight when close() began would stay open until its keep-alive timeout. Answering those
+  // requests with `Connection: close` lets the socket end as soon as the response is written.
+  let closing = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('preClose', async () => {
+    closing = true;
     faults.releaseAll();
   });
   if (ownsDatabase) {
