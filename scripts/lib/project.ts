@@ -102,10 +102,12 @@ export function nodeBin(pkg: string, relativeBin: string): { command: string; ar
 }
 
 /**
- * A cache file of a tool for one analysed project, under the gate's own `.cache/gate/` (git-ignored and
+ * A cache file of a tool for the analysed project (or undefined: no cache), under the gate's own `.cache/gate/` (git-ignored and
  * outside every fixture project, so a cache never becomes a file the checks themselves would look at).
  */
-export function toolCacheFile(tool: string, root: string, extension = 'cache'): string {
+export function toolCacheFile(tool: string, root: string, extension = 'cache'): string | undefined {
+  // only the real project is cached: fixture runs are small, and the gate's tests may run them in parallel
+  if (path.resolve(root) !== GATE_ROOT || process.env.GATE_NO_CACHE) return undefined;
   const hash = createHash('sha1').update(path.resolve(root)).digest('hex').slice(0, 10);
   const dir = path.join(GATE_ROOT, '.cache', 'gate');
   fs.mkdirSync(dir, { recursive: true });

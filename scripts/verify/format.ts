@@ -8,6 +8,9 @@ import { runProcess, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
 import { nodeBin, toolCacheFile } from '../lib/project';
 
+const cacheArgs = (file: string | undefined): string[] =>
+  file ? ['--cache', '--cache-strategy', 'content', '--cache-location', file] : [];
+
 export function parsePrettierOutput(root: string, output: string): Finding[] {
   const findings: Finding[] = [];
   for (const raw of output.split('\n')) {
@@ -46,16 +49,7 @@ export function checkFormat(root: string): Promise<CheckResult> {
     const { command, args } = nodeBin('prettier', 'bin/prettier.cjs');
     const result = await runProcess(
       command,
-      [
-        ...args,
-        '--check',
-        '--cache',
-        '--cache-strategy',
-        'content',
-        '--cache-location',
-        toolCacheFile('prettier', root, 'json'),
-        '.'
-      ],
+      [...args, '--check', ...cacheArgs(toolCacheFile('prettier', root, 'json')), '.'],
       {
         cwd: root,
         timeoutMs: 300_000

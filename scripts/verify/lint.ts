@@ -6,6 +6,9 @@ import { runProcess, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
 import { nodeBin, toolCacheFile } from '../lib/project';
 
+const cacheArgs = (file: string | undefined): string[] =>
+  file ? ['--cache', '--cache-strategy', 'content', '--cache-location', file] : [];
+
 interface EslintMessage {
   ruleId: string | null;
   severity: number;
@@ -42,17 +45,7 @@ export function checkLint(root: string): Promise<CheckResult> {
     const { command, args } = nodeBin('eslint', 'bin/eslint.js');
     const result = await runProcess(
       command,
-      [
-        ...args,
-        '--format',
-        'json',
-        '--cache',
-        '--cache-strategy',
-        'content',
-        '--cache-location',
-        toolCacheFile('eslint', root),
-        '.'
-      ],
+      [...args, '--format', 'json', ...cacheArgs(toolCacheFile('eslint', root)), '.'],
       {
         cwd: root,
         timeoutMs: 300_000

@@ -8,6 +8,10 @@ import { runProcess, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
 import { nodeBin, toolCacheFile } from '../lib/project';
 
+/** Incremental: a second run only re-checks what changed (the build info lives in .cache/gate). */
+const incrementalArgs = (file: string | undefined): string[] =>
+  file ? ['--incremental', '--tsBuildInfoFile', file] : [];
+
 export const TSCONFIGS = ['tsconfig.json', 'force-app/tsconfig.json'];
 
 /** `file(line,col): error TS2322: message` lines of `tsc --pretty false`. */
@@ -47,10 +51,9 @@ export function checkTypes(root: string): Promise<CheckResult> {
             '--noEmit',
             '--pretty',
             'false',
-            // incremental: a second run only re-checks what changed (the build info lives in .cache/gate)
-            '--incremental',
-            '--tsBuildInfoFile',
-            toolCacheFile(`tsc-${config.replace(/\W+/g, '_')}`, root, 'tsbuildinfo'),
+            ...incrementalArgs(
+              toolCacheFile(`tsc-${config.replace(/\W+/g, '_')}`, root, 'tsbuildinfo')
+            ),
             '-p',
             config
           ],
