@@ -54,7 +54,7 @@ function main(): void {
       reset: true,
       onProgress: (written, total) => {
         const now = Date.now();
-        if (now - lastPrint > 2_000 || written === total) {
+        if (now - lastPrint > 5_000 || written === total) {
           lastPrint = now;
           console.log(
             `  shipments ${written.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`
