@@ -78,6 +78,16 @@ describe('console in a real browser', () => {
     expect(await card.locator('.endpoints li').count()).toBe(2);
     expect(await card.locator('.endpoints code').first().textContent()).toBe('/demo/echo');
     expect(await card.locator('.pattern-state').textContent()).toBe('Healthy');
+
+    // The console's own requests are recorded but hidden until asked for.
+    const ownRequest = page.locator('#traffic-body tr.console-request', {
+      hasText: '/console/app.js'
+    });
+    await ownRequest.first().waitFor({ state: 'attached' });
+    expect(await ownRequest.first().isVisible()).toBe(false);
+    await page.locator('#show-console').check();
+    expect(await ownRequest.first().isVisible()).toBe(true);
+    await page.locator('#show-console').uncheck();
     expect(problems).toEqual([]);
   });
 

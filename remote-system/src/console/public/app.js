@@ -24,6 +24,10 @@
     return td;
   }
 
+  function isConsoleRequest(path) {
+    return path === '/' || path.startsWith('/console/');
+  }
+
   function statusKind(status) {
     if (status >= 500) return 'error';
     if (status >= 400) return 'warning';
@@ -118,7 +122,9 @@
     row.className = 'fresh' + (event.kind === 'note' ? ' note' : '');
     row.dataset.pattern = event.pattern;
     if (event.correlationId) row.dataset.correlationId = event.correlationId;
-    cell(row, new Date(event.at).toLocaleTimeString());
+    if (event.kind === 'request' && isConsoleRequest(event.path))
+      row.classList.add('console-request');
+    cell(row, new Date(event.at).toLocaleTimeString([], { hour12: false }));
     cell(row, event.pattern);
     if (event.kind === 'request') {
       cell(row, event.method);
@@ -137,6 +143,12 @@
     trafficBody.insertBefore(row, trafficBody.firstChild);
     while (trafficBody.childElementCount > MAX_ROWS) trafficBody.lastElementChild.remove();
   }
+
+  const showConsole = document.getElementById('show-console');
+  const applyConsoleFilter = () =>
+    trafficBody.classList.toggle('hide-console', !showConsole.checked);
+  showConsole.addEventListener('change', applyConsoleFilter);
+  applyConsoleFilter();
 
   document.getElementById('clear-traffic').addEventListener('click', () => {
     trafficBody.replaceChildren();
