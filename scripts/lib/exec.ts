@@ -59,3 +59,8 @@ export function runProcess(
 export function tail(text: string, lines = 15): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
+
+/** Removes ANSI colour codes (tools colour their output when CI or FORCE_COLOR is set). */
+export function stripAnsi(text: string): string {
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
+}

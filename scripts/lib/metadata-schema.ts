@@ -11,7 +11,7 @@ import { GATE_ROOT, packageDir, packageVersion } from './project';
 import type { XmlElement } from './xml';
 
 /** Bump when the post-processing below changes, so stale caches are not reused. */
-const SCHEMA_REVISION = 1;
+const SCHEMA_REVISION = 2;
 
 interface JsonSchema {
   type?: string | string[];
@@ -54,6 +54,28 @@ export function relaxRequiredArrays(schema: JsonSchema): JsonSchema {
   return schema;
 }
 
+/**
+ * Enum values a deploy accepts that the WSDL behind @salesforce/types does not list. Each one is documented
+ * in the Metadata API Developer Guide and used in public projects; nothing else is added.
+ * - ExternalDataSourceType: the Salesforce Connect adapters OData (2.0), OData4 (4.0) and SfdcOrg
+ *   (cross-org). The generated enum lists only org-internal types (Identity, SimpleURL, Wrapper, …).
+ */
+export const ENUM_SUPPLEMENTS: Record<string, string[]> = {
+  ExternalDataSourceType: ['OData', 'OData4', 'SfdcOrg']
+};
+
+export function supplementEnums(schema: JsonSchema): JsonSchema {
+  for (const [name, values] of Object.entries(ENUM_SUPPLEMENTS)) {
+    const definition = schema.definitions?.[name];
+    if (!definition || !Array.isArray(definition.enum)) {
+      throw new Error(`enum ${name} not found in the generated metadata schema`);
+    }
+    const current = definition.enum as string[];
+    definition.enum = [...current, ...values.filter((v) => !current.includes(v))];
+  }
+  return schema;
+}
+
 export function generateMetadataSchema(): JsonSchema {
   const generator = createGenerator({
     path: path.join(packageDir('@salesforce/types'), 'lib', 'metadata.d.ts'),
@@ -64,7 +86,7 @@ export function generateMetadataSchema(): JsonSchema {
     skipTypeCheck: true,
     jsDoc: 'none'
   });
-  return relaxRequiredArrays(generator.createSchema('*') as JsonSchema);
+  return supplementEnums(relaxRequiredArrays(generator.createSchema('*') as JsonSchema));
 }
 
 /** Loads the cached schema, generating (~4 s) and caching it when missing or unreadable. */

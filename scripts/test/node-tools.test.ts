@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkFormat } from '../verify/format';
+import { checkFormat, parsePrettierOutput } from '../verify/format';
 import { checkLint, parseEslintJson } from '../verify/lint';
 import { checkTypes, parseTscOutput } from '../verify/types';
 import { TOOL_ERROR } from '../lib/findings';
@@ -98,5 +98,23 @@ describe('types (tsc)', () => {
         }
       ]
     );
+  });
+});
+
+describe('prettier output parsing', () => {
+  it('reads coloured output (Prettier colours it when CI is set)', () => {
+    const root = fixture('ts-defects');
+    const coloured = '\u001b[33mwarn\u001b[39m';
+    expect(
+      parsePrettierOutput(
+        root,
+        `[${coloured}] src/unformatted.ts\n[${coloured}] Code style issues found`
+      )
+    ).toEqual([
+      expect.objectContaining({
+        file: path.join(root, 'src/unformatted.ts'),
+        rule: 'prettier/unformatted'
+      })
+    ]);
   });
 });

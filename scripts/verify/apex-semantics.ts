@@ -136,6 +136,23 @@ export const EXCUSES: Excuse[] = [
     }
   },
   {
+    id: 'external-object-indirect-lookup',
+    construct:
+      'an `IndirectLookup` field of a project External Object (a valid CustomField type apexlink does not know)',
+    matches: ({ message, file, externalObjects }) => {
+      const m = /^Unrecognised type 'IndirectLookup' on custom field '(\w+__c)'$/.exec(message);
+      const parts = file.split(/[\\/]/);
+      const objectName = parts[parts.length - 3]?.toLowerCase();
+      return (
+        !!m &&
+        !!objectName &&
+        externalObjects.has(objectName) &&
+        parts[parts.length - 2] === 'fields' &&
+        path.basename(file) === `${m[1]}.field-meta.xml`
+      );
+    }
+  },
+  {
     id: 'external-object-definition',
     construct:
       'the `X__x.object-meta.xml` file of an External Object (apexlink has no SObject model for it)',

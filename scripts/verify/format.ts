@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProcess, tail } from '../lib/exec';
+import { runProcess, stripAnsi, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
 import { nodeBin, toolCacheFile } from '../lib/project';
 
@@ -13,7 +13,7 @@ const cacheArgs = (file: string | undefined): string[] =>
 
 export function parsePrettierOutput(root: string, output: string): Finding[] {
   const findings: Finding[] = [];
-  for (const raw of output.split('\n')) {
+  for (const raw of stripAnsi(output).split('\n')) {
     const line = raw.trimEnd();
     const warn = /^\[warn\] (.+)$/.exec(line);
     if (

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runProcess, tail } from '../lib/exec';
+import { runProcess, stripAnsi, tail } from '../lib/exec';
 import {
   runCli,
   timed,
@@ -39,7 +39,7 @@ export interface JestReport {
 
 function firstMeaningfulLine(text: string): string {
   // strip ANSI colours, keep the first non-empty line of the failure
-  const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
+  const plain = stripAnsi(text);
   return (plain.split('\n').find((l) => l.trim() !== '') ?? plain).trim();
 }
 
