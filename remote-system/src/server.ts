@@ -64,7 +64,9 @@ export async function buildServer(
     bodyLimit: config.bodyLimitBytes,
     // Leaves in-flight requests to finish on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests arriving on kept-alive sockets while closing get a 503 in the shared shape (hook below) instead of
+    // Fastify's own body.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
     // Report every schema violation at once, and reject unknown fields instead of silently dropping them
     // (Fastify's defaults stop at the first error and strip additional properties).
@@ -81,8 +83,20 @@ export async function buildServer(
   // parser inside its encapsulated context. Without this, text/plain would reach JSON routes as a string.
   app.removeContentTypeParser('text/plain');
 
+  let closing = false;
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_HEADER, request.id);
+    if (closing) {
+      reply.header('retry-after', '5');
+      return sendError(
+        request,
+        reply,
+        503,
+        ERROR_CODES.SERVICE_UNAVAILABLE,
+        'The ERP is shutting down; retry shortly.'
+      );
+    }
+    return undefined;
   });
 
   const patternNames = new Set(patterns.map((p) => p.name));
@@ -181,7 +195,6 @@ export async function buildServer(
   // Graceful shutdown: Fastify stops accepting and waits for in-flight requests, but a keep-alive socket whose
   // request was in flight when close() began would stay open until its keep-alive timeout. Answering those
   // requests with `Connection: close` lets the socket end as soon as the response is written.
-  let closing = false;
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
