@@ -109,7 +109,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
 
   const port = integer('PORT', 3000, 0, 65535);
-  const host = read('HOST') ?? '0.0.0.0';
+  // Loopback by default: with the development secret, listening on every interface would expose the ERP to the
+  // local network. Tunnels connect to localhost; containers set HOST=0.0.0.0.
+  const host = read('HOST') ?? 'localhost';
   const databasePath = read('DATABASE_PATH') ?? DEFAULT_DATABASE_PATH;
   const publicUrl = url('PUBLIC_URL', undefined) ?? `http://localhost:${port}`;
 

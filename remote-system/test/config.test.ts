@@ -11,7 +11,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       port: 3000,
-      host: '0.0.0.0',
+      host: 'localhost',
       databasePath: DEFAULT_DATABASE_PATH,
       publicUrl: 'http://localhost:3000',
       sharedSecret: DEFAULT_DEV_SECRET,
