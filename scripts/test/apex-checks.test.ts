@@ -149,6 +149,28 @@ describe('apexlink excuses are narrow', () => {
     ).toBeUndefined();
   });
 
+  it('excuse EventUuid only on platform events, and Apex cursors only on Database', () => {
+    const uuid = (object: string): string | undefined =>
+      excused({
+        message: `Unknown field 'EventUuid' on SObject 'Schema.${object}'`,
+        rangeText: 'event.EventUuid'
+      });
+    expect(uuid('Order_Event__e')).toBe('platform-event-uuid');
+    expect(uuid('Order__c')).toBeUndefined();
+    const cursor =
+      "No matching method found for 'getCursor' on 'System.Database' taking arguments 'System.String'";
+    expect(
+      excused({ message: cursor, rangeText: "Database.getCursor('SELECT Id FROM Account')" })
+    ).toBe('database-cursor');
+    expect(
+      excused({
+        message:
+          "No matching method found for 'getCursors' on 'System.Database' taking arguments 'System.String'",
+        rangeText: "Database.getCursors('x')"
+      })
+    ).toBeUndefined();
+  });
+
   it('never excuses other kinds of message about the same names', () => {
     expect(
       excused({

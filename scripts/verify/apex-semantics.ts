@@ -45,8 +45,8 @@ export interface Excuse {
   matches: (ctx: ExcuseContext) => boolean;
 }
 
-/** Platform types added after apexlink 2.3.7 was built (API 55). */
-const NEWER_SYSTEM_TYPES = ['Assert', 'AccessLevel', 'UUID'];
+/** Platform types added after apexlink 2.3.7 was built (API 55): Assert, AccessLevel (56), UUID (58), AsyncOptions (60). */
+const NEWER_SYSTEM_TYPES = ['Assert', 'AccessLevel', 'UUID', 'AsyncOptions'];
 const BUILTIN_GENERIC_PARTS = new Set([
   'list',
   'set',
@@ -107,6 +107,33 @@ export const EXCUSES: Excuse[] = [
     matches: ({ message, lineText }) => {
       const m = /^No type declaration found for '((?:System\.)?(\w+))'$/.exec(message);
       return !!m && isNewerSystemType(m[2]!) && containsWord(lineText, m[1]!);
+    }
+  },
+  {
+    id: 'platform-event-uuid',
+    construct:
+      '`EventUuid` of a platform event (API 52), which apexlink does not list among the event fields',
+    matches: ({ message, rangeText }) => {
+      const m = /^Unknown field 'EventUuid' on SObject 'Schema\.\w+__e'$/.exec(message);
+      return !!m && /\bEventUuid$/i.test(rangeText.trim());
+    }
+  },
+  {
+    id: 'database-cursor',
+    construct:
+      '`Database.Cursor` and `Database.getCursor(…)` / `getCursorWithBinds(…)` (API 62 Apex cursors)',
+    matches: ({ message, lineText, rangeText }) => {
+      if (/^No type declaration found for 'Database\.Cursor'$/.test(message)) {
+        return containsWord(lineText, 'Database.Cursor');
+      }
+      const m =
+        /^No matching method found for '(getCursor|getCursorWithBinds)' on 'System\.Database' taking arguments /.exec(
+          message
+        );
+      return (
+        !!m &&
+        rangeText.replace(/\s+/g, '').toLowerCase().startsWith(`database.${m[1]!.toLowerCase()}(`)
+      );
     }
   },
   {
