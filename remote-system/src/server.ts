@@ -112,6 +112,27 @@ export async function buildServer(
     });
   });
 
+  // A caller that gives up (a Salesforce callout timing out on an injected hang, a closed browser tab) never gets
+  // an onResponse: record it with nginx's 499 "client closed request" so the console shows the timeout.
+  const startedAt = new WeakMap<object, number>();
+  app.addHook('onRequest', async (request) => {
+    startedAt.set(request, performance.now());
+  });
+  app.addHook('onRequestAbort', async (request) => {
+    if (request.url === '/console/events') return; // the stream records its own end
+    const started = startedAt.get(request) ?? performance.now();
+    traffic.record({
+      kind: 'request',
+      pattern: patternOf(request.url, patternNames),
+      method: request.method,
+      path: request.url.length > 300 ? `${request.url.slice(0, 297)}...` : request.url,
+      status: 499,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      correlationId: request.id
+    });
+    request.log.info('caller closed the connection before the response');
+  });
+
   app.setErrorHandler(async (error, request, reply) => {
     const body = toErrorBody(error, request.id);
     if (body.error.status >= 500) request.log.error({ err: error }, 'request failed');

@@ -99,7 +99,22 @@ describe('fault injection through headers and console knobs', () => {
 
   it('a hang stops when the caller gives up, and the server keeps serving', async () => {
     await putFaults(server, 'demo', { hang: true });
-    await expect(echo(server, {}, AbortSignal.timeout(150))).rejects.toThrow();
+    const id = 'gave-up-1';
+    await expect(
+      echo(server, { 'x-correlation-id': id }, AbortSignal.timeout(150))
+    ).rejects.toThrow();
+    // The console shows the abandoned request as 499 (client closed request).
+    for (
+      let i = 0;
+      i < 40 && !server.app.erp.traffic.recent().some((e) => e.correlationId === id);
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const abandoned = server.app.erp.traffic.recent().filter((e) => e.correlationId === id);
+    expect(abandoned).toEqual([
+      expect.objectContaining({ kind: 'request', status: 499, pattern: 'demo' })
+    ]);
     await putFaults(server, 'demo', { hang: false });
     expect((await echo(server)).status).toBe(200);
   });
