@@ -171,6 +171,17 @@ describe('apexlink excuses are narrow', () => {
     ).toBeUndefined();
   });
 
+  it('excuse IndirectLookup only on fields of project External Objects', () => {
+    const message = "Unrecognised type 'IndirectLookup' on custom field 'Customer__c'";
+    const field = (object: string): string =>
+      `/p/force-app/objects/${object}/fields/Customer__c.field-meta.xml`;
+    expect(excused({ message, file: field('Shipment__x') })).toBe(
+      'external-object-indirect-lookup'
+    );
+    expect(excused({ message, file: field('Order__c') })).toBeUndefined();
+    expect(excused({ message, file: field('Parcel__x') })).toBeUndefined();
+  });
+
   it('never excuses other kinds of message about the same names', () => {
     expect(
       excused({
