@@ -20,6 +20,9 @@ const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** Bytes an event stream may have queued for a slow reader before it is dropped. */
+const MAX_BUFFERED_BYTES = 1_048_576;
+
 const faultBodySchema = {
   type: 'object',
   additionalProperties: false,
@@ -143,6 +146,12 @@ export async function registerConsole(
       'x-correlation-id': request.id
     });
     const send = (event: string, data: unknown, id?: number): void => {
+      // A client that stops reading must not make the server buffer events without bound: drop it; its browser
+      // reconnects and replays from Last-Event-ID.
+      if (res.writableLength > MAX_BUFFERED_BYTES) {
+        close();
+        return;
+      }
       res.write(
         `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
       );

@@ -129,3 +129,25 @@ describe('server lifecycle', () => {
     }
   });
 });
+
+describe('event stream back-pressure', () => {
+  it('drops a stream whose reader stopped reading instead of buffering without bound', async () => {
+    const server = await startServer();
+    try {
+      const stream = await fetch(`${server.baseUrl}/console/events`);
+      expect(stream.status).toBe(200);
+      // Never read the body: the socket buffers fill, then the server's queue grows past its limit.
+      const { traffic } = server.app.erp;
+      expect(traffic.subscriberCount).toBe(1);
+      const big = { blob: 'x'.repeat(64 * 1024) };
+      for (let i = 0; i < 2_000 && traffic.subscriberCount > 0; i++) {
+        traffic.note('demo', `bulk ${i}`, big);
+        if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(traffic.subscriberCount).toBe(0);
+      await stream.body?.cancel();
+    } finally {
+      await server.close();
+    }
+  });
+});
