@@ -1,4 +1,4 @@
-import { checkApexSemantics, EXCUSES } from '../verify/apex-semantics';
+import { apexlinkFindings, checkApexSemantics, EXCUSES } from '../verify/apex-semantics';
 import { checkApexSyntax } from '../verify/apex-syntax';
 import { checkCodeAnalyzer } from '../verify/code-analyzer';
 import { parseApex, rewriteForApexlink } from '../lib/apex';
@@ -96,6 +96,13 @@ describe('apex-semantics (apexlink)', () => {
     const cleanResult = await checkApexSemantics(clean);
     expect(cleanResult.findings).toEqual([]);
     expect(cleanResult.ok).toBe(true);
+  });
+
+  it('refuses apexlink output that is not its JSON report', () => {
+    const read = (output: string) => () =>
+      apexlinkFindings(output, '/shadow', '/root', new Set(), new Map());
+    expect(read('Exception in thread "main" java.lang.OutOfMemoryError')).toThrow('not JSON');
+    expect(read('{"messages": []}')).toThrow('no "files" array');
   });
 
   it('fails with a clear message when Java is missing', async () => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkApexSyntax } from '../verify/apex-syntax';
-import { CHECKS, runGate, summaryTable, type GateCheck } from '../verify/index';
+import { CHECKS, runGate, summaryTable, totalsLine, type GateCheck } from '../verify/index';
 import { formatFinding, TOOL_ERROR } from '../lib/findings';
 import { FIXTURES, fixture, located } from './support';
 
@@ -44,6 +44,7 @@ describe('npm test runner', () => {
     expect(byName.lies!.findings.map((f) => f.rule)).toContain(TOOL_ERROR);
     // pass: 1 check + 5 tests; fail: 1 failed check + 2 passed / 1 failed test; 3 more failed checks
     expect([gate.passed, gate.failed]).toEqual([1 + 5 + 2, 1 + 1 + 3]);
+    expect(totalsLine(gate)).toBe('8 passed, 5 failed');
     expect(summaryTable(gate).split('\n')[0]).toMatch(/^check\s+status\s+findings\s+tests\s+time$/);
   });
 

@@ -151,6 +151,11 @@ export function summaryTable(gate: GateResult): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** The plain last line CI reads: `N passed, N failed`. */
+export function totalsLine(gate: Pick<GateResult, 'passed' | 'failed'>): string {
+  return `${gate.passed} passed, ${gate.failed} failed`;
+}
+
 async function main(): Promise<void> {
   const root = path.resolve(process.argv[2] ?? process.cwd());
   console.log(`Offline gate on ${root} (${CHECKS.length} checks, 2 at a time)\n`);
@@ -167,7 +172,7 @@ async function main(): Promise<void> {
     }
   });
   console.log(`\n${summaryTable(gate)}\n\nwall time ${seconds(gate.durationMs)}`);
-  console.log(`${gate.passed} passed, ${gate.failed} failed`);
+  console.log(totalsLine(gate));
   process.exitCode = gate.failed === 0 ? 0 : 1;
 }
 
