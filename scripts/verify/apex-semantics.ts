@@ -220,6 +220,7 @@ function makeShadowProject(root: string): string {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     if (!fs.existsSync(dir)) continue;
     fs.cpSync(dir, target, { recursive: true });
+    mergeObjectFolders(target);
     for (const file of walkFiles(target, (f) => f.endsWith('.cls') || f.endsWith('.trigger'))) {
       const source = fs.readFileSync(file, 'utf8');
       const rewritten = rewriteForApexlink(source, apexKind(file));
@@ -227,6 +228,38 @@ function makeShadowProject(root: string): string {
     }
   }
   return shadow;
+}
+
+/**
+ * Source format lets one object's parts live in several folders of a package directory (core ships
+ * `objects/Account/fields/`, the demo ships `objects/Account/Account.object-meta.xml` with its page override), and
+ * the Metadata API merges them. apexlink reads one folder per object: the folder with the `.object-meta.xml` hides
+ * the fields of the others. So the shadow copy moves every part of an object into one folder, as a deploy sees it.
+ */
+function mergeObjectFolders(packageRoot: string): void {
+  const byObject = new Map<string, string[]>();
+  const collect = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const full = path.join(dir, entry.name);
+      if (path.basename(dir) === 'objects') {
+        byObject.set(entry.name, [...(byObject.get(entry.name) ?? []), full]);
+      } else {
+        collect(full);
+      }
+    }
+  };
+  collect(packageRoot);
+  for (const [name, folders] of byObject) {
+    if (folders.length < 2) continue;
+    const home =
+      folders.find((folder) => fs.existsSync(path.join(folder, `${name}.object-meta.xml`))) ??
+      (folders[0] as string);
+    for (const folder of folders.filter((f) => f !== home)) {
+      fs.cpSync(folder, home, { recursive: true, force: false, errorOnExist: false });
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  }
 }
 
 export function apexlinkJar(): string {
