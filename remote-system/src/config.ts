@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -221,4 +222,15 @@ export function parseSfOrgDisplay(json: string): SfOrgDisplay {
     accessToken,
     ...(typeof username === 'string' ? { username } : {})
   };
+}
+
+/**
+ * Loads `KEY=value` lines from `ENV_FILE` (default: `.env` at the repository root) into `process.env`, without
+ * overriding variables already set in the environment. Returns the file read, or undefined when there is none.
+ */
+export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env.ENV_FILE?.trim() || path.resolve(__dirname, '..', '..', '.env');
+  if (!fs.existsSync(file)) return undefined;
+  process.loadEnvFile(file);
+  return file;
 }

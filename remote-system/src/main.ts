@@ -3,7 +3,7 @@
  * and every pattern's endpoints, and shuts down gracefully on SIGINT/SIGTERM (stop accepting, let in-flight requests
  * finish, close the database).
  */
-import { ConfigError, loadConfig, type AppConfig } from './config';
+import { ConfigError, loadConfig, loadEnvFile, type AppConfig } from './config';
 import { isSeeded, openDatabase, seedDatabase } from './db';
 import { buildServer } from './server';
 
@@ -23,6 +23,8 @@ function prepareDatabase(config: AppConfig) {
 }
 
 async function main(): Promise<void> {
+  const envFile = loadEnvFile();
+  if (envFile !== undefined) console.log(`Loaded settings from ${envFile}`);
   const config = loadConfig();
   const db = prepareDatabase(config);
   const app = await buildServer(config, { db });

@@ -19,7 +19,14 @@ interface Started {
 function start(env: Record<string, string>): Started {
   const child = spawn(TSX, [MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'warn',
+      // A developer's own .env must not leak into the test.
+      ENV_FILE: path.join(ROOT, 'remote-system', 'test', 'no-such.env'),
+      ...env
+    }
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -95,6 +102,35 @@ describe('npm start (remote-system/src/main.ts)', () => {
     expect(second.output()).toContain('WARNING: ERP_SHARED_SECRET is not set');
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
+  });
+
+  it('reads settings from ENV_FILE without overriding the environment', async () => {
+    const envFile = path.join(dir.dir, 'test.env');
+    fs.writeFileSync(
+      envFile,
+      [
+        '# comment',
+        'SEED_SHIPMENTS=120',
+        `ERP_SHARED_SECRET=${TEST_SECRET}`,
+        'HOST=127.0.0.1',
+        'PORT=1'
+      ].join('\n')
+    );
+    const started = start({
+      ENV_FILE: envFile,
+      PORT: '0',
+      DATABASE_PATH: path.join(dir.dir, 'env-file.sqlite')
+    });
+    const match = await waitFor(
+      () => /listening on http:\/\/localhost:(\d+)/.exec(started.output()),
+      started.exited
+    );
+    expect(match[1]).not.toBe('1'); // PORT=0 from the environment wins over PORT=1 in the file
+    expect(started.output()).toContain(`Loaded settings from ${envFile}`);
+    expect(started.output()).toContain('120 shipments');
+    expect(started.output()).not.toContain('WARNING: ERP_SHARED_SECRET');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
   });
 
   it('refuses bad configuration with a message naming the variable', async () => {

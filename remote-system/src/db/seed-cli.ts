@@ -3,7 +3,7 @@
  * (Re)builds the ERP database with the deterministic demo data set and prints the load figures.
  */
 import fs from 'node:fs';
-import { DEFAULT_DATABASE_PATH } from '../config';
+import { DEFAULT_DATABASE_PATH, loadEnvFile } from '../config';
 import { openDatabase } from './index';
 import { seedDatabase, type SeedOptions } from './seed';
 
@@ -43,6 +43,7 @@ function toCount(name: string, raw: string): number {
 }
 
 function main(): void {
+  loadEnvFile();
   const { databasePath, seed } = parseSeedArgs(process.argv.slice(2));
   const existed = databasePath !== ':memory:' && fs.existsSync(databasePath);
   console.log(`${existed ? 'Rebuilding' : 'Creating'} ${databasePath}`);
