@@ -157,8 +157,13 @@ class Compiler {
   }
 
   private inList(operand: FilterNode, list: FilterNode[]): string {
-    const values = list.filter((item) => !(item.kind === 'literal' && item.value === null));
-    const hasNull = values.length < list.length;
+    const hasNull = list.some(isNullLiteral);
+    // A date-time with a fraction of a second never equals a stored (whole-second) value.
+    const values = list.filter((item) => {
+      const fraction = fractionOf(item);
+      return !isNullLiteral(item) && (fraction === undefined || fraction === '000000000000');
+    });
+    if (values.length === 0 && !hasNull) return '0';
     const o = this.scalar(operand);
     const parts: string[] = [];
     if (values.length > 0) {

@@ -6,6 +6,9 @@ import type Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { createShipmentDatabase, startServer, type TestServer, type TextResponse } from './support';
 
+// Real HTTP servers and seeded databases on a shared, busy machine: generous per-test timeouts.
+jest.setTimeout(60_000);
+
 let db: Database.Database;
 let server: TestServer;
 

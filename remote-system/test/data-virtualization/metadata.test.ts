@@ -7,6 +7,9 @@ import type Database from 'better-sqlite3';
 import { SHIPMENTS } from '../../src/data-virtualization/entity';
 import { createShipmentDatabase, startServer, type TestServer } from './support';
 
+// Real HTTP servers and seeded databases on a shared, busy machine: generous per-test timeouts.
+jest.setTimeout(60_000);
+
 let db: Database.Database;
 let server: TestServer;
 

@@ -16,6 +16,9 @@ import {
   type TestServer
 } from './support';
 
+// Real HTTP servers and seeded databases on a shared, busy machine: generous per-test timeouts.
+jest.setTimeout(60_000);
+
 let db: Database.Database;
 let server: TestServer;
 

@@ -7,6 +7,9 @@ import { loadConfig } from '../../src/config';
 import { buildServer } from '../../src/server';
 import { createShipmentDatabase, fetchText } from './support';
 
+// Real HTTP servers and seeded databases on a shared, busy machine: generous per-test timeouts.
+jest.setTimeout(60_000);
+
 const SECRET = 'dv-secret-0123456789abcdef';
 let app: FastifyInstance;
 let baseUrl: string;
