@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
+import * as prettier from 'prettier';
 import { loadConfig } from '../remote-system/src/config';
 import { createDataVirtualizationModule } from '../remote-system/src/data-virtualization';
 import { SHIPMENTS } from '../remote-system/src/data-virtualization/entity';
@@ -473,11 +474,17 @@ async function main(): Promise<void> {
     all.push({ shipments: size, results: await runSize(size, options) });
   }
   fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(
-    path.join(RESULTS, 'data-virtualization.json'),
-    `${JSON.stringify({ generatedAt: new Date().toISOString(), options, runs: all }, null, 2)}\n`
+  // Written through the project's prettier config so `npm test`'s format check accepts the committed results.
+  const write = async (name: string, text: string): Promise<void> => {
+    const filepath = path.join(RESULTS, name);
+    const config = (await prettier.resolveConfig(filepath)) ?? {};
+    fs.writeFileSync(filepath, await prettier.format(text, { ...config, filepath }));
+  };
+  await write(
+    'data-virtualization.json',
+    JSON.stringify({ generatedAt: new Date().toISOString(), options, runs: all }, null, 2)
   );
-  fs.writeFileSync(path.join(RESULTS, 'data-virtualization.md'), markdown(all, options));
+  await write('data-virtualization.md', markdown(all, options));
   console.log(`\nwrote ${path.relative(process.cwd(), RESULTS)}/data-virtualization.{md,json}`);
 }
 
