@@ -241,7 +241,7 @@ async function runSize(shipments: number, options: Options): Promise<ShapeResult
       }
     },
     {
-      name: 'indexed range without $orderby (key order: every row of the day is sorted), $top=100',
+      name: 'indexed range without $orderby (default order: newest first), $top=100',
       indexed: true,
       request: (i) => {
         const [from, to] = dayAt(i);
@@ -250,6 +250,14 @@ async function runSize(shipments: number, options: Options): Promise<ShapeResult
           query: { $filter: `ShippedAt ge ${from} and ShippedAt lt ${to}`, $top: '100' }
         };
       }
+    },
+    {
+      name: "list-view filter: Status eq 'Exception', $top=100 (default order)",
+      indexed: true,
+      request: () => ({
+        resource: 'Shipments',
+        query: { $filter: "Status eq 'Exception'", $top: '100' }
+      })
     },
     {
       name: `sorted page, depth 1: $orderby=ShippedAt desc (${PAGE_ROWS} rows)`,

@@ -33,6 +33,12 @@ export interface EntitySetDefinition {
   readonly table: string;
   readonly key: PropertyDefinition;
   readonly properties: readonly PropertyDefinition[];
+  /**
+   * Order used when a request has no `$orderby` (OData leaves it to the service). Chosen so an index serves it for
+   * every Salesforce Connect shape: newest first rides `shipments_shipped_at`, and `(customer_number, shipped_at)`
+   * for the related list, so a page stops reading after `$top` rows instead of sorting every match.
+   */
+  readonly defaultOrder: readonly { readonly name: string; readonly descending: boolean }[];
 }
 
 export const NAMESPACE = 'ERP';
@@ -52,6 +58,7 @@ export const SHIPMENTS: EntitySetDefinition = {
   entityType: 'Shipment',
   table: 'shipments',
   key: shipmentNumber,
+  defaultOrder: [{ name: 'ShippedAt', descending: true }],
   properties: [
     shipmentNumber,
     {

@@ -97,6 +97,15 @@ export function parseOrderBy(text: string, entity: EntitySetDefinition): SortKey
   return keys;
 }
 
+/** The entity's default order (no `$orderby`), as sort keys. */
+export function defaultOrder(entity: EntitySetDefinition): SortKey[] {
+  return entity.defaultOrder.map(({ name, descending }) => {
+    const property = entity.properties.find((p) => p.name === name);
+    if (!property) throw new Error(`default order names unknown property ${name}`);
+    return { property, descending };
+  });
+}
+
 /** Completes the sort with the key (in the direction of the last key) so every row has one place. */
 export function totalOrder(keys: readonly SortKey[], entity: EntitySetDefinition): SortKey[] {
   const keyIndex = keys.findIndex((k) => k.property === entity.key);
@@ -157,7 +166,10 @@ export function parseQueryOptions(raw: RawQuery, entity: EntitySetDefinition): Q
     selectText,
     filter: filterText === undefined ? undefined : compileFilter(parseFilter(filterText)),
     search: searchText === undefined ? undefined : compileSearch(searchText, entity),
-    sort: totalOrder(orderByText === undefined ? [] : parseOrderBy(orderByText, entity), entity),
+    sort: totalOrder(
+      orderByText === undefined ? defaultOrder(entity) : parseOrderBy(orderByText, entity),
+      entity
+    ),
     select: selectText === undefined ? [...entity.properties] : parseSelect(selectText, entity),
     top,
     skip,

@@ -315,7 +315,11 @@ describe('query plans: Salesforce Connect query shapes use indexes at any page d
     ],
     [{ $orderby: 'ShippedAt desc' }, /shipments_shipped_at \(shipped_at<\?\)/],
     [{ $orderby: 'ShippedAt' }, /shipments_shipped_at \(shipped_at>\?\)/],
-    [{}, /sqlite_autoindex_shipments_1 \(shipment_number>\?\)/]
+    [{}, /shipments_shipped_at \(shipped_at<\?\)/],
+    [
+      { $filter: "Status eq 'Delivered'" },
+      /shipments_status_shipped_at \(status=\? AND shipped_at<\?\)/
+    ]
   ])('%j: later pages SEARCH an index from the cursor', (query, expected) => {
     const plans = plansFor(query);
     for (const plan of plans) expect(plan).toMatch(/USING (COVERING )?INDEX/);
