@@ -1,4 +1,9 @@
-import { apexlinkFindings, checkApexSemantics, EXCUSES } from '../verify/apex-semantics';
+import {
+  apexlinkFindings,
+  checkApexSemantics,
+  EXCUSES,
+  restoreExternalNames
+} from '../verify/apex-semantics';
 import { checkApexSyntax } from '../verify/apex-syntax';
 import { checkCodeAnalyzer } from '../verify/code-analyzer';
 import { parseApex, rewriteForApexlink } from '../lib/apex';
@@ -73,7 +78,9 @@ describe('apex-semantics (apexlink)', () => {
       "10:9 apexlink/Missing Unknown field 'Nope__c' on SObject 'Schema.Order__c'",
       "11:9 apexlink/Error No matching method found for 'publishh' on 'System.EventBus' taking arguments 'Schema.Order__c'",
       // `name ?? 7`: the rewrite keeps the left operand, so the wrong target type is still caught
-      "17:17 apexlink/Error Incompatible types in assignment, from 'System.String' to 'System.Integer'"
+      "17:17 apexlink/Error Incompatible types in assignment, from 'System.String' to 'System.Integer'",
+      // External Objects are checked as custom objects in the shadow copy, reported under their real name
+      "18:26 apexlink/Missing Unknown field 'Carrier__c' on SObject 'Schema.Shipment__x'"
     ]);
   });
 
@@ -85,8 +92,8 @@ describe('apex-semantics (apexlink)', () => {
     expect(result.notes).toEqual(
       expect.arrayContaining([
         'excused 3 × newer-system-type-reference',
-        'excused 1 × external-object-type',
-        'excused 1 × external-object-definition'
+        'excused 1 × external-object-standard-field',
+        'External Objects checked as custom objects: Shipment__x'
       ])
     );
     expect(result.ok).toBe(false);
@@ -187,6 +194,30 @@ describe('apexlink excuses are narrow', () => {
     );
     expect(excused({ message, file: field('Order__c') })).toBeUndefined();
     expect(excused({ message, file: field('Parcel__x') })).toBeUndefined();
+  });
+
+  it('excuse ExternalId and DisplayUrl only on project External Objects', () => {
+    const message = (field: string, object: string): string =>
+      `Unknown field '${field}' on SObject 'Schema.${object}'`;
+    expect(
+      excused({ message: message('ExternalId', 'Shipment__x'), rangeText: 'rows[0].ExternalId' })
+    ).toBe('external-object-standard-field');
+    expect(
+      excused({ message: message('ExternalId', 'Order__c'), rangeText: 'o.ExternalId' })
+    ).toBeUndefined();
+    expect(
+      excused({ message: message('Carrier__c', 'Shipment__x'), rangeText: 's.Carrier__c' })
+    ).toBeUndefined();
+  });
+
+  it('maps the shadow name of an External Object back to its real name, whole words only', () => {
+    const renamed = new Map([['shipment__c', 'Shipment__x']]);
+    expect(
+      restoreExternalNames("Unknown field 'X__c' on SObject 'Schema.Shipment__c'", renamed)
+    ).toBe("Unknown field 'X__c' on SObject 'Schema.Shipment__x'");
+    expect(
+      restoreExternalNames('objects/Shipment__c/fields/Shipment__cx.field-meta.xml', renamed)
+    ).toBe('objects/Shipment__x/fields/Shipment__cx.field-meta.xml');
   });
 
   it('never excuses other kinds of message about the same names', () => {

@@ -137,6 +137,21 @@ export const EXCUSES: Excuse[] = [
     }
   },
   {
+    id: 'external-object-standard-field',
+    construct:
+      '`ExternalId` and `DisplayUrl`, the standard fields every External Object has (once `X__x` is checked as a custom object)',
+    matches: ({ message, rangeText, externalObjects }) => {
+      const m = /^Unknown field '(ExternalId|DisplayUrl)' on SObject 'Schema\.(\w+__x)'$/.exec(
+        message
+      );
+      return (
+        !!m &&
+        externalObjects.has(m[2]!.toLowerCase()) &&
+        rangeText.trim().toLowerCase().endsWith(m[1]!.toLowerCase())
+      );
+    }
+  },
+  {
     id: 'external-object-type',
     construct: 'External Object types (`Shipment__x`, `List<Shipment__x>`) defined in this project',
     matches: ({ message, lineText, externalObjects }) => {
@@ -206,7 +221,7 @@ function externalObjectNames(root: string): Set<string> {
 }
 
 /** Copies the package directories into a temp project, rewriting Apex that apexlink cannot parse. */
-function makeShadowProject(root: string): string {
+function makeShadowProject(root: string): { shadow: string; renamed: Map<string, string> } {
   const shadow = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-apexlink-'));
   for (const name of ['sfdx-project.json', '.forceignore']) {
     const source = path.join(root, name);
@@ -227,7 +242,81 @@ function makeShadowProject(root: string): string {
       if (rewritten !== null && rewritten !== source) fs.writeFileSync(file, rewritten);
     }
   }
-  return shadow;
+  const renamed = renameExternalObjects(shadow);
+  return { shadow, renamed };
+}
+
+/** Every `objects/<name>` folder under `dir`. */
+function objectFolders(dir: string): string[] {
+  const out: string[] = [];
+  const visit = (current: string): void => {
+    for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const full = path.join(current, entry.name);
+      if (path.basename(current) === 'objects') out.push(full);
+      else visit(full);
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+const wordPattern = (name: string): RegExp =>
+  new RegExp(`\\b${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'gi');
+
+/**
+ * apexlink has no model of External Objects: every `Shipment__x` type, field and variable is "missing", so
+ * nothing about them would be checked. In the shadow copy each project External Object `X__x` becomes a
+ * custom object `X__c` (the same length, so every column holds), its indirect and external lookups become
+ * plain lookups, and Apex refers to it by the new name. apexlink then checks its fields like any other.
+ * Skipped for a name when `X__c` already exists as an object or appears in the Apex (it would be ambiguous).
+ * Returns the renamed names, `x__c` (lower case) → `X__x`, to map messages and paths back.
+ */
+function renameExternalObjects(shadow: string): Map<string, string> {
+  const folders = objectFolders(shadow);
+  const existing = new Set(folders.map((f) => path.basename(f).toLowerCase()));
+  const apexFiles = walkFiles(shadow, (f) => f.endsWith('.cls') || f.endsWith('.trigger'));
+  const apexSources = new Map(apexFiles.map((f) => [f, fs.readFileSync(f, 'utf8')]));
+  const renamed = new Map<string, string>();
+  for (const folder of folders) {
+    const name = path.basename(folder);
+    if (!/__x$/i.test(name)) continue;
+    const custom = `${name.slice(0, -3)}__c`;
+    if (existing.has(custom.toLowerCase())) continue;
+    if ([...apexSources.values()].some((source) => wordPattern(custom).test(source))) continue;
+    const target = path.join(path.dirname(folder), custom);
+    fs.renameSync(folder, target);
+    const meta = path.join(target, `${name}.object-meta.xml`);
+    if (fs.existsSync(meta)) fs.renameSync(meta, path.join(target, `${custom}.object-meta.xml`));
+    renamed.set(custom.toLowerCase(), name);
+  }
+  if (renamed.size === 0) return renamed;
+  const toCustom = (text: string): string => {
+    let out = text;
+    for (const original of renamed.values()) {
+      out = out.replace(wordPattern(original), (match) => `${match.slice(0, -3)}__c`);
+    }
+    return out;
+  };
+  for (const [file, source] of apexSources) {
+    const rewritten = toCustom(source);
+    if (rewritten !== source) fs.writeFileSync(file, rewritten);
+  }
+  for (const file of walkFiles(shadow, (f) => f.endsWith('.field-meta.xml'))) {
+    const source = fs.readFileSync(file, 'utf8');
+    const rewritten = toCustom(
+      source.replace(/<type>(IndirectLookup|ExternalLookup)<\/type>/, '<type>Lookup</type>')
+    );
+    if (rewritten !== source) fs.writeFileSync(file, rewritten);
+  }
+  return renamed;
+}
+
+/** Maps a renamed `X__c` back to `X__x` in a message or a path. */
+export function restoreExternalNames(text: string, renamed: Map<string, string>): string {
+  let out = text;
+  for (const [custom, original] of renamed) out = out.replace(wordPattern(custom), original);
+  return out;
 }
 
 /**
@@ -275,7 +364,8 @@ export function apexlinkFindings(
   shadow: string,
   root: string,
   externalObjects: Set<string>,
-  excused: Map<string, number>
+  excused: Map<string, number>,
+  renamed: Map<string, string> = new Map()
 ): Finding[] {
   let parsed: ApexlinkOutput;
   try {
@@ -288,14 +378,17 @@ export function apexlinkFindings(
   const findings: Finding[] = [];
   for (const entry of parsed.files) {
     const relative = path.relative(shadow, entry.path);
-    const file = relative.startsWith('..') ? entry.path : path.join(root, relative);
+    const file = relative.startsWith('..')
+      ? entry.path
+      : path.join(root, restoreExternalNames(relative, renamed));
     let lines: string[] = [];
     try {
       lines = fs.readFileSync(entry.path, 'utf8').split('\n');
     } catch {
       // a message about a directory or a missing file: keep it, without source context
     }
-    for (const msg of entry.messages) {
+    for (const raw of entry.messages) {
+      const msg = { ...raw, message: restoreExternalNames(raw.message, renamed) };
       const lineText = lines[msg.start.line - 1] ?? '';
       const rangeText =
         msg.end.line === msg.start.line
@@ -330,7 +423,7 @@ export function checkApexSemantics(
       notes.push('no Apex files');
       return { findings: [] };
     }
-    const shadow = makeShadowProject(root);
+    const { shadow, renamed } = makeShadowProject(root);
     try {
       const java = options.java ?? process.env.GATE_JAVA ?? 'java';
       const result = await runProcess(java, ['-jar', apexlinkJar(), '-json', '-nocache', shadow], {
@@ -358,7 +451,8 @@ export function checkApexSemantics(
         shadow,
         root,
         externalObjectNames(root),
-        excused
+        excused,
+        renamed
       );
       if (result.code === 4 && findings.length === 0 && excused.size === 0) {
         findings.push(
@@ -370,6 +464,11 @@ export function checkApexSemantics(
         );
       }
       for (const [id, count] of excused) notes.push(`excused ${count} × ${id}`);
+      if (renamed.size > 0) {
+        notes.push(
+          `External Objects checked as custom objects: ${[...renamed.values()].join(', ')}`
+        );
+      }
       notes.push(`${apexFiles.length} Apex file(s) analysed`);
       return { findings };
     } finally {
