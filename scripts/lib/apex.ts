@@ -56,7 +56,9 @@ interface Span {
  *   the static types apexlink checks);
  * - `insert as user x` (DML access mode): `as user` / `as system` is blanked;
  * - `a ?? b` (null coalescing, API 60): `?? b` is blanked, leaving `a`, whose type is the type of the
- *   whole expression. Cost: apexlink does not check the right-hand operand (apex-parser still parses it).
+ *   whole expression. Cost: apexlink does not check the right-hand operand (apex-parser still parses it);
+ * - `[FIND 'term' …]` (inline SOSL with a literal term, which apexlink's grammar rejects): the literal
+ *   becomes the bind `:'xx…'` of the same length.
  * Returns null when the source has syntax errors (the syntax check reports those).
  */
 export function rewriteForApexlink(source: string, kind: 'class' | 'trigger'): string | null {
@@ -75,6 +77,17 @@ export function rewriteForApexlink(source: string, kind: 'class' | 'trigger'): s
     ApexLexer.UNDELETE,
     ApexLexer.MERGE
   ]);
+  // Inline SOSL with a literal search term: `[FIND 'acme*' …]` is valid Apex, but apexlink's grammar
+  // only takes a bind there. The literal becomes a bind of a same-length literal: `:'xxxx'`.
+  const replacements: { start: number; text: string }[] = [];
+  for (const token of tokens) {
+    if (token.type !== ApexLexer.FindLiteral) continue;
+    const quoted = /'(?:[^'\\]|\\.)*'\s*$/.exec(token.text);
+    if (!quoted || quoted[0].trimEnd().length < 3) continue;
+    const length = quoted[0].trimEnd().length;
+    replacements.push({ start: token.start + quoted.index, text: `:'${'x'.repeat(length - 3)}'` });
+  }
+
   for (let i = 0; i + 1 < tokens.length; i++) {
     const token = tokens[i]!;
     const next = tokens[i + 1]!;
@@ -105,12 +118,15 @@ export function rewriteForApexlink(source: string, kind: 'class' | 'trigger'): s
   }
   ApexParseTreeWalker.DEFAULT.walk(new CoalListener(), parsed.tree);
 
-  if (spans.length === 0) return source;
+  if (spans.length === 0 && replacements.length === 0) return source;
   const chars = source.split('');
   for (const span of spans) {
     for (let i = span.start; i <= span.stop && i < chars.length; i++) {
       if (chars[i] !== '\n' && chars[i] !== '\r') chars[i] = ' ';
     }
+  }
+  for (const { start, text } of replacements) {
+    for (let i = 0; i < text.length; i++) chars[start + i] = text[i]!;
   }
   return chars.join('');
 }

@@ -58,6 +58,15 @@ describe('rewriteForApexlink', () => {
     expect(parseApex(out, 'class').errors).toEqual([]);
   });
 
+  it('turns the literal term of inline SOSL into a bind of the same length', () => {
+    const source = wrap(
+      "    List<List<SObject>> r = [FIND 'acme*' IN ALL FIELDS RETURNING Account(Id) WITH USER_MODE];"
+    );
+    const out = rewriteForApexlink(source, 'class')!;
+    expect(out).toContain("[FIND :'xxxx' IN ALL FIELDS RETURNING Account(Id)               ];");
+    expect(out.length).toBe(source.length);
+  });
+
   it('leaves source without newer syntax untouched and refuses unparsable source', () => {
     const plain = wrap('    String t = s;');
     expect(rewriteForApexlink(plain, 'class')).toBe(plain);
