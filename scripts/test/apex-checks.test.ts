@@ -121,6 +121,36 @@ describe('apex-semantics (apexlink)', () => {
     expect(read('{"messages": []}')).toThrow('no "files" array');
   });
 
+  it('names a syntax error in valid Apex as a gap in apexlink, still a failure', () => {
+    const output = JSON.stringify({
+      files: [
+        {
+          path: '/shadow/force-app/A.cls',
+          messages: [
+            {
+              start: { line: 3, offset: 4 },
+              end: { line: 3, offset: 5 },
+              category: 'Syntax',
+              message: "missing ';'"
+            }
+          ]
+        }
+      ]
+    });
+    const read = (valid: Set<string>) =>
+      apexlinkFindings(output, '/shadow', '/root', new Set(), new Map(), new Map(), valid);
+    expect(read(new Set(['/shadow/force-app/A.cls']))).toEqual([
+      expect.objectContaining({
+        file: '/root/force-app/A.cls',
+        line: 3,
+        rule: 'apexlink/unsupported-syntax'
+      })
+    ]);
+    expect(read(new Set())).toEqual([
+      expect.objectContaining({ rule: 'apexlink/Syntax', message: "missing ';'" })
+    ]);
+  });
+
   it('fails with a clear message when Java is missing', async () => {
     const missing = await checkApexSemantics(clean, { java: '/nonexistent/bin/java' });
     expect(missing.ok).toBe(false);
