@@ -96,6 +96,22 @@ describe('metadata', () => {
     }
   });
 
+  it('reports a package directory below a folder named lwc (SDR would read it as one bundle)', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-md-'));
+    const root = path.join(base, 'lwc', 'project');
+    try {
+      fs.mkdirSync(path.join(root, 'force-app', 'classes'), { recursive: true });
+      fs.writeFileSync(
+        path.join(root, 'sfdx-project.json'),
+        '{"packageDirectories":[{"path":"force-app"}]}'
+      );
+      const res = await checkMetadata(root);
+      expect(located(res, root)).toContain('force-app:0 sdr/lwc-ancestor');
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it('fails when sfdx-project.json cannot be read', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-md-'));
     try {
