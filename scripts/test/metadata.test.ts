@@ -23,10 +23,13 @@ describe('metadata', () => {
       `${M}/classes/NoMeta.cls:0 pairs/missing-meta-xml`,
       `${M}/lwc/noMeta:0 pairs/missing-js-meta-xml`,
       `${M}/namedCredentials/ERP.namedCredential-meta.xml:5 schema/unknown-element`,
+      `${M}/namedCredentials/ERP.namedCredential-meta.xml:15 refs/missing`,
       `${M}/namedCredentials/ERP.namedCredential-meta.xml:17 schema/enum`,
       `${M}/objects/Order__c/fields/Amount__c.field-meta.xml:7 schema/enum`,
       `${M}/objects/Order__c/fields/Status__c.field-meta.xml:8 xml/InvalidTag`,
       `${M}/objects/Order__c/Order__c.object-meta.xml:11 schema/type`,
+      `${M}/permissionsets/Defects.permissionset-meta.xml:4 refs/missing`,
+      `${M}/permissionsets/Defects.permissionset-meta.xml:24 refs/missing`,
       `${M}/widgets/Dashboard.widget-meta.xml:0 sdr/TypeInferenceError`
     ]);
     expect(result.ok).toBe(false);
@@ -42,9 +45,12 @@ describe('metadata', () => {
     ).toContain('Authentication');
     expect(messages.find((m) => m.startsWith("<type> value 'Currancy'"))).toContain('Currency');
     expect(messages).toContain('<description> must be string, not nested elements');
+    expect(messages).toContain(
+      '<apexClass> names the Apex class NoSuchClass, which this project does not define: the deploy fails'
+    );
   });
 
-  it('passes the clean project (External Object, Named Credential, custom fields, LWC with targetConfigs)', async () => {
+  it('passes the clean project (External Object, credentials, permission set, custom fields, LWC with targetConfigs)', async () => {
     const clean = await checkMetadata(fixture('clean'));
     expect(clean.findings).toEqual([]);
     expect(clean.ok).toBe(true);

@@ -23,6 +23,7 @@ import {
 import type { ErrorObject } from 'ajv';
 import { runCli, timed, type CheckResult, type Finding } from '../lib/findings';
 import { MetadataValidators } from '../lib/metadata-schema';
+import { buildInventory, referenceFindings } from './metadata-refs';
 import { packageDirectories, readText, walkFiles } from '../lib/project';
 import { elementAt, readXml, type XmlElement } from '../lib/xml';
 
@@ -290,6 +291,12 @@ export function checkMetadata(root: string): Promise<CheckResult> {
       }
       findings.push(...schemaFindings(validators, file, component.type.name, tree));
       validated++;
+    }
+    // (e) references between the project's own components
+    const inventory = buildInventory(components.values(), trees);
+    for (const [file, component] of components) {
+      const tree = trees.get(file);
+      if (tree) findings.push(...referenceFindings(file, component, tree, inventory));
     }
     notes.push(
       `${files.length} file(s) resolved, ${xmlFiles.length} XML file(s) parsed, ${validated} validated against the Metadata API schema`
