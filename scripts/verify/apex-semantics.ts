@@ -40,7 +40,7 @@ export interface ExcuseContext {
 
 export interface Excuse {
   id: string;
-  /** The construct it excuses, for docs/gate.md and for the notes of a run. */
+  /** The construct it excuses, for the README's gate section and for the notes of a run. */
   construct: string;
   matches: (ctx: ExcuseContext) => boolean;
 }

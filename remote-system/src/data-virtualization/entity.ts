@@ -3,7 +3,7 @@
  * checked against this description, so a property that is not listed here can never reach SQL.
  */
 
-/** The Edm types used by the entity, mapped by Salesforce Connect to field types (see docs/data-virtualization.md). */
+/** The Edm types used by the entity, mapped by Salesforce Connect to field types (see the README's Data Virtualization section). */
 export type EdmType =
   | 'Edm.String'
   | 'Edm.Boolean'
