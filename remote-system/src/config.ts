@@ -13,6 +13,12 @@ export interface AppConfig {
   readonly databasePath: string;
   /** Base URL the org (or a browser) reaches this server on; printed at start-up and used for absolute links. */
   readonly publicUrl: string;
+  /**
+   * `PUBLIC_URL` when it was set. Links a caller follows (OData `@odata.nextLink`) use it; without it they use the
+   * host the request came to, which the `http://localhost:<port>` default of `publicUrl` would get wrong behind a
+   * tunnel.
+   */
+  readonly explicitPublicUrl?: string;
   /** Bearer secret the org's External Credential sends (`ERP_Principal` → `ApiKey`). */
   readonly sharedSecret: string;
   /** True when no `ERP_SHARED_SECRET` was set and the well-known development secret is in use. */
@@ -114,7 +120,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   // local network. Tunnels connect to localhost; containers set HOST=0.0.0.0.
   const host = read('HOST') ?? 'localhost';
   const databasePath = read('DATABASE_PATH') ?? DEFAULT_DATABASE_PATH;
-  const publicUrl = url('PUBLIC_URL', undefined) ?? `http://localhost:${port}`;
+  const explicitPublicUrl = url('PUBLIC_URL', undefined);
+  const publicUrl = explicitPublicUrl ?? `http://localhost:${port}`;
 
   const secret = read('ERP_SHARED_SECRET');
   if (secret !== undefined && secret.length < 16) {
@@ -148,6 +155,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host,
     databasePath,
     publicUrl,
+    ...(explicitPublicUrl === undefined ? {} : { explicitPublicUrl }),
     sharedSecret: secret ?? DEFAULT_DEV_SECRET,
     usingDefaultSecret: secret === undefined,
     seedShipments,

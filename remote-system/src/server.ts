@@ -13,7 +13,7 @@ import { patternModules } from './patterns';
 import { TrafficLog } from './traffic';
 
 export interface BuildOptions {
-  /** Pattern modules to mount; defaults to `patternModules()` from `patterns.ts`. */
+  /** Pattern modules to mount; defaults to `patternModules(config)` from `patterns.ts`. */
   readonly patterns?: readonly PatternModule[];
   /** An open database to use (the caller closes it); by default `config.databasePath` is opened and closed here. */
   readonly db?: Database.Database;
@@ -51,7 +51,7 @@ export async function buildServer(
   config: AppConfig,
   options: BuildOptions = {}
 ): Promise<FastifyInstance> {
-  const patterns = options.patterns ?? patternModules();
+  const patterns = options.patterns ?? patternModules(config);
   assertUniqueNames(patterns);
   const ownsDatabase = options.db === undefined;
   const db = options.db ?? openDatabase(config.databasePath);

@@ -83,6 +83,15 @@ describe('loadConfig', () => {
     expect((caught as ConfigError).problems).toHaveLength(7);
   });
 
+  it('keeps PUBLIC_URL apart from the localhost default, so links a caller follows use the request host without it', () => {
+    expect(loadConfig({ PORT: '4000' })).toMatchObject({ publicUrl: 'http://localhost:4000' });
+    expect(loadConfig({ PORT: '4000' }).explicitPublicUrl).toBeUndefined();
+    expect(loadConfig({ PUBLIC_URL: 'https://erp.example.com' })).toMatchObject({
+      publicUrl: 'https://erp.example.com',
+      explicitPublicUrl: 'https://erp.example.com'
+    });
+  });
+
   it('rejects a non-http PUBLIC_URL', () => {
     expect(() => loadConfig({ PUBLIC_URL: 'ftp://erp.example.com' })).toThrow(/PUBLIC_URL/);
   });

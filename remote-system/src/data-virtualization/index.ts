@@ -204,9 +204,3 @@ function nextLink(root: string, setName: string, query: RawQuery, token: string)
   parts.push(`$skiptoken=${token}`);
   return `${root}${setName}?${parts.join('&')}`;
 }
-
-/** The module the composition root registers; signs paging tokens with a key derived from the shared secret. */
-export const dataVirtualizationModule: PatternModule = createDataVirtualizationModule({
-  tokenSecret: process.env.ERP_SHARED_SECRET,
-  publicUrl: process.env.PUBLIC_URL?.trim() || undefined
-});
