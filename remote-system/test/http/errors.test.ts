@@ -1,16 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { toErrorBody, validationFields } from '../../src/http';
+import { toErrorBody, validationFields, type ErrorBody } from '../../src/http';
 import { auth, getJson, startServer, type RunningServer } from '../support';
-
-type ErrorShape = {
-  error: {
-    status: number;
-    code: string;
-    message: string;
-    fields?: { field: string; reason: string }[];
-  };
-  correlationId: string;
-};
 
 describe('bad input always gets a 4xx in the one error shape', () => {
   let server: RunningServer;
@@ -37,7 +27,7 @@ describe('bad input always gets a 4xx in the one error shape', () => {
   ) {
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const body = res.body as ErrorShape;
+    const body = res.body as ErrorBody;
     expect(body.error.status).toBe(status);
     expect(body.error.code).toBe(code);
     expect(body.error.message.length).toBeGreaterThan(0);

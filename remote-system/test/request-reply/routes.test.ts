@@ -1,20 +1,11 @@
 import Ajv from 'ajv';
 import { openDatabase, seedDatabase } from '../../src/db';
+import type { ErrorBody } from '../../src/http';
 import { createRequestReplyModule } from '../../src/request-reply';
 import { buildOpenApiDocument } from '../../src/request-reply/openapi';
 import { send, startTestServer, stopTestServer, type TestServer } from './support';
 
 const NO_FAULTS = { latencyMs: 0, errorRate: 0, errorStatus: 503, hang: false };
-
-interface ErrorBody {
-  error: {
-    status: number;
-    code: string;
-    message: string;
-    fields?: { field: string; reason: string }[];
-  };
-  correlationId: string;
-}
 
 describe('request-reply routes (mounted in the real server)', () => {
   let server: TestServer;
