@@ -60,6 +60,10 @@ const SAMPLE: SampleDataSet[] = [
 async function projectWithPermissionSets(names: string[]): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'org-setup-test-'));
   await mkdir(path.join(root, 'force-app'));
+  await writeFile(
+    path.join(root, 'sfdx-project.json'),
+    JSON.stringify({ packageDirectories: [{ path: 'force-app', default: true }] })
+  );
   for (const [index, name] of names.entries()) {
     const dir = path.join(root, 'force-app', 'main', `pattern${index}`, 'permissionsets');
     await mkdir(dir, { recursive: true });
@@ -296,7 +300,7 @@ describe('setUpScratchOrg', () => {
 describe('findPermissionSets', () => {
   it('lists every permission set under force-app, sorted', async () => {
     const root = await projectWithPermissionSets(['Zeta_User', 'Alpha_Admin']);
-    await expect(findPermissionSets(root)).resolves.toEqual(['Alpha_Admin', 'Zeta_User']);
+    expect(findPermissionSets(root)).toEqual(['Alpha_Admin', 'Zeta_User']);
   });
 });
 

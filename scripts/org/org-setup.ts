@@ -1,6 +1,7 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { packageFiles } from '../lib/project';
 import type { SfJsonResult, SfRunner } from './sf-runner';
 import { toCsv, type CsvRow } from './csv';
 import { ERP_CREDENTIAL_TARGET, type OrgConnection } from './connect-credentials';
@@ -90,7 +91,7 @@ export async function setUpScratchOrg(
     throw new OrgSetupError(`Deploy failed:\n${describeDeployFailure(deploy)}`);
   log(`Deployed ${deploy.result?.files?.length ?? 0} files.`);
 
-  const permissionSets = await findPermissionSets(options.projectRoot);
+  const permissionSets = findPermissionSets(options.projectRoot);
   await assignPermissionSets(options.alias, permissionSets, deps);
 
   if (options.erpSharedSecret) {
@@ -186,19 +187,15 @@ async function defaultDevHub(sf: SfRunner): Promise<string | undefined> {
   return config.result?.find((entry) => entry.name === 'target-dev-hub')?.value || undefined;
 }
 
-/** Every permission set in the project, so a pattern's own set is assigned as soon as the pattern lands. */
-export async function findPermissionSets(projectRoot: string): Promise<string[]> {
+/**
+ * Every permission set in the project's package directories, so a pattern's own set is assigned as soon as the
+ * pattern lands.
+ */
+export function findPermissionSets(projectRoot: string): string[] {
   const suffix = '.permissionset-meta.xml';
-  const found: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.name.endsWith(suffix)) found.push(entry.name.slice(0, -suffix.length));
-    }
-  };
-  await walk(path.join(projectRoot, 'force-app'));
-  return found.sort();
+  return packageFiles(projectRoot, (file) => file.endsWith(suffix))
+    .map((file) => path.basename(file, suffix))
+    .sort();
 }
 
 interface AssignResult {
