@@ -1,14 +1,13 @@
 /**
- * The integration patterns of this kit, as shown on the app's home page. One entry per pattern folder
- * (`force-app/main/<id>/` and `remote-system/src/<id>/`). Kept in one small module so the page, its
- * tests and anyone reading the code see the same list.
+ * The integration patterns of this kit, as the app home page and its advisor show them.
+ *
+ * GENERATED from config/patterns.json by `npm run patterns:sync`: edit the manifest, not this file.
+ * A pattern is `available` when both halves, its docs and its tests are in the kit; `planned` ones are
+ * listed so the page shows the whole catalogue, marked as not built yet.
  */
 
 /** Implementation status of a pattern in this kit. */
-export const STATUS = Object.freeze({
-  AVAILABLE: 'available',
-  PLANNED: 'planned'
-});
+export const STATUS = Object.freeze({ AVAILABLE: 'available', PLANNED: 'planned' });
 
 /** Text shown for each status. */
 export const STATUS_LABELS = Object.freeze({
@@ -18,14 +17,27 @@ export const STATUS_LABELS = Object.freeze({
 
 export const PATTERNS = Object.freeze([
   {
+    id: 'remote-call-in',
+    name: 'Remote Call-In',
+    businessStep: 'The web shop pushes orders into Salesforce; partners look up order status.',
+    whenToUse:
+      'The remote system creates, reads or updates Salesforce data: standard APIs for plain records, Apex REST for custom logic.',
+    salesforceSide:
+      'Versioned Apex REST resource with validation and an idempotent upsert on the external order number.',
+    remoteSide: 'OAuth 2.0 client calling the Apex REST resource and the Composite API.',
+    status: STATUS.PLANNED
+  },
+  {
     id: 'request-reply',
     name: 'Request and Reply',
-    businessStep: "A sales rep checks a customer's credit and the stock before closing a deal.",
+    businessStep:
+      "A rep checks a customer's credit, stock and prices before committing to an order.",
     whenToUse:
-      'Salesforce needs an answer from the remote system now, while the user waits, and the answer is small and fast.',
+      'Salesforce needs a small answer from the remote system now, while the user waits for it.',
     salesforceSide:
-      'Lightning web component calling Apex that returns a Continuation through the ERP Named Credential.',
-    remoteSide: 'Credit and inventory HTTP API with latency and fault controls.',
+      'Lightning web component calling Apex that returns a Continuation (one or three parallel callouts through the ERP Named Credential); an External Service for Flow.',
+    remoteSide:
+      'Credit, stock and pricing HTTP API with latency and fault knobs, and its OpenAPI 3 document.',
     status: STATUS.AVAILABLE
   },
   {
@@ -38,51 +50,40 @@ export const PATTERNS = Object.freeze([
       'Platform event published after commit, with publish callbacks and a retrying Apex subscriber.',
     remoteSide:
       'Pub/Sub API subscriber with a durable replay checkpoint and idempotent processing.',
-    status: STATUS.AVAILABLE
+    status: STATUS.PLANNED
   },
   {
     id: 'batch-sync',
     name: 'Batch Data Synchronization',
     businessStep: 'Products, inventory and customers are synchronised every night.',
     whenToUse:
-      'Large volumes must match on both sides, but minutes or hours of delay are acceptable.',
+      'Large volumes must match on both sides, and minutes or hours of delay are acceptable.',
     salesforceSide:
-      'Scheduled Batch Apex with callouts, external-id upserts and failed-record reprocessing.',
+      'Scheduled Batch Apex with callouts, external-id upserts and reprocessing of failed records.',
     remoteSide: 'Paged catalog API and a Bulk API 2.0 loader for millions of rows.',
-    status: STATUS.AVAILABLE
-  },
-  {
-    id: 'remote-call-in',
-    name: 'Remote Call-In',
-    businessStep: 'The web shop pushes orders into Salesforce; partners look up order status.',
-    whenToUse:
-      'The remote system creates, reads or updates Salesforce data; standard APIs for plain records, Apex REST for custom logic.',
-    salesforceSide:
-      'Versioned Apex REST resource with validation and idempotent upsert on the external order number.',
-    remoteSide: 'OAuth 2.0 client calling the Apex REST resource and the Composite API.',
-    status: STATUS.AVAILABLE
-  },
-  {
-    id: 'ui-update',
-    name: 'UI Update Based on Data Changes',
-    businessStep: 'Shipment status changes appear live on the account page.',
-    whenToUse: 'Users must see changes made elsewhere without refreshing the page.',
-    salesforceSide:
-      'Lightning web component subscribed with lightning/empApi to a platform event and a change event channel.',
-    remoteSide: 'Shipment simulator publishing status events through the Pub/Sub API.',
-    status: STATUS.AVAILABLE
+    status: STATUS.PLANNED
   },
   {
     id: 'data-virtualization',
     name: 'Data Virtualization',
     businessStep: 'Reps see years of shipments without storing them in Salesforce.',
     whenToUse:
-      'Data stays in the remote system; users need to read it on demand, and copying it would be too big or too stale.',
+      'The data stays in the remote system and users read it on demand; a copy would be too big or too stale.',
     salesforceSide:
-      'Salesforce Connect OData 4.0 external data source and the Shipment__x external object.',
+      'Salesforce Connect OData 4.0 External Data Source, the Shipment__x External Object with an indirect lookup to Account, and a Lightning web component that pages through it.',
     remoteSide:
-      'OData 4.0 producer over millions of rows with filtering, sorting, paging and counts.',
+      'OData 4.0 producer over millions of rows: filtering, sorting, search, counts and server-driven paging.',
     status: STATUS.AVAILABLE
+  },
+  {
+    id: 'ui-update',
+    name: 'UI Update Based on Data Changes',
+    businessStep: 'Shipment status changes appear live on the account page.',
+    whenToUse: 'Users must see changes made elsewhere without reloading the page.',
+    salesforceSide:
+      'Lightning web component subscribed with lightning/empApi to a platform event and a change event channel.',
+    remoteSide: 'Shipment simulator publishing status events through the Pub/Sub API.',
+    status: STATUS.PLANNED
   },
   {
     id: 'ui-integration',

@@ -3,14 +3,17 @@ import IntegrationPatternsHome from 'c/integrationPatternsHome';
 import { PATTERNS, STATUS, STATUS_LABELS } from '../patterns';
 import { QUESTIONS } from '../advisor';
 
-const PATTERN_FOLDERS = [
-  'remote-call-in',
-  'request-reply',
-  'fire-and-forget',
-  'batch-sync',
-  'data-virtualization',
-  'ui-update'
-];
+// The one pattern list; patterns.js is generated from it by `npm run patterns:sync`.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const MANIFEST = require('../../../../../../config/patterns.json') as {
+  patterns: {
+    id: string;
+    name: string;
+    status: string;
+    salesforceHalf: string;
+    remoteHalf: string;
+  }[];
+};
 
 function render(): HTMLElement {
   const element = createElement('c-integration-patterns-home', { is: IntegrationPatternsHome });
@@ -162,12 +165,20 @@ describe('c-integration-patterns-home advisor', () => {
 });
 
 describe('patterns module', () => {
-  it('lists every pattern folder of the kit as available, with unique ids', () => {
-    const ids = PATTERNS.map((pattern) => pattern.id);
+  it('is the manifest config/patterns.json: same patterns, order, names, halves and statuses', () => {
+    expect(PATTERNS.map((p) => [p.id, p.name, p.salesforceSide, p.remoteSide, p.status])).toEqual(
+      MANIFEST.patterns.map((p) => [p.id, p.name, p.salesforceHalf, p.remoteHalf, p.status])
+    );
+  });
 
-    expect(new Set(ids).size).toBe(ids.length);
-    for (const folder of PATTERN_FOLDERS) {
-      expect(PATTERNS.find((pattern) => pattern.id === folder)?.status).toBe(STATUS.AVAILABLE);
+  it('calls a planned pattern planned, never "In this kit"', () => {
+    const shadow = root(render());
+    const planned = PATTERNS.filter((pattern) => pattern.status === STATUS.PLANNED);
+
+    expect(planned.length).toBeGreaterThan(0);
+    for (const pattern of planned) {
+      const badge = shadow.querySelector(`li[data-pattern="${pattern.id}"] .slds-badge`);
+      expect(badge?.textContent).toBe('Planned');
     }
   });
 
