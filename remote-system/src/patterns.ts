@@ -1,3 +1,4 @@
+import { createBatchSyncModule } from './batch-sync';
 import type { AppConfig } from './config';
 import { createDataVirtualizationModule } from './data-virtualization';
 import type { PatternModule } from './pattern-module';
@@ -15,6 +16,7 @@ export function patternModules(config: AppConfig): PatternModule[] {
     createDataVirtualizationModule({
       tokenSecret: config.sharedSecret,
       publicUrl: config.explicitPublicUrl
-    })
+    }),
+    createBatchSyncModule({ tokenSecret: config.sharedSecret })
   ];
 }

@@ -153,6 +153,116 @@ export const MIGRATIONS: readonly Migration[] = [
         'CREATE INDEX IF NOT EXISTS shipments_status_shipped_at ON shipments (status, shipped_at)'
       );
     }
+  },
+  {
+    version: 6,
+    name: 'Pub/Sub consumer checkpoints, processed events, dead letters; fire-and-forget invoice requests',
+    up: (db) => {
+      // Shared by every Pub/Sub consumer (src/salesforce/pubsub): one checkpoint per named consumer, the ledger of
+      // handled event ids, and the dead letters. fire_and_forget_invoice_requests links each "closed won" event to
+      // the invoice it created and is the outbox of the invoice number's write-back to Salesforce.
+      db.exec(`
+        CREATE TABLE pubsub_checkpoints (
+          consumer   TEXT PRIMARY KEY,
+          topic      TEXT NOT NULL,
+          replay_id  TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE pubsub_processed_events (
+          consumer     TEXT NOT NULL,
+          event_id     TEXT NOT NULL,
+          replay_id    TEXT NOT NULL,
+          outcome      TEXT NOT NULL CHECK (outcome IN ('applied', 'duplicate', 'dead-lettered')),
+          processed_at TEXT NOT NULL,
+          PRIMARY KEY (consumer, event_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE pubsub_dead_letters (
+          id           INTEGER PRIMARY KEY,
+          consumer     TEXT NOT NULL,
+          topic        TEXT NOT NULL,
+          event_id     TEXT NOT NULL,
+          replay_id    TEXT NOT NULL,
+          schema_id    TEXT NOT NULL,
+          payload_json TEXT,
+          payload_avro BLOB NOT NULL,
+          error        TEXT NOT NULL,
+          attempts     INTEGER NOT NULL CHECK (attempts > 0),
+          status       TEXT NOT NULL CHECK (status IN ('open', 'replayed', 'discarded')),
+          created_at   TEXT NOT NULL,
+          resolved_at  TEXT
+        );
+        CREATE INDEX pubsub_dead_letters_consumer ON pubsub_dead_letters (consumer, status, id);
+
+        CREATE TABLE fire_and_forget_invoice_requests (
+          id                 INTEGER PRIMARY KEY,
+          event_id           TEXT NOT NULL UNIQUE,
+          replay_id          TEXT NOT NULL,
+          opportunity_id     TEXT NOT NULL,
+          invoice_number     TEXT NOT NULL REFERENCES invoices (invoice_number),
+          correlation_id     TEXT,
+          line_summary       TEXT,
+          outcome            TEXT NOT NULL CHECK (outcome IN ('created', 'already-invoiced')),
+          received_at        TEXT NOT NULL,
+          writeback_status   TEXT NOT NULL CHECK (writeback_status IN ('pending', 'done', 'failed')),
+          writeback_attempts INTEGER NOT NULL DEFAULT 0,
+          writeback_error    TEXT,
+          next_attempt_at    TEXT
+        );
+        CREATE INDEX fire_and_forget_writeback ON fire_and_forget_invoice_requests (writeback_status, next_attempt_at);
+      `);
+    }
+  },
+  {
+    version: 7,
+    name: 'batch-sync: catalog export, Bulk API 2.0 load runs and jobs',
+    up: (db) => {
+      // The catalog export the Bulk API 2.0 loader reads in key order (millions of rows: the products table's
+      // P-00000 codes stop at 99,999), and the ledger that makes an interrupted load resumable: every job with
+      // the key range it carries, so a resumed run re-polls open jobs and sends only rows after the last range.
+      db.exec(`
+        CREATE TABLE batch_sync_catalog (
+          sku              TEXT PRIMARY KEY,
+          name             TEXT NOT NULL,
+          family           TEXT NOT NULL,
+          description      TEXT,
+          unit_price_cents INTEGER NOT NULL CHECK (unit_price_cents >= 0),
+          active           INTEGER NOT NULL CHECK (active IN (0, 1))
+        ) WITHOUT ROWID;
+
+        CREATE TABLE batch_sync_runs (
+          run_id        TEXT PRIMARY KEY,
+          object        TEXT NOT NULL,
+          external_id   TEXT NOT NULL,
+          row_limit     INTEGER NOT NULL,
+          status        TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+          started_at    TEXT NOT NULL,
+          finished_at   TEXT,
+          summary_json  TEXT
+        );
+
+        CREATE TABLE batch_sync_jobs (
+          job_id        TEXT PRIMARY KEY,
+          run_id        TEXT NOT NULL REFERENCES batch_sync_runs (run_id),
+          seq           INTEGER NOT NULL,
+          kind          TEXT NOT NULL CHECK (kind IN ('load', 'retry')),
+          first_key     TEXT,
+          last_key      TEXT,
+          row_count     INTEGER NOT NULL,
+          byte_count    INTEGER NOT NULL,
+          state         TEXT NOT NULL,
+          processed     INTEGER,
+          failed        INTEGER,
+          succeeded     INTEGER,
+          unprocessed   INTEGER,
+          retryable     INTEGER,
+          error_message TEXT,
+          updated_at    TEXT NOT NULL,
+          UNIQUE (run_id, seq)
+        );
+      `);
+    }
   }
 ];
 

@@ -1,0 +1,89 @@
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../config';
+
+/**
+ * Settings of the batch-sync pattern, read from `BATCH_SYNC_*` variables (see `.env.example`). Each value is
+ * validated once; every bad variable is named in one {@link ConfigError}.
+ */
+export interface BatchSyncConfig {
+  /** Customers per page of `GET /batch-sync/customers` when the caller gives no `limit`. */
+  readonly defaultPageSize: number;
+  /** Largest `limit` (and `numbers` count) a caller may ask for: bounds the reply a Batch Apex chunk parses. */
+  readonly maxPageSize: number;
+  readonly bulk: BulkLoaderSettings;
+}
+
+/** How the Bulk API 2.0 loader cuts, paces and retries its jobs. */
+export interface BulkLoaderSettings {
+  /**
+   * Largest CSV upload per job, in bytes, before base64. Salesforce accepts 150 MB of base64-encoded content per
+   * job and advises uploads of at most 100 MB raw (base64 grows data by a third to a half).
+   */
+  readonly maxUploadBytes: number;
+  /** Most rows per job (Salesforce processes a job in internal batches of 10,000 records). */
+  readonly maxRowsPerJob: number;
+  /** Most rows per run: the org's allocation is 150,000,000 Bulk API records per rolling 24 hours. */
+  readonly maxRowsPerRun: number;
+  /** First wait between two job-status polls, doubled after each poll up to `pollMaxMs`. */
+  readonly pollInitialMs: number;
+  readonly pollMaxMs: number;
+  /** Give up waiting for one job after this long (the job keeps running in the org; `--resume` picks it up). */
+  readonly jobTimeoutMs: number;
+  /** Where the per-job CSV files are spooled before upload (removed after the upload succeeds). */
+  readonly workDir: string;
+}
+
+/** 100 MiB: the raw upload size Salesforce advises so that base64 (+~50 %) stays under the 150 MB limit. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+/** The Bulk API 2.0 allocation: 150,000,000 records per rolling 24 hours. */
+export const DAILY_RECORD_ALLOCATION = 150_000_000;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadBatchSyncConfig(env: Env = process.env): BatchSyncConfig {
+  const problems: string[] = [];
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const maxPageSize = integer('BATCH_SYNC_MAX_PAGE_SIZE', 500, 1, 2_000);
+  const defaultPageSize = integer('BATCH_SYNC_PAGE_SIZE', 200, 1, 2_000);
+  if (defaultPageSize > maxPageSize) {
+    problems.push(
+      `BATCH_SYNC_PAGE_SIZE (${defaultPageSize}) must not exceed BATCH_SYNC_MAX_PAGE_SIZE (${maxPageSize})`
+    );
+  }
+  const pollInitialMs = integer('BATCH_SYNC_POLL_INITIAL_MS', 1_000, 1, 600_000);
+  const pollMaxMs = integer('BATCH_SYNC_POLL_MAX_MS', 30_000, 1, 600_000);
+  if (pollInitialMs > pollMaxMs) {
+    problems.push('BATCH_SYNC_POLL_INITIAL_MS must not exceed BATCH_SYNC_POLL_MAX_MS');
+  }
+  const bulk: BulkLoaderSettings = {
+    maxUploadBytes: integer(
+      'BATCH_SYNC_MAX_UPLOAD_BYTES',
+      DEFAULT_MAX_UPLOAD_BYTES,
+      1_024,
+      DEFAULT_MAX_UPLOAD_BYTES
+    ),
+    maxRowsPerJob: integer('BATCH_SYNC_MAX_ROWS_PER_JOB', 10_000_000, 1, DAILY_RECORD_ALLOCATION),
+    maxRowsPerRun: integer(
+      'BATCH_SYNC_MAX_ROWS_PER_RUN',
+      DAILY_RECORD_ALLOCATION,
+      1,
+      DAILY_RECORD_ALLOCATION
+    ),
+    pollInitialMs,
+    pollMaxMs,
+    jobTimeoutMs: integer('BATCH_SYNC_JOB_TIMEOUT_MS', 3_600_000, 1_000, 86_400_000),
+    workDir: env.BATCH_SYNC_WORK_DIR?.trim() || path.join(os.tmpdir(), 'erp-batch-sync')
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { defaultPageSize, maxPageSize, bulk };
+}

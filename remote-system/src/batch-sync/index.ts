@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import { applyFaults } from '../faults';
+import { errorBodySchema } from '../http';
+import type { PatternDependencies, PatternModule } from '../pattern-module';
+import { loadBatchSyncConfig, type BatchSyncConfig } from './config';
+import { CursorCodec } from './cursor';
+import { CustomerPages } from './customers';
+import { CustomersPage, CustomersQuery } from './schemas';
+
+export const PATTERN_NAME = 'batch-sync';
+
+export interface BatchSyncModuleOptions {
+  /** Signs the page cursors (the server's shared secret), so a cursor survives a restart. */
+  readonly tokenSecret: string;
+  /** Pattern settings; read from `BATCH_SYNC_*` when omitted. */
+  readonly config?: BatchSyncConfig;
+}
+
+/**
+ * The ERP's half of Batch Data Synchronization, Salesforce-initiated direction: the paged customer-balance API the
+ * nightly Batch Apex job calls once per chunk of Accounts. (The other direction, ERP → Salesforce in millions of
+ * rows, is the Bulk API 2.0 loader in `bulk/`, run by `npm run sync:bulk`.)
+ */
+export function createBatchSyncModule(options: BatchSyncModuleOptions): PatternModule {
+  const config = options.config ?? loadBatchSyncConfig();
+  return {
+    name: PATTERN_NAME,
+    title: 'Batch Data Synchronization',
+    summary:
+      'Cursor-paged customer balances for the nightly Batch Apex sync; Bulk API 2.0 loader for the catalog.',
+    endpoints: [
+      {
+        method: 'GET',
+        path: '/customers',
+        description: 'Credit limits and balances, keyset-paged (?limit, ?cursor, ?numbers=C-…,C-…)'
+      }
+    ],
+    register(app: FastifyInstance, deps: PatternDependencies): void {
+      const pages = new CustomerPages(deps.db, new CursorCodec(options.tokenSecret), {
+        defaultSize: config.defaultPageSize,
+        maxSize: config.maxPageSize
+      });
+      app.get<{ Querystring: CustomersQuery }>(
+        '/customers',
+        {
+          schema: {
+            summary: 'Customer credit limits and balances, one bounded page per call',
+            querystring: CustomersQuery,
+            response: { 200: CustomersPage, 400: errorBodySchema }
+          }
+        },
+        async (request, reply) => {
+          if (await applyFaults(PATTERN_NAME, request, reply, { faults: deps.faults }))
+            return reply;
+          const page = pages.page(request.query);
+          deps.traffic.note(PATTERN_NAME, `customer page: ${page.items.length} customers`, {
+            missing: page.missing.length,
+            more: page.nextCursor !== null
+          });
+          return page;
+        }
+      );
+    }
+  };
+}
