@@ -24,8 +24,11 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/fixtures/'],
       transform: {
-        '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }]
-      }
+        '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
+        // jose 6 ships ES modules only; Node 20.19+ loads them with require(), Jest's module system does not.
+        '/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' } }]
+      },
+      transformIgnorePatterns: ['/node_modules/(?!jose/)']
     }
   ]
 };

@@ -49,7 +49,32 @@ export type SalesforceConnectionConfig =
       readonly apiVersion: string;
     }
   /** Read the token of an org the `sf` CLI is authorised to, at the moment it is needed. */
-  | { readonly mode: 'sf-cli'; readonly targetOrg: string; readonly apiVersion: string };
+  | { readonly mode: 'sf-cli'; readonly targetOrg: string; readonly apiVersion: string }
+  /**
+   * OAuth 2.0 JWT bearer flow: a JWT signed with the private key whose certificate the org's External Client App
+   * holds, exchanged at `<loginUrl>/services/oauth2/token` for a token of `username`.
+   */
+  | {
+      readonly mode: 'jwt';
+      readonly loginUrl: string;
+      /** The JWT `aud` claim: the login URL unless `SF_JWT_AUDIENCE` says otherwise. */
+      readonly audience: string;
+      readonly clientId: string;
+      readonly username: string;
+      readonly privateKeyFile: string;
+      readonly apiVersion: string;
+    }
+  /**
+   * OAuth 2.0 client-credentials flow: the External Client App's consumer key and secret, exchanged at the org's
+   * My Domain token endpoint for a token of the app's configured run-as user.
+   */
+  | {
+      readonly mode: 'client-credentials';
+      readonly loginUrl: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+      readonly apiVersion: string;
+    };
 
 /** Development-only secret used when `ERP_SHARED_SECRET` is not set; start-up prints a warning. */
 export const DEFAULT_DEV_SECRET = 'local-dev-secret-change-me';
@@ -179,6 +204,16 @@ function parseSalesforceConfig(
   const accessToken = read('SF_ACCESS_TOKEN');
   const targetOrg = read('SF_TARGET_ORG');
 
+  const oauth = parseSalesforceOAuth(read, url, problems, apiVersion);
+  if (oauth !== undefined) {
+    if (instanceUrl !== undefined || accessToken !== undefined || targetOrg !== undefined) {
+      problems.push(
+        'set one Salesforce connection: SF_CLIENT_ID (OAuth), SF_TARGET_ORG, or SF_INSTANCE_URL + SF_ACCESS_TOKEN'
+      );
+    }
+    return oauth;
+  }
+
   if (instanceUrl !== undefined || accessToken !== undefined) {
     if (instanceUrl === undefined || accessToken === undefined) {
       problems.push('SF_INSTANCE_URL and SF_ACCESS_TOKEN must be set together');
@@ -196,6 +231,77 @@ function parseSalesforceConfig(
     return { mode: 'sf-cli', targetOrg, apiVersion };
   }
   return { mode: 'none' };
+}
+
+/** Default OAuth login host (production and Developer Edition orgs; sandboxes use https://test.salesforce.com). */
+export const DEFAULT_SF_LOGIN_URL = 'https://login.salesforce.com';
+
+/**
+ * The OAuth modes: `SF_PRIVATE_KEY_FILE` selects the JWT bearer flow, `SF_CLIENT_SECRET` the client-credentials
+ * flow; both need `SF_CLIENT_ID` (the External Client App's consumer key). Undefined when no OAuth variable is set.
+ */
+function parseSalesforceOAuth(
+  read: (name: string) => string | undefined,
+  url: (name: string, fallback: string | undefined) => string | undefined,
+  problems: string[],
+  apiVersion: string
+): SalesforceConnectionConfig | undefined {
+  const clientId = read('SF_CLIENT_ID');
+  const username = read('SF_USERNAME');
+  const privateKeyFile = read('SF_PRIVATE_KEY_FILE');
+  const clientSecret = read('SF_CLIENT_SECRET');
+  const explicitLoginUrl = url('SF_LOGIN_URL', undefined);
+  const audience = url('SF_JWT_AUDIENCE', undefined);
+  if ([clientId, username, privateKeyFile, clientSecret].every((v) => v === undefined)) {
+    return undefined;
+  }
+  if (clientId === undefined) {
+    problems.push('SF_CLIENT_ID (the External Client App consumer key) is required for OAuth');
+  }
+  if (privateKeyFile !== undefined && clientSecret !== undefined) {
+    problems.push(
+      'set either SF_PRIVATE_KEY_FILE (JWT bearer) or SF_CLIENT_SECRET (client credentials), not both'
+    );
+    return { mode: 'none' };
+  }
+  if (clientSecret !== undefined) {
+    if (explicitLoginUrl === undefined) {
+      problems.push(
+        "SF_LOGIN_URL must be the org's My Domain URL for the client-credentials flow (https://<domain>.my.salesforce.com)"
+      );
+    }
+    if (username !== undefined) {
+      problems.push(
+        'SF_USERNAME is not used by the client-credentials flow (the app has a run-as user)'
+      );
+    }
+    return {
+      mode: 'client-credentials',
+      loginUrl: explicitLoginUrl ?? DEFAULT_SF_LOGIN_URL,
+      clientId: clientId ?? '',
+      clientSecret,
+      apiVersion
+    };
+  }
+  if (privateKeyFile === undefined || username === undefined) {
+    problems.push(
+      'OAuth needs SF_CLIENT_ID with SF_PRIVATE_KEY_FILE + SF_USERNAME (JWT bearer) or SF_CLIENT_SECRET (client credentials)'
+    );
+    return { mode: 'none' };
+  }
+  if (!fs.existsSync(privateKeyFile)) {
+    problems.push(`SF_PRIVATE_KEY_FILE does not exist: ${privateKeyFile}`);
+  }
+  const loginUrl = explicitLoginUrl ?? DEFAULT_SF_LOGIN_URL;
+  return {
+    mode: 'jwt',
+    loginUrl,
+    audience: audience ?? loginUrl,
+    clientId: clientId ?? '',
+    username,
+    privateKeyFile,
+    apiVersion
+  };
 }
 
 /** The part of `sf org display --json` output the remote system needs. */

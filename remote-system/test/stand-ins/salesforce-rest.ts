@@ -1,0 +1,298 @@
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jwtVerify } from 'jose';
+
+/**
+ * A local stand-in for the parts of an org the ERP calls over HTTP, on 127.0.0.1 (port 0 by default):
+ *
+ * - the OAuth 2.0 token endpoint `POST /services/oauth2/token` (JWT bearer grant verified against a public key,
+ *   client-credentials grant against an id/secret pair), answering like Salesforce: `access_token`,
+ *   `instance_url`, `id` (`…/id/<orgId>/<userId>`), `token_type`; errors as `{ error, error_description }`;
+ * - bearer checks on every other route: an unknown or revoked token gets Salesforce's 401 body
+ *   `[{ "message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID" }]`;
+ * - whatever API routes a test (or a pattern's own stand-in module) adds with {@link SalesforceStandIn.route};
+ * - scripted faults ({@link SalesforceStandIn.failNext}): a status with an optional `Retry-After`, or a hang, for
+ *   the next N API requests.
+ *
+ * Patterns extend it with their own routes (the Remote Call-In order API lives in
+ * `remote-system/test/remote-call-in/org-stand-in.ts`) rather than copying it.
+ */
+
+/** The org id every token of the stand-in carries (15 characters, as in real session ids). */
+export const STAND_IN_ORG_ID = '00D000000000001';
+export const STAND_IN_USER_ID = '005000000000001AAA';
+
+export interface StandInOptions {
+  /** JWT bearer grant: the consumer key (`iss`), the user (`sub`) and the public key matching the ERP's private key. */
+  readonly jwt?: {
+    readonly clientId: string;
+    readonly username: string;
+    readonly publicKey: KeyObject;
+  };
+  /** Client-credentials grant: the consumer key and secret. */
+  readonly clientCredentials?: { readonly clientId: string; readonly clientSecret: string };
+  /** Tokens accepted from the start (the `token` and `sf-cli` modes hand one over directly). */
+  readonly staticTokens?: readonly string[];
+  /** Milliseconds before the token endpoint answers (to test concurrent refreshes). */
+  readonly tokenDelayMs?: number;
+}
+
+/** A scripted failure for the next API request(s). */
+export type StandInFault =
+  | { readonly status: number; readonly retryAfter?: string; readonly body?: unknown }
+  | { readonly hang: true };
+
+export interface StandInRequest {
+  readonly method: string;
+  /** Path without the query string. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: http.IncomingHttpHeaders;
+  /** The raw body bytes (an empty buffer when none). */
+  readonly body: Buffer;
+}
+
+export interface StandInResponse {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  /** Serialised as JSON unless it is a string. */
+  readonly body?: unknown;
+}
+
+export type StandInHandler = (
+  request: StandInRequest
+) => StandInResponse | Promise<StandInResponse>;
+
+/** A record of one API request, for assertions on what the client sent. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+  /** The status the stand-in answered with (undefined when it hung). */
+  status?: number;
+}
+
+export interface SalesforceStandIn {
+  /** `http://127.0.0.1:<port>`: both the login URL and the `instance_url` the token endpoint reports. */
+  readonly url: string;
+  /** Adds an API route. `pattern` is a path whose `:name` segments match one segment each. */
+  route(method: string, pattern: string, handler: StandInHandler): void;
+  /** The next `count` API requests (not token requests) fail with `fault`. */
+  failNext(fault: StandInFault, count?: number): void;
+  /** Makes every token issued so far invalid (the next API call gets a 401). */
+  revokeTokens(): void;
+  /** Grants seen by the token endpoint, successful or not, in order. */
+  readonly tokenRequests: { readonly grantType: string; readonly ok: boolean }[];
+  /** API requests seen (token requests excluded), in order. */
+  readonly requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** Starts the stand-in on 127.0.0.1; `close()` stops it and releases hung requests. */
+export async function startSalesforceStandIn(
+  options: StandInOptions = {},
+  port = 0
+): Promise<SalesforceStandIn> {
+  const valid = new Set(options.staticTokens ?? []);
+  const routes: { method: string; parts: string[]; handler: StandInHandler }[] = [];
+  const faults: StandInFault[] = [];
+  const hung = new Set<http.ServerResponse>();
+  const tokenRequests: { grantType: string; ok: boolean }[] = [];
+  const requests: RecordedRequest[] = [];
+  let url = '';
+
+  const send = (res: http.ServerResponse, response: StandInResponse): void => {
+    const text =
+      response.body === undefined
+        ? ''
+        : typeof response.body === 'string'
+          ? response.body
+          : JSON.stringify(response.body);
+    res.writeHead(response.status, {
+      ...(response.body === undefined || typeof response.body === 'string'
+        ? {}
+        : { 'content-type': 'application/json;charset=UTF-8' }),
+      ...response.headers
+    });
+    res.end(text);
+  };
+
+  const issueToken = (): StandInResponse => {
+    const accessToken = `${STAND_IN_ORG_ID}!${randomBytes(24).toString('base64url')}`;
+    valid.add(accessToken);
+    return {
+      status: 200,
+      body: {
+        access_token: accessToken,
+        instance_url: url,
+        id: `${url}/id/${STAND_IN_ORG_ID}AAA/${STAND_IN_USER_ID}`,
+        token_type: 'Bearer',
+        issued_at: String(Date.now()),
+        scope: 'api',
+        signature: createHash('sha256').update(accessToken).digest('base64')
+      }
+    };
+  };
+
+  const oauthError = (status: number, error: string, description: string): StandInResponse => ({
+    status,
+    body: { error, error_description: description }
+  });
+
+  const token = async (body: Buffer): Promise<StandInResponse> => {
+    const form = new URLSearchParams(body.toString('utf8'));
+    const grantType = form.get('grant_type') ?? '';
+    if (options.tokenDelayMs !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, options.tokenDelayMs));
+    }
+    let answer: StandInResponse;
+    if (grantType === JWT_BEARER && options.jwt !== undefined) {
+      answer = await jwtGrant(form.get('assertion') ?? '', options.jwt);
+    } else if (grantType === 'client_credentials' && options.clientCredentials !== undefined) {
+      const { clientId, clientSecret } = options.clientCredentials;
+      answer =
+        form.get('client_id') === clientId && form.get('client_secret') === clientSecret
+          ? issueToken()
+          : oauthError(400, 'invalid_client', 'invalid client credentials');
+    } else {
+      answer = oauthError(400, 'unsupported_grant_type', 'grant type not supported');
+    }
+    tokenRequests.push({ grantType, ok: answer.status === 200 });
+    return answer;
+  };
+
+  const jwtGrant = async (
+    assertion: string,
+    expected: NonNullable<StandInOptions['jwt']>
+  ): Promise<StandInResponse> => {
+    try {
+      const { payload } = await jwtVerify(assertion, expected.publicKey, {
+        algorithms: ['RS256'],
+        issuer: expected.clientId,
+        subject: expected.username,
+        audience: url,
+        requiredClaims: ['exp']
+      });
+      // Salesforce refuses an assertion whose exp is more than 3 minutes ahead (plus a little clock skew).
+      if ((payload.exp ?? 0) > Date.now() / 1000 + 180 + 5) {
+        return oauthError(400, 'invalid_grant', 'expiration time too far in the future');
+      }
+      return issueToken();
+    } catch (error) {
+      return oauthError(400, 'invalid_grant', `invalid assertion: ${(error as Error).message}`);
+    }
+  };
+
+  const match = (method: string, path: string) => {
+    const parts = path.split('/').filter((p) => p !== '');
+    for (const route of routes) {
+      if (route.method !== method || route.parts.length !== parts.length) continue;
+      const ok = route.parts.every((p, i) => p.startsWith(':') || p === parts[i]);
+      if (ok) return route;
+    }
+    return undefined;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void (async () => {
+        const body = Buffer.concat(chunks);
+        const target = new URL(req.url ?? '/', url);
+        const method = req.method ?? 'GET';
+        if (target.pathname === '/services/oauth2/token' && method === 'POST') {
+          send(res, await token(body));
+          return;
+        }
+        const recorded: RecordedRequest = {
+          method,
+          path: target.pathname,
+          headers: req.headers,
+          body: body.toString('utf8')
+        };
+        requests.push(recorded);
+        const answer = (response: StandInResponse): void => {
+          recorded.status = response.status;
+          send(res, response);
+        };
+        const auth = req.headers.authorization ?? '';
+        if (!auth.startsWith('Bearer ') || !valid.has(auth.slice('Bearer '.length))) {
+          answer({
+            status: 401,
+            body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]
+          });
+          return;
+        }
+        const fault = faults.shift();
+        if (fault !== undefined) {
+          if ('hang' in fault) {
+            hung.add(res);
+            res.on('close', () => hung.delete(res));
+            return;
+          }
+          answer({
+            status: fault.status,
+            ...(fault.retryAfter === undefined
+              ? {}
+              : { headers: { 'retry-after': fault.retryAfter } }),
+            body: fault.body ?? [{ message: 'stand-in fault', errorCode: 'STAND_IN_FAULT' }]
+          });
+          return;
+        }
+        const route = match(method, target.pathname);
+        if (route === undefined) {
+          answer({
+            status: 404,
+            body: [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]
+          });
+          return;
+        }
+        try {
+          answer(
+            await route.handler({
+              method,
+              path: target.pathname,
+              query: target.searchParams,
+              headers: req.headers,
+              body
+            })
+          );
+        } catch (error) {
+          answer({
+            status: 500,
+            body: [{ message: (error as Error).message, errorCode: 'APEX_ERROR' }]
+          });
+        }
+      })();
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    route(method, pattern, handler) {
+      routes.push({ method, parts: pattern.split('/').filter((p) => p !== ''), handler });
+    },
+    failNext(fault, count = 1) {
+      for (let i = 0; i < count; i += 1) faults.push(fault);
+    },
+    revokeTokens() {
+      valid.clear();
+    },
+    tokenRequests,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hung) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      })
+  };
+}
