@@ -10,7 +10,10 @@ import { ERROR_CODES, errorBodySchema, sendError, toErrorBody } from './http/err
 import { OpenApiCollector } from './openapi';
 import type { PatternDependencies, PatternModule } from './pattern-module';
 import { patternModules } from './patterns';
+import type { ErpRuntime } from './runtime';
 import { TrafficLog } from './traffic';
+
+export type { ErpRuntime } from './runtime';
 
 export interface BuildOptions {
   /** Pattern modules to mount; defaults to `patternModules(config)` from `patterns.ts`. */
@@ -21,21 +24,6 @@ export interface BuildOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Size of the live-traffic ring buffer. */
   readonly trafficCapacity?: number;
-}
-
-/** What the composition root exposes on the instance, for `main.ts`, the console and tests. */
-export interface ErpRuntime {
-  readonly config: AppConfig;
-  readonly db: Database.Database;
-  readonly faults: InMemoryFaultSettings;
-  readonly traffic: TrafficLog;
-  readonly patterns: readonly PatternModule[];
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    erp: ErpRuntime;
-  }
 }
 
 /** Paths that stay open (no bearer): the console and its assets, health, the OpenAPI document. */

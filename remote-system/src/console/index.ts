@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { faultProfileProblems } from '../faults';
 import { ERROR_CODES, sendError } from '../http/errors';
 import type { FaultProfile } from '../pattern-module';
-import type { ErpRuntime } from '../server';
+import type { ErpRuntime } from '../runtime';
 import type { TrafficEvent } from '../traffic';
 
 const PUBLIC_DIR = path.join(__dirname, 'public');
