@@ -31,6 +31,12 @@ export interface AppConfig {
   /** `open`: console reachable by anyone who reaches the server; `local`: only from loopback, not via a proxy. */
   readonly consoleAccess: 'open' | 'local';
   readonly salesforce: SalesforceConnectionConfig;
+  /**
+   * The variables this configuration was read from. `patternModules(config)` hands them to each pattern's own
+   * `load<Pascal>Config(env)` (built with {@link EnvReader}), so pattern settings come from the same source, `.env`
+   * included, and are validated at start-up too.
+   */
+  readonly env: Env;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -99,46 +105,113 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** Environment variables as read: `process.env`, or a plain object in tests. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Reads and validates the configuration; throws {@link ConfigError} listing every bad variable at once. */
-export function loadConfig(env: Env = process.env): AppConfig {
-  const problems: string[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name]?.trim();
+/**
+ * Small readers for environment variables, shared by `loadConfig` and by each pattern's own
+ * `remote-system/src/<id>/config.ts`. Each reader returns the fallback when the variable is unset or blank, and
+ * on a bad value records a problem naming the variable (and still returns the fallback), so one start-up reports
+ * every bad variable at once; {@link EnvReader.throwIfInvalid} then throws a {@link ConfigError} listing them.
+ *
+ * ```ts
+ * export function loadOrderSyncConfig(env: Env): OrderSyncConfig {
+ *   const reader = new EnvReader(env);
+ *   const config = {
+ *     batchSize: reader.integer('ORDER_SYNC_BATCH_SIZE', 200, 1, 10_000),
+ *     callbackUrl: reader.url('ORDER_SYNC_CALLBACK_URL'),
+ *     mode: reader.oneOf('ORDER_SYNC_MODE', ['push', 'pull'] as const, 'push')
+ *   };
+ *   reader.throwIfInvalid();
+ *   return config;
+ * }
+ * ```
+ */
+export class EnvReader {
+  /** Every problem found so far, one sentence each, starting with the variable's name. */
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env = process.env) {}
+
+  /** The trimmed value, or undefined when the variable is unset or blank. */
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
-  };
+  }
 
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = read(name);
+  /** A whole number from `min` to `max` (decimal digits only: no sign, no exponent). */
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw)) {
-      problems.push(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
+      this.problems.push(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
       return fallback;
     }
     const value = Number(raw);
     if (value < min || value > max) {
-      problems.push(`${name} must be between ${min} and ${max}, got ${raw}`);
+      this.problems.push(`${name} must be between ${min} and ${max}, got ${raw}`);
       return fallback;
     }
     return value;
-  };
+  }
 
-  const url = (name: string, fallback: string | undefined): string | undefined => {
-    const raw = read(name);
+  /** An absolute http(s) URL without trailing slashes. */
+  url(name: string): string | undefined;
+  url(name: string, fallback: string): string;
+  url(name: string, fallback: string | undefined): string | undefined;
+  url(name: string, fallback?: string): string | undefined {
+    const raw = this.string(name);
     if (raw === undefined) return fallback;
     try {
       const parsed = new URL(raw);
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-        problems.push(`${name} must be an http(s) URL, got "${raw}"`);
+        this.problems.push(`${name} must be an http(s) URL, got "${raw}"`);
         return fallback;
       }
       return raw.replace(/\/+$/, '');
     } catch {
-      problems.push(`${name} must be an absolute URL, got "${raw}"`);
+      this.problems.push(`${name} must be an absolute URL, got "${raw}"`);
       return fallback;
     }
-  };
+  }
+
+  /** One of `values`, compared case-insensitively (the value returned is the listed spelling). */
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const match = values.find((value) => value.toLowerCase() === raw.toLowerCase());
+    if (match !== undefined) return match;
+    this.problems.push(
+      `${name} must be one of ${values.map((v) => `"${v}"`).join(', ')}, got "${raw}"`
+    );
+    return fallback;
+  }
+
+  /** `true`/`false` (also `1`/`0`, `yes`/`no`), case-insensitive. */
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.string(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+    if (raw === 'false' || raw === '0' || raw === 'no') return false;
+    this.problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  }
+
+  /** Throws a {@link ConfigError} listing every problem recorded, if any. */
+  throwIfInvalid(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+}
+
+/** Reads and validates the configuration; throws {@link ConfigError} listing every bad variable at once. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const reader = new EnvReader(env);
+  const problems = reader.problems;
+  const read = (name: string): string | undefined => reader.string(name);
+  const integer = (name: string, fallback: number, min: number, max: number): number =>
+    reader.integer(name, fallback, min, max);
+  const url = (name: string, fallback: string | undefined): string | undefined =>
+    reader.url(name, fallback);
 
   const port = integer('PORT', 3000, 0, 65535);
   // Loopback by default: with the development secret, listening on every interface would expose the ERP to the
@@ -187,7 +260,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     bodyLimitBytes,
     consoleAccess,
-    salesforce
+    salesforce,
+    env
   };
 }
 

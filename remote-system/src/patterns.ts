@@ -6,7 +6,18 @@ import { requestReplyModule } from './request-reply';
 
 /**
  * The pattern modules the server mounts, each under `/<name>` behind the bearer authentication, in console order.
- * Built from the validated configuration (never from `process.env` directly), so values from `.env` apply too.
+ * This is the composition root's one place that imports pattern folders (ESLint forbids it anywhere else in the
+ * shared modules), and the one place that hands configuration to pattern factories.
+ *
+ * Built from the validated configuration (never from `process.env` directly), so values from `.env` apply too:
+ * - shared settings come from `config` (`config.sharedSecret`, `config.explicitPublicUrl`, `config.salesforce`);
+ * - a pattern's own settings are read by its `src/<id>/config.ts` from `config.env` with the `EnvReader` of
+ *   `src/config.ts`, and passed to the factory here, for example
+ *   `createOrderSyncModule(loadOrderSyncConfig(config.env))`. The loader throws a `ConfigError` naming each bad
+ *   variable; `buildServer` calls this function at start-up, so `npm start` stops with that message.
+ * Shared services (database, fault knobs, traffic, Salesforce auth) reach a pattern only through the
+ * `PatternDependencies` its `register(app, deps)` receives.
+ *
  * To add a pattern: import its module and add one line below.
  */
 export function patternModules(config: AppConfig): PatternModule[] {

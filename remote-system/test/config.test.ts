@@ -2,6 +2,7 @@ import {
   ConfigError,
   DEFAULT_DATABASE_PATH,
   DEFAULT_DEV_SECRET,
+  EnvReader,
   loadConfig,
   parseSfOrgDisplay
 } from '../src/config';
@@ -166,5 +167,64 @@ describe('parseSfOrgDisplay', () => {
     expect(() => parseSfOrgDisplay(JSON.stringify({ status: 0, result: {} }))).toThrow(
       /instanceUrl/
     );
+  });
+});
+
+describe('EnvReader (the readers a pattern config uses)', () => {
+  it('returns the fallbacks for unset or blank variables', () => {
+    const reader = new EnvReader({ BLANK: '   ' });
+    expect(reader.integer('BLANK', 7, 1, 10)).toBe(7);
+    expect(reader.url('MISSING')).toBeUndefined();
+    expect(reader.url('MISSING', 'http://fallback')).toBe('http://fallback');
+    expect(reader.oneOf('MISSING', ['push', 'pull'] as const, 'pull')).toBe('pull');
+    expect(reader.boolean('MISSING', true)).toBe(true);
+    expect(reader.problems).toEqual([]);
+    expect(() => reader.throwIfInvalid()).not.toThrow();
+  });
+
+  it('parses good values', () => {
+    const reader = new EnvReader({
+      SIZE: ' 200 ',
+      HOOK: 'https://example.com/hook//',
+      MODE: 'PUSH',
+      ON: 'yes'
+    });
+    expect(reader.integer('SIZE', 1, 1, 1000)).toBe(200);
+    expect(reader.url('HOOK')).toBe('https://example.com/hook');
+    expect(reader.oneOf('MODE', ['push', 'pull'] as const, 'pull')).toBe('push');
+    expect(reader.boolean('ON', false)).toBe(true);
+    expect(reader.problems).toEqual([]);
+  });
+
+  it('names every bad variable, then throws them all at once', () => {
+    const reader = new EnvReader({
+      SIZE: '12abc',
+      BIG: '5000',
+      HOOK: 'ftp://example.com',
+      REL: '/relative',
+      MODE: 'sideways',
+      ON: 'maybe'
+    });
+    reader.integer('SIZE', 1, 1, 1000);
+    reader.integer('BIG', 1, 1, 1000);
+    reader.url('HOOK');
+    reader.url('REL');
+    reader.oneOf('MODE', ['push', 'pull'] as const, 'pull');
+    reader.boolean('ON', false);
+    expect(reader.problems).toEqual([
+      'SIZE must be a whole number between 1 and 1000, got "12abc"',
+      'BIG must be between 1 and 1000, got 5000',
+      'HOOK must be an http(s) URL, got "ftp://example.com"',
+      'REL must be an absolute URL, got "/relative"',
+      'MODE must be one of "push", "pull", got "sideways"',
+      'ON must be true or false, got "maybe"'
+    ]);
+    expect(() => reader.throwIfInvalid()).toThrow(ConfigError);
+    expect(() => reader.throwIfInvalid()).toThrow(/SIZE must be .*\n.*BIG must be/s);
+  });
+
+  it('keeps the variables the configuration was read from, for the pattern configs', () => {
+    const env = { ERP_SHARED_SECRET: 'a-long-enough-secret', ORDER_SYNC_MODE: 'pull' };
+    expect(loadConfig(env).env).toBe(env);
   });
 });
