@@ -1,7 +1,7 @@
 /**
  * A small XML element reader for metadata files that keeps where every element starts, so schema errors
  * can point at a line. It expects well-formed input (the metadata check validates that first with
- * fast-xml-parser's XMLValidator) and ignores attributes, comments, processing instructions and DOCTYPE.
+ * fast-xml-parser's XMLValidator), keeps attributes and ignores comments, processing instructions and DOCTYPE.
  */
 export interface XmlElement {
   name: string;
@@ -10,6 +10,8 @@ export interface XmlElement {
   column: number;
   children: XmlElement[];
   text: string;
+  /** Attribute values by name (entities decoded); absent when the element has none. */
+  attributes?: Record<string, string>;
 }
 
 const TOKEN =
@@ -24,6 +26,14 @@ export function decodeEntities(text: string): string {
     if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10));
     return ENTITIES[entity] ?? whole;
   });
+}
+
+function readAttributes(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+    out[m[1]!] = decodeEntities(m[2] ?? m[3] ?? '');
+  }
+  return out;
 }
 
 /** Parses the document element; throws on input it cannot make sense of. */
@@ -43,14 +53,15 @@ export function readXml(source: string): XmlElement {
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   for (const match of source.matchAll(TOKEN)) {
-    const [whole, cdata, closing, opening, , selfClosing, text] = match;
+    const [whole, cdata, closing, opening, attributeText, selfClosing, text] = match;
     const current = stack[stack.length - 1];
     if (opening !== undefined) {
       const element: XmlElement = {
         name: opening,
         ...position(match.index),
         children: [],
-        text: ''
+        text: '',
+        ...(attributeText?.trim() ? { attributes: readAttributes(attributeText) } : {})
       };
       if (current) current.children.push(element);
       else if (!root) root = element;
