@@ -1,9 +1,13 @@
 import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { SfJsonResult, SfRunner } from './sf-runner';
+import type { SfJsonResult, SfRunOptions, SfRunner } from './sf-runner';
+import { convertEndpoints } from '../verify/deploy-endpoints';
+import { GATE_ROOT } from '../lib/project';
 import {
   APP_PATH,
+  PLACEHOLDER_URL,
+  deployEnvironment,
   OrgSetupError,
   describeDeployFailure,
   findPermissionSets,
@@ -18,11 +22,13 @@ type Answer = SfJsonResult | ((args: readonly string[]) => SfJsonResult);
 /** Answers `sf` calls by their leading words (`org display`, `project deploy start` …) and records every call. */
 class ScriptedSf implements SfRunner {
   readonly calls: string[][] = [];
+  readonly envs: (Readonly<Record<string, string>> | undefined)[] = [];
   readonly csvFiles: Record<string, string> = {};
   constructor(private readonly answers: Record<string, Answer>) {}
 
-  async run<T>(args: readonly string[]): Promise<SfJsonResult<T>> {
+  async run<T>(args: readonly string[], options?: SfRunOptions): Promise<SfJsonResult<T>> {
     this.calls.push([...args]);
+    this.envs.push(options?.env);
     if (args[0] === 'data') {
       const file = args[args.indexOf('--file') + 1] as string;
       this.csvFiles[args[args.indexOf('--sobject') + 1] as string] = await readFile(file, 'utf8');
@@ -294,6 +300,45 @@ describe('setUpScratchOrg', () => {
     expect(log.join('\n')).toMatch(/REMOTE_SYSTEM_URL is not set/);
     expect(log.join('\n')).toMatch(/ERP_SHARED_SECRET is not set/);
     expect(sf.calls.at(-1)).not.toContain('--url-only');
+  });
+
+  it('deploys with REMOTE_SYSTEM_URL set: the placeholder when unset, as its message says, else the URL', async () => {
+    const root = await projectWithPermissionSets([]);
+    for (const [url, expected] of [
+      [undefined, PLACEHOLDER_URL],
+      ['https://erp.example.com', 'https://erp.example.com']
+    ] as const) {
+      const sf = new ScriptedSf(happyAnswers());
+      await setUpScratchOrg(options(root, { remoteSystemUrl: url }), deps(sf, []));
+      const deploy = sf.commands().indexOf('project deploy start');
+      expect(sf.envs[deploy]).toEqual({ REMOTE_SYSTEM_URL: expected });
+    }
+  });
+});
+
+describe('what org:setup deploys (the project converted as the CLI does, replacements applied)', () => {
+  const erpUrl = async (env: Record<string, string | undefined>): Promise<string | undefined> => {
+    const outcome = await convertEndpoints(GATE_ROOT, env);
+    if (!outcome.ok) throw new Error(outcome.error);
+    return outcome.endpoints.find((e) => e.type === 'NamedCredential' && e.name === 'ERP')?.url;
+  };
+
+  it('keeps the placeholder URL in the ERP Named Credential when REMOTE_SYSTEM_URL is unset', async () => {
+    expect(await erpUrl({ REMOTE_SYSTEM_URL: undefined, ...deployEnvironment(undefined) })).toBe(
+      PLACEHOLDER_URL
+    );
+  });
+
+  it('puts the given URL in the ERP Named Credential', async () => {
+    expect(await erpUrl(deployEnvironment('https://erp.example.com'))).toBe(
+      'https://erp.example.com'
+    );
+  });
+
+  it('stops a hand-run deploy without REMOTE_SYSTEM_URL instead of sending an empty URL', async () => {
+    const outcome = await convertEndpoints(GATE_ROOT, { REMOTE_SYSTEM_URL: undefined });
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && outcome.error).toMatch(/REMOTE_SYSTEM_URL.*not set/);
   });
 });
 

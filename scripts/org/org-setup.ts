@@ -43,7 +43,19 @@ export class OrgSetupError extends Error {
 }
 
 export const APP_PATH = 'lightning/app/c__Integration_Patterns';
-const PLACEHOLDER_URL = 'https://remote-system.example.invalid';
+/** The URL committed in the Named Credential and External Data Source files (`stringToReplace` in sfdx-project.json). */
+export const PLACEHOLDER_URL = 'https://remote-system.example.invalid';
+
+/**
+ * The environment `org:setup` deploys with. `REMOTE_SYSTEM_URL` is always set: to the user's URL, or to the
+ * committed placeholder when the user gave none. `sfdx-project.json` replaces the placeholder with the variable
+ * and no longer allows it unset (an unset variable used to become an empty string, deploying the `ERP` Named
+ * Credential with an empty URL), so without this a deploy would stop with the CLI's "not set in your
+ * environment" error instead of keeping the placeholder the message promises.
+ */
+export function deployEnvironment(remoteSystemUrl: string | undefined): Record<string, string> {
+  return { REMOTE_SYSTEM_URL: remoteSystemUrl || PLACEHOLDER_URL };
+}
 
 interface OrgDisplayResult {
   readonly username?: string;
@@ -76,17 +88,20 @@ export async function setUpScratchOrg(
   }
 
   log(`Deploying force-app to ${options.alias}…`);
-  const deploy = await sf.run<DeployResult>([
-    'project',
-    'deploy',
-    'start',
-    '--source-dir',
-    'force-app',
-    '--target-org',
-    options.alias,
-    '--wait',
-    '30'
-  ]);
+  const deploy = await sf.run<DeployResult>(
+    [
+      'project',
+      'deploy',
+      'start',
+      '--source-dir',
+      'force-app',
+      '--target-org',
+      options.alias,
+      '--wait',
+      '30'
+    ],
+    { env: deployEnvironment(options.remoteSystemUrl) }
+  );
   if (deploy.status !== 0)
     throw new OrgSetupError(`Deploy failed:\n${describeDeployFailure(deploy)}`);
   log(`Deployed ${deploy.result?.files?.length ?? 0} files.`);

@@ -15,7 +15,13 @@ export interface SfJsonResult<T = unknown> {
  * through this seam, so its tests can answer each call without an org.
  */
 export interface SfRunner {
-  run<T = unknown>(args: readonly string[]): Promise<SfJsonResult<T>>;
+  run<T = unknown>(args: readonly string[], options?: SfRunOptions): Promise<SfJsonResult<T>>;
+}
+
+/** Per-call settings of {@link SfRunner.run}. */
+export interface SfRunOptions {
+  /** Variables added to the CLI's environment for this call (e.g. the `replaceWithEnv` values of a deploy). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Thrown when `sf` cannot be started or prints something that is not its JSON envelope. */
@@ -47,11 +53,11 @@ export function createSfCliRunner(
   sfBinary = projectSfBinary(projectRoot)
 ): SfRunner {
   return {
-    run<T>(args: readonly string[]): Promise<SfJsonResult<T>> {
+    run<T>(args: readonly string[], options: SfRunOptions = {}): Promise<SfJsonResult<T>> {
       return new Promise((resolve, reject) => {
         const child = spawn(sfBinary, [...args, '--json'], {
           cwd: projectRoot,
-          env: { ...process.env, ...SF_QUIET_ENV },
+          env: { ...process.env, ...options.env, ...SF_QUIET_ENV },
           stdio: ['ignore', 'pipe', 'pipe']
         });
         let stdout = '';

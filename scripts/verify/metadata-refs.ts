@@ -126,8 +126,14 @@ function referencesOf(typeName: string, fullName: string, tree: XmlElement): Ref
         const referenceTo = child(tree, 'referenceTo');
         objectRef(referenceTo);
         const target = child(tree, 'referenceTargetField');
-        if (referenceTo && target)
-          fieldRef({ ...target, text: `${referenceTo.text.trim()}.${target.text.trim()}` });
+        if (referenceTo && target) {
+          // an org returns the target object-qualified on retrieve (`Account.Key__c`); a bare name is the same field
+          const name = target.text.trim();
+          fieldRef({
+            ...target,
+            text: name.includes('.') ? name : `${referenceTo.text.trim()}.${name}`
+          });
+        }
       }
       break;
     }
