@@ -51,8 +51,21 @@ class ThrowingListener extends ApexErrorListener {
   }
 }
 
+/** Parsed files by path and text: the checks and their mutation tests read the same files many times. */
+const parsed = new Map<string, ApexClassFile>();
+
 /** Parses a class file; a syntax error throws with its file and line (a drift check cannot read broken Apex). */
 export function readApexClassFile(source: SourceText): ApexClassFile {
+  const key = `${source.file}\u0000${source.text}`;
+  const cached = parsed.get(key);
+  if (cached) return cached;
+  const result = parseApexClassFile(source);
+  if (parsed.size > 50) parsed.clear();
+  parsed.set(key, result);
+  return result;
+}
+
+function parseApexClassFile(source: SourceText): ApexClassFile {
   const { parser } = ApexParserFactory.createLexerAndParser(
     source.text,
     new ThrowingListener(source.file)
@@ -211,12 +224,18 @@ export interface ApexToken {
   readonly line: number;
 }
 
+const lexed = new Map<string, ApexToken[]>();
+
 export function apexTokens(source: SourceText): ApexToken[] {
-  const lexer = ApexParserFactory.createLexer(source.text);
-  return lexer
+  const cached = lexed.get(source.text);
+  if (cached) return cached;
+  const tokens = ApexParserFactory.createLexer(source.text)
     .getAllTokens()
     .filter((t) => t.channel === 0)
     .map((t) => ({ type: t.type, text: t.text ?? '', line: t.line }));
+  if (lexed.size > 50) lexed.clear();
+  lexed.set(source.text, tokens);
+  return tokens;
 }
 
 /** The value of an Apex string literal token (`'it\'s'` → `it's`). */
