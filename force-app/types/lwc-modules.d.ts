@@ -48,3 +48,8 @@ declare module '@salesforce/user/Id' {
 
 /** Other base modules (`lightning/navigation`, `lightning/uiRecordApi`, ...): untyped. */
 declare module 'lightning/*';
+
+/** The kit's shared error helper (`force-app/main/core/lwc/errorMessage`), imported by every component. */
+declare module 'c/errorMessage' {
+  export function reduceError(error: unknown): string;
+}

@@ -1,5 +1,6 @@
 import { LightningElement, api } from 'lwc';
 import getShipments from '@salesforce/apex/ShipmentController.getShipments';
+import { reduceError } from 'c/errorMessage';
 
 /** Wait after the last keystroke before searching: each search is one OData callout to the ERP. */
 export const SEARCH_DELAY_MS = 400;
@@ -35,15 +36,6 @@ const COLUMNS = [
   { label: 'Declared value', fieldName: 'declaredValue', type: 'number', sortable: true },
   { label: 'Insured', fieldName: 'isInsured', type: 'boolean' }
 ];
-
-/** The message of an Apex or JavaScript error, whatever its shape. */
-export function errorMessageOf(error) {
-  if (!error) return 'Unknown error';
-  if (Array.isArray(error.body)) return error.body.map((e) => e.message).join(', ');
-  if (error.body && typeof error.body.message === 'string') return error.body.message;
-  if (typeof error.message === 'string') return error.message;
-  return 'Unknown error';
-}
 
 /**
  * An Account's ERP shipments, read live through the external object Shipment__x: every page, sort and search is one
@@ -117,7 +109,7 @@ export default class ErpShipments extends LightningElement {
       if (sequence !== this.requestSequence) return;
       this.rows = [];
       this.hasNext = false;
-      this.errorMessage = errorMessageOf(error);
+      this.errorMessage = reduceError(error);
     } finally {
       if (sequence === this.requestSequence) this.isLoading = false;
     }

@@ -4,6 +4,7 @@ import checkCredit from '@salesforce/apexContinuation/RequestReplyController.che
 import checkOrderReadiness from '@salesforce/apexContinuation/RequestReplyController.checkOrderReadiness';
 import OPPORTUNITY_ACCOUNT_ID from '@salesforce/schema/Opportunity.AccountId';
 import OPPORTUNITY_AMOUNT from '@salesforce/schema/Opportunity.Amount';
+import { reduceError } from 'c/errorMessage';
 
 const OPPORTUNITY_FIELDS = [OPPORTUNITY_ACCOUNT_ID, OPPORTUNITY_AMOUNT];
 
@@ -178,22 +179,4 @@ function describeCredit(credit) {
     creditLimit: credit.creditLimit,
     requestedAmount: credit.requestedAmount
   };
-}
-
-/** The message of an Apex (AuraHandledException), wire or JavaScript error. */
-export function reduceError(error) {
-  if (!error) {
-    return 'Unknown error';
-  }
-  const body = error.body;
-  if (Array.isArray(body)) {
-    return body.map((entry) => entry.message).join(', ');
-  }
-  if (body && typeof body.message === 'string' && body.message) {
-    return body.message;
-  }
-  if (typeof error.message === 'string' && error.message) {
-    return error.message;
-  }
-  return 'Unknown error';
 }

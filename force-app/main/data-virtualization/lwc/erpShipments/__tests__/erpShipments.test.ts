@@ -1,6 +1,7 @@
 import { createElement } from 'lwc';
 import ErpShipments from 'c/erpShipments';
 import getShipments from '@salesforce/apex/ShipmentController.getShipments';
+import { deferred, flushPromises as flush } from '../../../../../test/jest-utils/async';
 
 jest.mock('@salesforce/apex/ShipmentController.getShipments', () => ({ default: jest.fn() }), {
   virtual: true
@@ -44,23 +45,6 @@ function page(overrides: Partial<Page> = {}): Page {
     customerNumber: 'C-000001',
     ...overrides
   };
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 4; i++) await Promise.resolve();
 }
 
 function render(props: Record<string, unknown> = {}): HTMLElement {

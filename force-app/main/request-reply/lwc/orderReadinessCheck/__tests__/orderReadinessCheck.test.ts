@@ -4,6 +4,7 @@ import { getRecord } from 'lightning/uiRecordApi';
 import checkCredit from '@salesforce/apexContinuation/RequestReplyController.checkCredit';
 import checkOrderReadiness from '@salesforce/apexContinuation/RequestReplyController.checkOrderReadiness';
 import contract from '../../../staticresources/RequestReplyContract.json';
+import { deferred, flushPromises as flush } from '../../../../../test/jest-utils/async';
 
 jest.mock(
   '@salesforce/apexContinuation/RequestReplyController.checkCredit',
@@ -27,29 +28,6 @@ const ACCOUNT_ID = '001000000000001AAA';
 const OPPORTUNITY_ID = '006000000000001AAA';
 /** The callback returns the ERP reply parsed into Apex types: the same fields as the contract example. */
 const CREDIT_APPROVED = contract.examples.creditApproved.body;
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Lets pending promises and the re-render settle. */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    await Promise.resolve();
-  }
-}
 
 function render(objectApiName: 'Account' | 'Opportunity', recordId: string): HTMLElement {
   const element = createElement('c-order-readiness-check', { is: OrderReadinessCheck });
