@@ -15,6 +15,7 @@ describe('org-proof', () => {
   it('reports each org-only mistake of the fixture at its file and line', async () => {
     const result = await checkOrgProof(root);
     expect(located(result, root)).toEqual([
+      `${D}/classes/Pinned.cls-meta.xml:3 org-proof/api-version-pin`,
       `${D}/classes/PublisherTest.cls:9 org-proof/static-after-delivery`,
       `${D}/classes/PublisherTest.cls:16 org-proof/static-before-delivery`,
       `${D}/namedCredentials/ERP.namedCredential-meta.xml:0 org-proof/empty-endpoint`,
@@ -28,12 +29,14 @@ describe('org-proof', () => {
     expect(messages).toContain('<generateAuthorizationHeader> must be true');
     expect(messages).toContain('<allowMergeFieldsInHeader> must be false');
     expect(messages).toContain('empty URL');
+    expect(messages).toContain('Pinned.cls is saved at API 66.0');
   });
 
   it('leaves alone a credential no External Data Source uses, reads before delivery, constants, comments and strings', async () => {
     const result = await checkOrgProof(root);
     const files = result.findings.map((f) => path.basename(f.file));
     expect(files).not.toContain('Apex_Only.namedCredential-meta.xml');
+    expect(files).not.toContain('Explained.cls-meta.xml');
     // line 7 reads Publisher.sent before Test.stopTest(); line 11 a constant; lines 18-19 a comment and a string
     expect(result.findings.map((f) => f.line)).not.toEqual(expect.arrayContaining([7, 11, 18, 19]));
   });

@@ -14,6 +14,9 @@
  *     `Test.getEventBus().deliver()`: the trigger does not see the value. Call the handler directly instead.
  *     Both are narrow on purpose (a static of such a class, in the same test method); the convention behind them is
  *     written in docs/adding-a-pattern.md.
+ * (d) `org-proof/api-version-pin`: an Apex class or trigger saved at an API version below the project's
+ *     `sourceApiVersion` must say why in a comment naming that version ("API 66.0 …"): versioned behaviour
+ *     (user mode by default from 67.0) follows each class's own version, so a silent pin is a silent difference.
  * (c) `org-proof/empty-endpoint`: the Named Credential and External Data Source files, converted with the
  *     `sfdx-project.json` replacements under the environment `npm run org:setup` deploys with when
  *     `REMOTE_SYSTEM_URL` is unset, and under a bare environment (a hand-run `sf project deploy start`), must never
@@ -228,15 +231,53 @@ export async function emptyEndpointFindings(root: string): Promise<Finding[]> {
   return findings;
 }
 
+/** (d) Apex saved below the project's API version without a stated reason. */
+export function apiVersionFindings(root: string): Finding[] {
+  let projectVersion: number;
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(root, 'sfdx-project.json'), 'utf8')) as {
+      sourceApiVersion?: string;
+    };
+    projectVersion = Number(config.sourceApiVersion);
+  } catch {
+    return [];
+  }
+  if (!Number.isFinite(projectVersion)) return [];
+  const findings: Finding[] = [];
+  for (const meta of packageFiles(root, (f) => /\.(cls|trigger)-meta\.xml$/.test(f))) {
+    const tree = readTree(meta);
+    const element = tree ? child(tree, 'apiVersion') : undefined;
+    const version = element?.text.trim() ?? '';
+    if (!element || !(Number(version) < projectVersion)) continue;
+    const source = meta.replace(/-meta\.xml$/, '');
+    const text = fs.existsSync(source) ? fs.readFileSync(source, 'utf8') : '';
+    const comments = text.match(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g) ?? [];
+    const versionWords = new RegExp(
+      `\\bAPI(?:\\s+version)?\\s+${version.replace('.', '\\.')}\\b`,
+      'i'
+    );
+    if (comments.some((c) => versionWords.test(c))) continue;
+    findings.push({
+      file: meta,
+      line: element.line,
+      column: element.column,
+      rule: 'org-proof/api-version-pin',
+      message: `${path.basename(source)} is saved at API ${version}, below the project's ${projectVersion.toFixed(1)}: say why in its ApexDoc (a comment naming "API ${version}"), or save it at ${projectVersion.toFixed(1)}`
+    });
+  }
+  return findings;
+}
+
 export function checkOrgProof(root: string): Promise<CheckResult> {
   return timed('org-proof', root, async (notes) => {
     const findings = [
       ...credentialFindings(root),
       ...staticFindings(root),
+      ...apiVersionFindings(root),
       ...(await emptyEndpointFindings(root))
     ];
     notes.push(
-      'rules: eds-credential-options, static-after-delivery, static-before-delivery, empty-endpoint'
+      'rules: eds-credential-options, static-after-delivery, static-before-delivery, api-version-pin, empty-endpoint'
     );
     return { findings };
   });
