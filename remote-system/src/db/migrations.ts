@@ -163,10 +163,12 @@ export const MIGRATIONS: readonly Migration[] = [
       // the invoice it created and is the outbox of the invoice number's write-back to Salesforce.
       db.exec(`
         CREATE TABLE pubsub_checkpoints (
-          consumer   TEXT PRIMARY KEY,
-          topic      TEXT NOT NULL,
-          replay_id  TEXT NOT NULL,
-          updated_at TEXT NOT NULL
+          consumer           TEXT PRIMARY KEY,
+          topic              TEXT NOT NULL,
+          replay_id          TEXT NOT NULL,
+          updated_at         TEXT NOT NULL,
+          events_received    INTEGER NOT NULL DEFAULT 0,
+          duplicates_ignored INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
 
         CREATE TABLE pubsub_processed_events (

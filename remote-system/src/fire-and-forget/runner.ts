@@ -1,0 +1,115 @@
+import type Database from 'better-sqlite3';
+import type { SalesforceAuth } from '../salesforce/auth';
+import {
+  PubSubConnection,
+  PubSubSubscriber,
+  type EventConsumer,
+  type SubscriberNotification
+} from '../salesforce/pubsub';
+import type { FireAndForgetConfig } from './config';
+import { createInvoiceConsumer } from './invoicing';
+import { InvoiceWriteBack, type WriteBackResult } from './writeback';
+
+export interface InvoiceSubscriberOptions {
+  readonly config: FireAndForgetConfig;
+  readonly db: Database.Database;
+  readonly auth: SalesforceAuth;
+  readonly onNotify?: (notification: SubscriberNotification) => void;
+  readonly onWriteBack?: (result: WriteBackResult) => void;
+  /** Replaces the invoicing consumer (tests wrap it to stop a process at a chosen moment). */
+  readonly consumer?: EventConsumer;
+  /** How often due write-back retries are sent when no batch triggers a send. Default 5 s. */
+  readonly writeBackIntervalMs?: number;
+  readonly fetch?: typeof fetch;
+  /** Subscriber tuning passed through (tests shorten the backoff). */
+  readonly initialBackoffMs?: number;
+  readonly idleTimeoutMs?: number;
+}
+
+export interface InvoiceSubscriber {
+  readonly subscriber: PubSubSubscriber;
+  readonly writeBack?: InvoiceWriteBack;
+  /** Sends due write-backs now (also runs after every committed batch). */
+  flushWriteBacks(): Promise<WriteBackResult | undefined>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the Fire and Forget subscriber: one Pub/Sub connection, the invoicing consumer on the shared subscriber
+ * machinery, and the write-back outbox drained after each committed batch and on a timer (for retries).
+ */
+export function startInvoiceSubscriber(options: InvoiceSubscriberOptions): InvoiceSubscriber {
+  const { config, db, auth } = options;
+  const connection = new PubSubConnection({
+    endpoint: config.pubsub.endpoint,
+    ...(config.pubsub.caPem ? { caPem: config.pubsub.caPem } : {}),
+    auth
+  });
+  const writeBack = config.writeBack
+    ? new InvoiceWriteBack({
+        db,
+        auth,
+        maxAttempts: config.writeBackMaxAttempts,
+        ...(options.fetch ? { fetch: options.fetch } : {})
+      })
+    : undefined;
+
+  let draining: Promise<WriteBackResult | undefined> | undefined;
+  let again = false;
+  const flush = (): Promise<WriteBackResult | undefined> => {
+    if (!writeBack) return Promise.resolve(undefined);
+    if (draining) {
+      again = true;
+      return draining;
+    }
+    draining = (async () => {
+      let last: WriteBackResult | undefined;
+      do {
+        again = false;
+        last = await writeBack.drain();
+        if (last.sent > 0) options.onWriteBack?.(last);
+      } while (again);
+      return last;
+    })().finally(() => {
+      draining = undefined;
+    });
+    return draining;
+  };
+
+  const subscriber = new PubSubSubscriber({
+    connection,
+    db,
+    consumer:
+      options.consumer ??
+      createInvoiceConsumer({
+        name: config.consumerName,
+        topic: config.topic,
+        startFrom: config.startFrom
+      }),
+    batchSize: config.batchSize,
+    maxAttempts: config.maxAttempts,
+    ...(options.initialBackoffMs !== undefined
+      ? { initialBackoffMs: options.initialBackoffMs }
+      : {}),
+    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    onNotify: (notification) => {
+      options.onNotify?.(notification);
+      if (notification.kind === 'batch') void flush();
+    }
+  });
+  const timer = setInterval(() => void flush(), options.writeBackIntervalMs ?? 5_000);
+  timer.unref();
+  subscriber.start();
+
+  return {
+    subscriber,
+    ...(writeBack ? { writeBack } : {}),
+    flushWriteBacks: flush,
+    async stop() {
+      clearInterval(timer);
+      await subscriber.stop();
+      await draining;
+      connection.close();
+    }
+  };
+}

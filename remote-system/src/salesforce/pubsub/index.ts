@@ -1,0 +1,27 @@
+/**
+ * General Pub/Sub API subscriber machinery, shared by every pattern that consumes Salesforce events (fire-and-forget,
+ * event-driven, ui-update): a gRPC connection over the official proto, a schema cache, a resilient subscriber that
+ * runs one {@link EventConsumer} per subscription, and the durable checkpoint, processed-event and dead-letter stores.
+ */
+export { DEFAULT_PUBSUB_ENDPOINT, PubSubConnection, isAuthError, tenantIdOf } from './connection';
+export type { PubSubConnectionOptions } from './connection';
+export { PUBSUB_PROTO_PATH, loadPubSubPackage, replayIdFromHex, replayIdToHex } from './proto';
+export type { FetchRequest, FetchResponse, ReplayPreset } from './proto';
+export { readPubSubSettings } from './settings';
+export type { PubSubSettings } from './settings';
+export { CheckpointStore, DeadLetterStore, ProcessedEvents } from './store';
+export type { Checkpoint, DeadLetter, NewDeadLetter, ProcessedOutcome } from './store';
+export {
+  DeadLetterError,
+  MAX_NUM_REQUESTED,
+  PubSubSubscriber,
+  replayDeadLetter
+} from './subscriber';
+export type {
+  DecodedEvent,
+  EventConsumer,
+  HandleOutcome,
+  SubscriberNotification,
+  SubscriberOptions,
+  SubscriberStats
+} from './subscriber';

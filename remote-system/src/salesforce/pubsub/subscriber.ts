@@ -1,0 +1,567 @@
+import type Database from 'better-sqlite3';
+import type * as grpc from '@grpc/grpc-js';
+import type { SalesforceSession } from '../auth';
+import { isAuthError, type PubSubConnection } from './connection';
+import { replayIdFromHex, replayIdToHex, type FetchRequest, type FetchResponse } from './proto';
+import {
+  CheckpointStore,
+  DeadLetterStore,
+  ProcessedEvents,
+  type DeadLetter,
+  type ProcessedOutcome
+} from './store';
+
+/** An event as a consumer sees it: decoded with the schema it was written with. */
+export interface DecodedEvent {
+  /** The event's UUID (`ProducerEvent.id`): the key a consumer dedupes on. */
+  readonly id: string;
+  /** Opaque replay id, lower-case hex. */
+  readonly replayId: string;
+  readonly schemaId: string;
+  readonly topic: string;
+  readonly payload: Record<string, unknown>;
+}
+
+/**
+ * What a consumer reports for an event it handled: `applied` (the effect was written) or `duplicate` (a business-level
+ * duplicate, such as a second event for an Opportunity already invoiced, recognised and ignored).
+ */
+export type HandleOutcome = 'applied' | 'duplicate';
+
+/**
+ * A consumer plugs its business effect into the machinery. One consumer is one subscription with its own named
+ * checkpoint, processed-event ledger and dead letters, so several independent consumers of the same topic (the
+ * event-driven pattern) are simply several consumers with different names.
+ */
+export interface EventConsumer {
+  /** Unique, stable name: the checkpoint and ledger key. Renaming it starts the consumer over. */
+  readonly name: string;
+  /** For example `/event/Opportunity_Closed_Won__e`. */
+  readonly topic: string;
+  /** Where to start when there is no checkpoint yet; default `LATEST` (Salesforce's own default). */
+  readonly startFrom?: 'LATEST' | 'EARLIEST';
+  /**
+   * Writes the event's effect. Runs synchronously inside the SQLite transaction (a savepoint per event) that also
+   * records the event id and the checkpoint, which is what makes the effect happen exactly once in the database even
+   * though delivery is at-least-once. A throw rolls back this event's writes only; after `maxAttempts` throws the
+   * event goes to the dead-letter table. Effects outside the database (calls to other systems) belong in an outbox
+   * written here and drained after commit.
+   */
+  handle(event: DecodedEvent, db: Database.Database): HandleOutcome | void;
+}
+
+export interface SubscriberStats {
+  state: 'idle' | 'connecting' | 'streaming' | 'backing-off' | 'stopped';
+  /** Events received on the stream, duplicates included. */
+  received: number;
+  applied: number;
+  /** Events whose id the ledger already held (redeliveries, replays after a reconnect or crash). */
+  duplicatesIgnored: number;
+  /** Events the consumer recognised as a business duplicate. */
+  businessDuplicates: number;
+  deadLettered: number;
+  keepalives: number;
+  reconnects: number;
+  tokenRefreshes: number;
+  /** Most events requested and not yet received at any moment (flow control; never above the batch size). */
+  maxOutstanding: number;
+  lastReplayId?: string;
+  lastError?: string;
+}
+
+export interface SubscriberNotification {
+  readonly kind:
+    'connected' | 'batch' | 'keepalive' | 'dead-letter' | 'reconnect' | 'token-refresh' | 'stopped';
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface SubscriberOptions {
+  readonly connection: PubSubConnection;
+  readonly db: Database.Database;
+  readonly consumer: EventConsumer;
+  /** Events requested at a time, 1..100 (the Pub/Sub API's maximum per FetchRequest). Default 100. */
+  readonly batchSize?: number;
+  /** Attempts at an event before it is dead-lettered. Default 3. */
+  readonly maxAttempts?: number;
+  /** First reconnect delay; doubles per consecutive failure up to `maxBackoffMs`, with jitter. Default 500 ms. */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /**
+   * A stream silent for this long is presumed dead and reopened. Salesforce sends a keepalive within 270 s, so the
+   * default is 300 s.
+   */
+  readonly idleTimeoutMs?: number;
+  readonly onNotify?: (notification: SubscriberNotification) => void;
+  /** Random source for jitter (tests). */
+  readonly random?: () => number;
+}
+
+export const MAX_NUM_REQUESTED = 100;
+
+class StreamEnded extends Error {}
+
+/**
+ * Runs one {@link EventConsumer} on a Pub/Sub API `Subscribe` stream, and keeps it running:
+ *
+ * - **resume**: each (re)connection starts after the durable checkpoint (replay preset `CUSTOM`), or from the
+ *   consumer's preset when it has none;
+ * - **flow control**: at most `batchSize` (≤ 100) events are ever owed by the server; more are requested only after a
+ *   batch is committed, so a slow database slows the stream instead of filling memory;
+ * - **exactly-once effects**: a batch's effects, event ids and checkpoint commit in one transaction; ids already in
+ *   the ledger are skipped;
+ * - **keepalive**: an empty FetchResponse proves the stream alive; when it says the server owes us events but has
+ *   none (we are at the tip), its latest replay id becomes the checkpoint so a quiet consumer does not fall out of
+ *   the 72-hour retention window; a stream silent past `idleTimeoutMs` is reopened;
+ * - **reconnect** with exponential backoff and jitter after any error or end; an `UNAUTHENTICATED` error refreshes
+ *   the session through {@link SalesforceAuth.refresh} first; every stream's listeners belong to that stream alone and
+ *   events from a stream that was replaced are dropped unprocessed, so a reconnect never runs a handler twice.
+ */
+export class PubSubSubscriber {
+  readonly stats: SubscriberStats = {
+    state: 'idle',
+    received: 0,
+    applied: 0,
+    duplicatesIgnored: 0,
+    businessDuplicates: 0,
+    deadLettered: 0,
+    keepalives: 0,
+    reconnects: 0,
+    tokenRefreshes: 0,
+    maxOutstanding: 0
+  };
+
+  private readonly checkpoints: CheckpointStore;
+  private readonly ledger: ProcessedEvents;
+  readonly deadLetters: DeadLetterStore;
+  private readonly batchSize: number;
+  private readonly maxAttempts: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly random: () => number;
+
+  private stopped = false;
+  private running?: Promise<void>;
+  private generation = 0;
+  private call?: grpc.ClientDuplexStream<FetchRequest, FetchResponse>;
+  private outstanding = 0;
+  /** Serialises batch processing: batches commit in the order the stream delivered them. */
+  private queue: Promise<void> = Promise.resolve();
+  private wakeBackoff?: () => void;
+  private idleTimer?: NodeJS.Timeout;
+  private readonly waiters: { predicate: () => boolean; resolve: () => void }[] = [];
+
+  constructor(private readonly options: SubscriberOptions) {
+    const batchSize = options.batchSize ?? MAX_NUM_REQUESTED;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_NUM_REQUESTED) {
+      throw new RangeError(`batchSize must be 1..${MAX_NUM_REQUESTED}, got ${batchSize}`);
+    }
+    this.batchSize = batchSize;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.initialBackoffMs = options.initialBackoffMs ?? 500;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+    this.random = options.random ?? Math.random;
+    this.checkpoints = new CheckpointStore(options.db);
+    this.ledger = new ProcessedEvents(options.db);
+    this.deadLetters = new DeadLetterStore(options.db);
+  }
+
+  get consumerName(): string {
+    return this.options.consumer.name;
+  }
+
+  /** Starts the subscription loop (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.stopped = false;
+    this.running = this.loop();
+  }
+
+  /** Closes the stream and waits for the batch being committed, if any. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeBackoff?.();
+    this.closeCall();
+    await this.running;
+    await this.queue;
+    this.running = undefined;
+    this.stats.state = 'stopped';
+    this.notify({ kind: 'stopped', message: `${this.consumerName} stopped` });
+  }
+
+  /** Resolves when `predicate(stats)` holds (checked after every batch and state change). */
+  waitFor(predicate: (stats: SubscriberStats) => boolean, timeoutMs = 10_000): Promise<void> {
+    if (predicate(this.stats)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(
+          new Error(`waitFor timed out after ${timeoutMs} ms; stats ${JSON.stringify(this.stats)}`)
+        );
+      }, timeoutMs);
+      const waiter = {
+        predicate: () => predicate(this.stats),
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** The consumer's durable checkpoint (hex replay id), if any. */
+  checkpoint(): string | undefined {
+    return this.checkpoints.get(this.consumerName)?.replayId;
+  }
+
+  /**
+   * Runs a dead letter through the consumer again, in one transaction with the ledger update; on success the letter is
+   * marked `replayed`. Throws the consumer's error (and records it on the letter) when it fails again.
+   */
+  replayDeadLetter(id: number): { letter: DeadLetter; outcome: HandleOutcome } {
+    return replayDeadLetter(this.options.db, this.options.consumer, id);
+  }
+
+  private notify(notification: SubscriberNotification): void {
+    this.options.onNotify?.(notification);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.predicate()) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    let authFailures = 0;
+    while (!this.stopped) {
+      let session: SalesforceSession | undefined;
+      try {
+        this.stats.state = 'connecting';
+        session = await this.options.connection.auth.session();
+        await this.streamOnce(session);
+      } catch (error) {
+        if (this.stopped) break;
+        this.stats.lastError = (error as Error).message;
+        // A stream that delivered before it failed resets the backoff: the failure is new, not a repeat.
+        if ((error as { delivered?: boolean }).delivered === true) {
+          failures = 0;
+          authFailures = 0;
+        }
+        if (isAuthError(error) && session && authFailures < 3) {
+          // A refreshed session retries at once; three refusals in a row fall back to the backoff below.
+          authFailures += 1;
+          try {
+            await this.options.connection.auth.refresh(session);
+            this.stats.tokenRefreshes += 1;
+            this.notify({
+              kind: 'token-refresh',
+              message: 'Session refreshed after UNAUTHENTICATED'
+            });
+          } catch (refreshError) {
+            this.stats.lastError = (refreshError as Error).message;
+            failures += 1;
+          }
+        } else {
+          failures += 1;
+        }
+      }
+      // Let the batches of the closed stream commit before reading the checkpoint to resume from.
+      await this.queue;
+      if (this.stopped) break;
+      this.stats.reconnects += 1;
+      if (failures > 0) {
+        const ceiling = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (failures - 1));
+        const delay = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+        this.stats.state = 'backing-off';
+        this.notify({
+          kind: 'reconnect',
+          message: `Reconnecting in ${delay} ms after: ${this.stats.lastError ?? 'stream ended'}`,
+          details: { delayMs: delay, failures }
+        });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeBackoff = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeBackoff = undefined;
+      } else {
+        this.notify({ kind: 'reconnect', message: 'Reconnecting with a refreshed session' });
+      }
+    }
+  }
+
+  /**
+   * One Subscribe stream, from the durable checkpoint. It always ends in a rejection (error, server end, idle
+   * timeout, stop); the error carries `delivered: true` when the stream had delivered data.
+   */
+  private streamOnce(session: SalesforceSession): Promise<void> {
+    const { consumer } = this.options;
+    const generation = ++this.generation;
+    const checkpoint = this.checkpoints.get(consumer.name);
+    const call = this.options.connection.subscribe(session);
+    this.call = call;
+    this.outstanding = 0;
+    let delivered = false;
+
+    return new Promise<void>((_resolve, reject) => {
+      let settled = false;
+      const finish = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        if (this.idleTimer) clearTimeout(this.idleTimer);
+        call.removeAllListeners('data');
+        // Keep an error listener: a late error from a cancelled call must not become an unhandled 'error' event.
+        call.removeAllListeners('error');
+        call.on('error', () => undefined);
+        if (this.call === call) this.call = undefined;
+        call.cancel();
+        reject(Object.assign(error, { delivered }));
+      };
+      const armIdle = () => {
+        if (this.idleTimer) clearTimeout(this.idleTimer);
+        this.idleTimer = setTimeout(
+          () => finish(new StreamEnded(`No data or keepalive for ${this.idleTimeoutMs} ms`)),
+          this.idleTimeoutMs
+        );
+        this.idleTimer.unref();
+      };
+
+      call.on('data', (response: FetchResponse) => {
+        if (generation !== this.generation) return;
+        if (this.stats.state !== 'streaming') {
+          this.stats.state = 'streaming';
+          this.notify({
+            kind: 'connected',
+            message: `${consumer.name} streaming ${consumer.topic}`
+          });
+        }
+        delivered = true;
+        armIdle();
+        this.outstanding = Math.max(0, this.outstanding - response.events.length);
+        this.stats.received += response.events.length;
+        this.queue = this.queue
+          .then(() => this.process(response, generation))
+          .catch((error: unknown) => {
+            // A batch that cannot commit (database error) must not be acknowledged: reopen from the checkpoint.
+            this.stats.lastError = (error as Error).message;
+            if (generation === this.generation) finish(error as Error);
+          });
+      });
+      call.on('error', (error: Error) => finish(error));
+      call.on('end', () => finish(new StreamEnded('Server ended the stream')));
+
+      const first: FetchRequest = {
+        topic_name: consumer.topic,
+        num_requested: this.batchSize,
+        ...(checkpoint
+          ? { replay_preset: 'CUSTOM', replay_id: replayIdFromHex(checkpoint.replayId) }
+          : { replay_preset: consumer.startFrom ?? 'LATEST' })
+      };
+      this.outstanding = this.batchSize;
+      this.stats.maxOutstanding = Math.max(this.stats.maxOutstanding, this.outstanding);
+      armIdle();
+      call.write(first);
+    });
+  }
+
+  private closeCall(): void {
+    const call = this.call;
+    this.call = undefined;
+    this.generation += 1;
+    if (call) {
+      call.removeAllListeners('data');
+      call.on('error', () => undefined);
+      call.cancel();
+    }
+  }
+
+  /** Decodes, applies and checkpoints one FetchResponse, then asks for more. */
+  private async process(response: FetchResponse, generation: number): Promise<void> {
+    const { consumer, connection, db } = this.options;
+    if (response.events.length === 0) {
+      this.stats.keepalives += 1;
+      // pending_num_requested > 0 with no events: the server owed us events and had none, so we are at the tip and
+      // the latest replay id is safe to keep. With nothing requested it could be ahead of undelivered events.
+      if (response.pending_num_requested > 0 && response.latest_replay_id.length > 0) {
+        const latest = replayIdToHex(response.latest_replay_id);
+        this.checkpoints.save(consumer.name, consumer.topic, latest);
+        this.stats.lastReplayId = latest;
+      }
+      this.notify({ kind: 'keepalive', message: 'Keepalive' });
+      this.requestMore(generation);
+      return;
+    }
+
+    const decoded = await Promise.all(
+      response.events.map(async ({ event, replay_id }) => {
+        const base = {
+          id: event.id,
+          replayId: replayIdToHex(replay_id),
+          schemaId: event.schema_id,
+          raw: Buffer.from(event.payload)
+        };
+        try {
+          const type = await connection.schema(event.schema_id);
+          return { ...base, payload: type.fromBuffer(base.raw) as Record<string, unknown> };
+        } catch (error) {
+          if (isAuthError(error)) throw error;
+          return { ...base, payload: null, decodeError: (error as Error).message };
+        }
+      })
+    );
+
+    const outcomes: Record<ProcessedOutcome | 'business-duplicate', number> = {
+      applied: 0,
+      duplicate: 0,
+      'dead-lettered': 0,
+      'business-duplicate': 0
+    };
+    const letters: { eventId: string; error: string }[] = [];
+    db.transaction(() => {
+      for (const item of decoded) {
+        if (this.ledger.has(consumer.name, item.id)) {
+          outcomes.duplicate += 1;
+          continue;
+        }
+        let error = item.payload === null ? `Cannot decode event: ${item.decodeError}` : '';
+        let attempts = 0;
+        if (item.payload !== null) {
+          const event: DecodedEvent = {
+            id: item.id,
+            replayId: item.replayId,
+            schemaId: item.schemaId,
+            topic: consumer.topic,
+            payload: item.payload
+          };
+          while (attempts < this.maxAttempts) {
+            attempts += 1;
+            try {
+              const outcome = db.transaction(() => consumer.handle(event, db) ?? 'applied')();
+              if (outcome === 'duplicate') outcomes['business-duplicate'] += 1;
+              else outcomes.applied += 1;
+              this.ledger.record(consumer.name, item.id, item.replayId, 'applied');
+              error = '';
+              break;
+            } catch (caught) {
+              error = caught instanceof Error ? caught.message : String(caught);
+            }
+          }
+        }
+        if (error) {
+          this.deadLetters.add({
+            consumer: consumer.name,
+            topic: consumer.topic,
+            eventId: item.id,
+            replayId: item.replayId,
+            schemaId: item.schemaId,
+            payload: item.payload,
+            rawPayload: item.raw,
+            error,
+            attempts: Math.max(attempts, 1)
+          });
+          this.ledger.record(consumer.name, item.id, item.replayId, 'dead-lettered');
+          outcomes['dead-lettered'] += 1;
+          letters.push({ eventId: item.id, error });
+        }
+      }
+      this.checkpoints.save(
+        consumer.name,
+        consumer.topic,
+        decoded[decoded.length - 1]!.replayId,
+        decoded.length,
+        outcomes.duplicate
+      );
+    })();
+
+    this.stats.applied += outcomes.applied;
+    this.stats.duplicatesIgnored += outcomes.duplicate;
+    this.stats.businessDuplicates += outcomes['business-duplicate'];
+    this.stats.deadLettered += outcomes['dead-lettered'];
+    this.stats.lastReplayId = decoded[decoded.length - 1]!.replayId;
+    for (const letter of letters) {
+      this.notify({
+        kind: 'dead-letter',
+        message: `Event ${letter.eventId} dead-lettered: ${letter.error}`,
+        details: letter
+      });
+    }
+    this.notify({
+      kind: 'batch',
+      message: `${decoded.length} events: ${outcomes.applied} applied, ${outcomes.duplicate} duplicates ignored`,
+      details: { ...outcomes, replayId: this.stats.lastReplayId }
+    });
+    this.requestMore(generation);
+  }
+
+  /**
+   * Tops the request back up to `batchSize` once at least half of it has arrived and been committed: never more than
+   * `batchSize` events owed, and the server rarely waits for a request.
+   */
+  private requestMore(generation: number): void {
+    const call = this.call;
+    if (this.stopped || !call || generation !== this.generation) return;
+    if (this.outstanding > this.batchSize / 2) return;
+    const more = this.batchSize - this.outstanding;
+    this.outstanding += more;
+    this.stats.maxOutstanding = Math.max(this.stats.maxOutstanding, this.outstanding);
+    call.write({ num_requested: more });
+  }
+}
+
+/** Replays one dead letter through `consumer` (see {@link PubSubSubscriber.replayDeadLetter}). */
+export function replayDeadLetter(
+  db: Database.Database,
+  consumer: EventConsumer,
+  id: number
+): { letter: DeadLetter; outcome: HandleOutcome } {
+  const store = new DeadLetterStore(db);
+  const letter = store.get(consumer.name, id);
+  if (!letter) throw new DeadLetterError('NOT_FOUND', `No dead letter ${id} for ${consumer.name}`);
+  if (letter.status !== 'open') {
+    throw new DeadLetterError('CONFLICT', `Dead letter ${id} is already ${letter.status}`);
+  }
+  if (letter.payload === null) {
+    throw new DeadLetterError(
+      'CONFLICT',
+      `Dead letter ${id} could not be decoded; it can only be discarded`
+    );
+  }
+  const event: DecodedEvent = {
+    id: letter.eventId,
+    replayId: letter.replayId,
+    schemaId: letter.schemaId,
+    topic: letter.topic,
+    payload: letter.payload
+  };
+  try {
+    const outcome = db.transaction(() => {
+      const result = consumer.handle(event, db) ?? 'applied';
+      new ProcessedEvents(db).record(consumer.name, letter.eventId, letter.replayId, 'applied');
+      store.markResolved(id, 'replayed');
+      return result;
+    })();
+    return { letter: store.get(consumer.name, id)!, outcome };
+  } catch (error) {
+    store.recordFailedReplay(id, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+}
+
+/** A dead letter that cannot be acted on: `NOT_FOUND` or `CONFLICT` (already resolved, undecodable). */
+export class DeadLetterError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'CONFLICT',
+    message: string
+  ) {
+    super(message);
+    this.name = 'DeadLetterError';
+  }
+}
