@@ -25,6 +25,7 @@ export const CHECKS: GateCheck[] = [
   { name: 'code-analyzer', script: 'code-analyzer.ts' },
   { name: 'lint', script: 'lint.ts' },
   { name: 'format', script: 'format.ts' },
+  { name: 'docs', script: 'docs.ts' },
   { name: 'metadata', script: 'metadata.ts' },
   { name: 'lwc', script: 'lwc-compile.ts' },
   { name: 'lwc-refs', script: 'lwc-refs.ts' },

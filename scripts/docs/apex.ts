@@ -1,0 +1,172 @@
+/**
+ * `npm run docs`: the Apex reference under `docs/apex/`, generated from the ApexDoc comments of every public
+ * and global Apex class, trigger and custom object with `@cparra/apexdocs` (3.10.0: the last release that
+ * needs no native download). The output is post-processed so it is stable and reads well on GitHub:
+ * HTML entities the generator's templates produce for quotes and `=` become the characters, and every page
+ * is formatted with the project's Prettier settings (so `npm test`'s format check agrees with it).
+ *
+ * The gate (`scripts/verify/docs.ts`) generates the same pages into a temporary directory and fails when
+ * `docs/apex/` differs, so the committed reference never drifts from the ApexDoc it comes from.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runProcess, tail } from '../lib/exec';
+import { nodeBin, packageDir, packageDirectories, walkFiles } from '../lib/project';
+
+/** Where the reference lives, relative to the project root. */
+export const APEX_DOCS_DIR = path.join('docs', 'apex');
+
+/** Entities the apexdocs templates escape; turning them back cannot create markup (no `<`, `>` or `&`). */
+const ENTITIES: Record<string, string> = {
+  '&#x27;': "'",
+  '&quot;': '"',
+  '&#x3D;': '=',
+  '&#x60;': '`'
+};
+
+export function decodeEntities(markdown: string): string {
+  return markdown.replace(/&#x27;|&quot;|&#x3D;|&#x60;/g, (entity) => ENTITIES[entity] ?? entity);
+}
+
+/**
+ * Generates the reference for the project at `root` into `targetDir` (created, must be empty or absent).
+ * Returns the generated pages keyed by their path relative to `targetDir`, after post-processing.
+ * Throws with the tool's output when apexdocs fails.
+ */
+export async function generateApexDocs(
+  root: string,
+  targetDir: string
+): Promise<Map<string, string>> {
+  const sourceDirs = packageDirectories(root);
+  if (sourceDirs.length !== 1) {
+    throw new Error(
+      `apexdocs reads one source directory; sfdx-project.json lists ${sourceDirs.length}`
+    );
+  }
+  const { command, args } = nodeBin('@cparra/apexdocs', 'dist/cli/generate.js');
+  const run = await runProcess(
+    command,
+    [
+      ...args,
+      'markdown',
+      '--sourceDir',
+      path.relative(root, sourceDirs[0]!) || '.',
+      '--targetDir',
+      targetDir,
+      '--scope',
+      'global',
+      'public',
+      '--referenceGuideTitle',
+      'Apex reference'
+    ],
+    // cwd = the project, so apexdocs applies its .forceignore; NO_COLOR keeps the log plain
+    { cwd: root, timeoutMs: 120_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } }
+  );
+  if (run.error || run.code !== 0) {
+    throw new Error(
+      `apexdocs ${run.error ?? `exited with ${run.code ?? run.signal}`}: ${tail(run.stderr || run.stdout)}`
+    );
+  }
+  const pages = walkFiles(targetDir, (file) => file.endsWith('.md'));
+  if (pages.length === 0)
+    throw new Error(`apexdocs reported success but wrote no page to ${targetDir}`);
+  // Prettier is ESM inside: loaded here, so importing this module from Jest does not load it
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(path.join(root, APEX_DOCS_DIR, 'index.md'))) ?? {};
+  const out = new Map<string, string>();
+  for (const page of pages) {
+    const text = decodeEntities(fs.readFileSync(page, 'utf8'));
+    // Markdown is built in: the project's Apex and XML plugins are not needed, and loading them is slow
+    const formatted = await prettier.format(text, { ...options, plugins: [], parser: 'markdown' });
+    out.set(path.relative(targetDir, page).split(path.sep).join('/'), formatted);
+  }
+  return out;
+}
+
+/** The committed reference, keyed like {@link generateApexDocs}'s result. */
+export function committedApexDocs(root: string): Map<string, string> {
+  const dir = path.join(root, APEX_DOCS_DIR);
+  const out = new Map<string, string>();
+  for (const file of walkFiles(dir, (f) => f.endsWith('.md'))) {
+    out.set(path.relative(dir, file).split(path.sep).join('/'), fs.readFileSync(file, 'utf8'));
+  }
+  return out;
+}
+
+/**
+ * Generates into a fresh temporary directory and removes it afterwards. The generator runs as its own process
+ * (this file's CLI with `--out`): Prettier is ESM inside, which Jest's CommonJS runtime cannot load, and a crash
+ * of the tool must come back as an error, not take the caller down.
+ */
+export async function freshApexDocs(root: string): Promise<Map<string, string>> {
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'apexdocs-'));
+  try {
+    const out = path.join(temp, 'out');
+    const tsx = path.join(packageDir('tsx'), 'dist', 'cli.mjs');
+    const run = await runProcess(
+      process.execPath,
+      [tsx, __filename, '--root', root, '--out', out],
+      { cwd: root, timeoutMs: 180_000 }
+    );
+    if (run.error || run.code !== 0) {
+      throw new Error(run.error ?? tail(run.stderr || run.stdout));
+    }
+    const pages = new Map<string, string>();
+    for (const file of walkFiles(out, (f) => f.endsWith('.md'))) {
+      pages.set(path.relative(out, file).split(path.sep).join('/'), fs.readFileSync(file, 'utf8'));
+    }
+    return pages;
+  } finally {
+    fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** Writes `pages` into `dir`, replacing whatever was there (pages of deleted classes go too). */
+function writePages(dir: string, pages: Map<string, string>): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const [relative, content] of pages) {
+    fs.mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true });
+    fs.writeFileSync(path.join(dir, relative), content);
+  }
+}
+
+function argValue(flag: string): string | undefined {
+  const index = process.argv.indexOf(flag);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+/**
+ * `npm run docs` regenerates `docs/apex/`. `--root <dir>` reads another project; `--out <dir>` writes there
+ * instead of the project's `docs/apex/` (the gate compares that with the committed pages).
+ */
+async function main(): Promise<void> {
+  const root = path.resolve(argValue('--root') ?? path.join(__dirname, '..', '..'));
+  const outFlag = argValue('--out');
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'apexdocs-'));
+  try {
+    const pages = await generateApexDocs(root, path.join(temp, 'raw'));
+    if (outFlag) {
+      writePages(path.resolve(outFlag), pages);
+      return;
+    }
+    const before = committedApexDocs(root);
+    writePages(path.join(root, APEX_DOCS_DIR), pages);
+    const changed = [...pages].filter(
+      ([relative, content]) => before.get(relative) !== content
+    ).length;
+    const removed = [...before.keys()].filter((relative) => !pages.has(relative)).length;
+    console.log(
+      `${APEX_DOCS_DIR}: ${pages.size} pages (${changed} new or changed, ${removed} removed)`
+    );
+  } finally {
+    fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}
