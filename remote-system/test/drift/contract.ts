@@ -253,8 +253,14 @@ export interface JsonSchema {
 function nonNull(schema: JsonSchema): JsonSchema {
   const alternatives = schema.anyOf ?? schema.oneOf;
   if (alternatives) {
-    const rest = alternatives.filter((s) => s.type !== 'null');
-    if (rest.length === 1 && rest[0]) return nonNull(rest[0]);
+    const rest = alternatives.filter((s) => s.type !== 'null').map(nonNull);
+    if (rest.length === 1 && rest[0]) return rest[0];
+    // A union of literals of one type (TypeBox `Union([Literal('A'), Literal('B')])`) is that type.
+    const types = new Set(rest.map((s) => s.type));
+    const [only] = types;
+    if (types.size === 1 && typeof only === 'string' && rest.every((s) => !s.properties)) {
+      return { type: only };
+    }
   }
   if (Array.isArray(schema.type)) {
     const rest = (schema.type as string[]).filter((t) => t !== 'null');
