@@ -20,6 +20,7 @@ describe('npm test runner', () => {
       expect.arrayContaining([
         'apex-semantics',
         'apex-syntax',
+        'apex-types',
         'code-analyzer',
         'format',
         'jest',

@@ -21,6 +21,7 @@ export interface GateCheck {
 export const CHECKS: GateCheck[] = [
   { name: 'jest', script: 'jest.ts' },
   { name: 'apex-semantics', script: 'apex-semantics.ts' },
+  { name: 'apex-types', script: 'apex-types.ts' },
   { name: 'types', script: 'types.ts' },
   { name: 'code-analyzer', script: 'code-analyzer.ts' },
   { name: 'lint', script: 'lint.ts' },
