@@ -76,7 +76,6 @@ class Reporter {
 // ---------------------------------------------------------------------------------------------------------
 // types
 
-const NUMERIC = new Set(['integer', 'long', 'decimal', 'double']);
 const FAMILIES: Record<string, string> = {
   string: 'text',
   id: 'text',
