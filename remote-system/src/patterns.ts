@@ -1,6 +1,8 @@
 import { createBatchSyncModule } from './batch-sync';
 import type { AppConfig } from './config';
 import { createDataVirtualizationModule } from './data-virtualization';
+import { createFireAndForgetModule } from './fire-and-forget';
+import { loadFireAndForgetConfig } from './fire-and-forget/config';
 import type { PatternModule } from './pattern-module';
 import { requestReplyModule } from './request-reply';
 
@@ -28,6 +30,7 @@ export function patternModules(config: AppConfig): PatternModule[] {
       tokenSecret: config.sharedSecret,
       publicUrl: config.explicitPublicUrl
     }),
-    createBatchSyncModule({ tokenSecret: config.sharedSecret })
+    createBatchSyncModule({ tokenSecret: config.sharedSecret }),
+    createFireAndForgetModule({ config: loadFireAndForgetConfig(config.env) })
   ];
 }

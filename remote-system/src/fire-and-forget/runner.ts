@@ -14,6 +14,8 @@ export interface InvoiceSubscriberOptions {
   readonly config: FireAndForgetConfig;
   readonly db: Database.Database;
   readonly auth: SalesforceAuth;
+  /** Session for the REST write-back; default `auth` (the same org session serves both APIs). */
+  readonly writeBackAuth?: SalesforceAuth;
   readonly onNotify?: (notification: SubscriberNotification) => void;
   readonly onWriteBack?: (result: WriteBackResult) => void;
   /** Replaces the invoicing consumer (tests wrap it to stop a process at a chosen moment). */
@@ -48,7 +50,7 @@ export function startInvoiceSubscriber(options: InvoiceSubscriberOptions): Invoi
   const writeBack = config.writeBack
     ? new InvoiceWriteBack({
         db,
-        auth,
+        auth: options.writeBackAuth ?? auth,
         maxAttempts: config.writeBackMaxAttempts,
         ...(options.fetch ? { fetch: options.fetch } : {})
       })
