@@ -7,7 +7,10 @@
  *     `.js-meta.xml`;
  * (d) every metadata XML validates against the JSON Schema of its type generated from @salesforce/types:
  *     the root element must be the type name, unknown elements, wrong enum values, wrong scalar types and
- *     missing required scalar elements are reported at the line of the offending element.
+ *     missing required scalar elements are reported at the line of the offending element;
+ * (e) references between the project's own components (metadata-refs.ts);
+ * (f) semantics beyond the schema (metadata-semantics.ts): the elements a custom field's type requires, and
+ *     FlexiPage components resolved against standard components and the project's exposed LWC bundles.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -24,6 +27,7 @@ import type { ErrorObject } from 'ajv';
 import { runCli, timed, type CheckResult, type Finding } from '../lib/findings';
 import { MetadataValidators } from '../lib/metadata-schema';
 import { buildInventory, referenceFindings } from './metadata-refs';
+import { exposedBundles, fieldTypeFindings, flexiPageFindings } from './metadata-semantics';
 import { packageDirectories, readText, walkFiles } from '../lib/project';
 import { elementAt, readXml, type XmlElement } from '../lib/xml';
 
@@ -297,6 +301,21 @@ export function checkMetadata(root: string): Promise<CheckResult> {
     for (const [file, component] of components) {
       const tree = trees.get(file);
       if (tree) findings.push(...referenceFindings(file, component, tree, inventory));
+    }
+    // (f) semantics beyond the schema: field types' required elements, FlexiPage components
+    const bundles = exposedBundles(components.values(), trees);
+    const auraBundles = new Set(
+      files
+        .filter((f) => path.basename(path.dirname(path.dirname(f))) === 'aura')
+        .map((f) => path.basename(path.dirname(f)))
+    );
+    for (const [file, component] of components) {
+      const tree = trees.get(file);
+      if (!tree) continue;
+      if (component.type.name === 'CustomField')
+        findings.push(...fieldTypeFindings(file, component.fullName, tree));
+      if (component.type.name === 'FlexiPage')
+        findings.push(...flexiPageFindings(file, tree, bundles, auraBundles, root));
     }
     notes.push(
       `${files.length} file(s) resolved, ${xmlFiles.length} XML file(s) parsed, ${validated} validated against the Metadata API schema`
