@@ -264,9 +264,11 @@ let server: RunningServer;
 let real: Inputs;
 
 beforeAll(async () => {
-  // The real composition root with the modules `npm start` mounts, so the $metadata is what the org would read.
+  // The real composition root with the module as `npm start` builds it, so the $metadata is what the org would read.
   const config = testConfig();
-  server = await startServer({ patterns: patternModules(config) });
+  server = await startServer({
+    patterns: patternModules(config).filter((m) => m.name === 'data-virtualization')
+  });
   const response = await fetch(`${server.baseUrl}${METADATA_PATH}`, { headers: auth });
   if (response.status !== 200) throw new Error(`GET ${METADATA_PATH}: HTTP ${response.status}`);
   real = {

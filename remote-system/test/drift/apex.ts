@@ -279,6 +279,8 @@ function initializerTokens(tokens: ApexToken[], fieldName: string): ApexToken[] 
 
 export interface ApexMapEntry extends Location {
   readonly key: string;
+  /** Type arguments of the literal's `new Map<...>`, without spaces (`String,Object`); '' when not found. */
+  readonly mapTypes: string;
   /** The value when it is a string literal, else its source text (first token). */
   readonly value: string;
   readonly valueIsLiteral: boolean;
@@ -300,6 +302,7 @@ export function apexMapEntries(source: SourceText, fieldName?: string): ApexMapE
       const valueIsLiteral = value.type === ApexLexer.StringLiteral;
       entries.push({
         key: unquoteApex(token.text),
+        mapTypes: mapTypesAround(tokens, i),
         value: valueIsLiteral ? unquoteApex(value.text) : value.text,
         valueIsLiteral,
         file: source.file,
@@ -308,6 +311,32 @@ export function apexMapEntries(source: SourceText, fieldName?: string): ApexMapE
     }
   });
   return entries;
+}
+
+/** The type arguments of the `new Map<...>{` whose braces enclose token `index` (`String,Object`), or ''. */
+function mapTypesAround(tokens: readonly ApexToken[], index: number): string {
+  let depth = 0;
+  let open = -1;
+  for (let i = index - 1; i >= 0 && open < 0; i--) {
+    const text = tokens[i]!.text;
+    if (text === '}') depth++;
+    if (text === '{') {
+      if (depth === 0) open = i;
+      else depth--;
+    }
+  }
+  if (open < 1 || !tokens[open - 1]!.text.endsWith('>')) return '';
+  let angle = 0;
+  const parts: string[] = [];
+  for (let i = open - 1; i >= 0; i--) {
+    const text = tokens[i]!.text;
+    angle += [...text].filter((c) => c === '>').length - [...text].filter((c) => c === '<').length;
+    parts.unshift(text);
+    if (angle === 0) {
+      return tokens[i - 1]?.text.toLowerCase() === 'map' ? parts.join('').slice(1, -1) : '';
+    }
+  }
+  return '';
 }
 
 /** The string literals of one field's initializer (e.g. `SELECT_LIST`, `SEARCH_FIELDS`). */

@@ -24,6 +24,7 @@ import {
   templateMemberPaths
 } from './lwc';
 import { readCustomField } from './object-metadata';
+import { resolveSchemaRefs } from './routes';
 import { compareExternalObject, readODataMetadata, salesforceTypesFor } from './odata';
 
 const APEX: SourceText = {
@@ -90,9 +91,9 @@ describe('apex', () => {
   });
 
   it('reads map literals, a field initializer, call arguments and field copies with lines', () => {
-    expect(apexMapEntries(APEX, 'SORTS').map((e) => [e.key, e.value, e.line])).toEqual([
-      ['name', 'Name__c', 3],
-      ['size', 'Size__c', 4]
+    expect(apexMapEntries(APEX, 'SORTS').map((e) => [e.key, e.value, e.line, e.mapTypes])).toEqual([
+      ['name', 'Name__c', 3, 'String,String'],
+      ['size', 'Size__c', 4, 'String,String']
     ]);
     expect(apexFieldLiterals(APEX, 'QUERY').map((l) => l.value)).toEqual([
       'SELECT Name__c, ',
@@ -365,5 +366,28 @@ describe('odata', () => {
     ).toEqual([
       "objects/Thing__x/Thing__x.object-meta.xml:3 externalName 'Thingz' is not an entity set of the producer (it has: Things) (other side: served $metadata)"
     ]);
+  });
+});
+
+describe('routes', () => {
+  it('resolves $refs to shared schemas by $id, keeping sibling keywords', () => {
+    const shared = {
+      Line: { $id: 'Line', type: 'object', properties: { code: { type: 'string' } } }
+    };
+    expect(
+      resolveSchemaRefs(
+        { type: 'array', items: { $ref: 'Line#', description: 'a line' }, other: { $ref: 'Nope' } },
+        shared
+      )
+    ).toEqual({
+      type: 'array',
+      items: {
+        $id: 'Line',
+        type: 'object',
+        properties: { code: { type: 'string' } },
+        description: 'a line'
+      },
+      other: { $ref: 'Nope' }
+    });
   });
 });

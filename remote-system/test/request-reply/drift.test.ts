@@ -45,7 +45,7 @@ import {
 } from '../drift/findings';
 import { jsonLocator, objectLiteralLocator } from '../drift/locate';
 import { comparePathsToApex, jsMemberPaths, templateMemberPaths } from '../drift/lwc';
-import type { PatternModule } from '../../src/pattern-module';
+import { recordRoutes, replySchema, type RecordedRoute } from '../drift/routes';
 import { patternModules } from '../../src/patterns';
 import { startServer, testConfig, type RunningServer } from '../support';
 
@@ -99,19 +99,13 @@ const LWC_BINDINGS = {
   'readinessView.pricing': 'RequestReplyModels.PriceQuote'
 } as const;
 
-interface CapturedRoute {
-  readonly method: string;
-  readonly url: string;
-  readonly schema: FastifySchema | undefined;
-}
-
 interface Inputs {
   models: SourceText;
   controller: SourceText;
   contract: SourceText;
   js: SourceText;
   html: SourceText;
-  routes: readonly CapturedRoute[];
+  routes: readonly RecordedRoute[];
   schemaSources: readonly SourceText[];
 }
 
@@ -125,13 +119,8 @@ function apexClass(model: ApexModel, name: string): ApexClass {
   return cls;
 }
 
-function routeOf(inputs: Inputs, method: string, url: string): CapturedRoute | undefined {
+function routeOf(inputs: Inputs, method: string, url: string): RecordedRoute | undefined {
   return inputs.routes.find((r) => r.method === method && r.url === url);
-}
-
-function responseSchema(route: CapturedRoute | undefined, status: number): JsonSchema | undefined {
-  const response = route?.schema?.response as Record<string, JsonSchema> | undefined;
-  return response?.[String(status)];
 }
 
 /** The contract examples' 2xx bodies against the DTOs Apex parses them into. */
@@ -179,7 +168,7 @@ function dtoAgainstReplySchemas(inputs: Inputs): DriftFinding[] {
   const findings: DriftFinding[] = [];
   for (const reply of REPLIES) {
     const cls = apexClass(model, reply.apex);
-    const schema = responseSchema(routeOf(inputs, reply.method, reply.url), 200);
+    const schema = replySchema(routeOf(inputs, reply.method, reply.url), 200);
     if (!schema) {
       findings.push({
         at: { file: cls.file, line: cls.line },
@@ -196,7 +185,7 @@ function dtoAgainstReplySchemas(inputs: Inputs): DriftFinding[] {
     );
   }
   for (const route of inputs.routes) {
-    const schema = responseSchema(route, 200);
+    const schema = replySchema(route, 200);
     if (schema?.type !== 'object' || route.url.endsWith('/openapi.json')) continue;
     if (!REPLIES.some((r) => r.method === route.method && r.url === route.url)) {
       const at = locate(Object.keys(schema.properties ?? {}), '') ?? { file: MODELS, line: 1 };
@@ -251,7 +240,10 @@ function requestsAgainstRoutes(inputs: Inputs): DriftFinding[] {
   const bodyNames = new Set(
     bodies.flatMap((r) => [...schemaPropertyNames(r.schema!.body as JsonSchema)])
   );
-  const sent = apexMapEntries(inputs.controller);
+  // Request bodies are built as `new Map<String, Object>{ 'key' => value }` (other maps, e.g. headers, are not bodies).
+  const sent = apexMapEntries(inputs.controller).filter(
+    (e) => e.mapTypes.toLowerCase() === 'string,object'
+  );
   for (const entry of sent) {
     if (!bodyNames.has(entry.key)) {
       findings.push({
@@ -286,7 +278,7 @@ function requestsAgainstRoutes(inputs: Inputs): DriftFinding[] {
 function errorReadsAgainstErrorSchema(inputs: Inputs): DriftFinding[] {
   const errorSchemas = inputs.routes
     .filter((r) => r.url.startsWith(`${PREFIX}/`))
-    .flatMap((r) => [400, 404, 500, 503].map((s) => responseSchema(r, s)))
+    .flatMap((r) => [400, 404, 500, 503].map((s) => replySchema(r, s)))
     .filter((s): s is JsonSchema => s !== undefined);
   const names = new Set(errorSchemas.flatMap((s) => [...schemaPropertyNames(s)]));
   const contract = JSON.parse(inputs.contract.text) as {
@@ -349,27 +341,6 @@ const CHECKS = {
   'LWC orderReadinessCheck against the DTOs it renders': lwcAgainstModels
 } as const;
 
-/** The same module, recording each route it registers (method, full URL, schema) as Fastify sees it. */
-function recording(module: PatternModule, routes: CapturedRoute[]): PatternModule {
-  const copy = Object.assign(
-    Object.create(Object.getPrototypeOf(module) as object) as object,
-    module
-  );
-  return Object.assign(copy, {
-    register(
-      app: Parameters<PatternModule['register']>[0],
-      deps: Parameters<PatternModule['register']>[1]
-    ) {
-      app.addHook('onRoute', (route) => {
-        for (const method of [route.method].flat()) {
-          if (method !== 'HEAD') routes.push({ method, url: route.url, schema: route.schema });
-        }
-      });
-      return module.register(app, deps);
-    }
-  }) as PatternModule;
-}
-
 function readTree(folder: string): SourceText[] {
   return readdirSync(path.join(REPO_ROOT, folder), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts'))
@@ -380,11 +351,11 @@ let server: RunningServer;
 let real: Inputs;
 
 beforeAll(async () => {
-  const routes: CapturedRoute[] = [];
+  const routes: RecordedRoute[] = [];
   const config = testConfig();
   const modules = patternModules(config)
     .filter((m) => m.name === 'request-reply')
-    .map((m) => recording(m, routes));
+    .map((m) => recordRoutes(m, routes));
   // The real composition root: the schemas recorded are the ones Fastify validates and serialises with.
   server = await startServer({ patterns: modules });
   real = {
@@ -410,7 +381,7 @@ describe('request-reply: the two halves agree', () => {
 
   it('reads the routes and the LWC paths it compares (the checks are not vacuous)', () => {
     for (const reply of REPLIES) {
-      expect(responseSchema(routeOf(real, reply.method, reply.url), 200)).toBeDefined();
+      expect(replySchema(routeOf(real, reply.method, reply.url), 200)).toBeDefined();
     }
     const bound = [...jsMemberPaths(real.js), ...templateMemberPaths(real.html)].filter((p) =>
       Object.keys(LWC_BINDINGS).some((root) => p.segments.join('.').startsWith(root))
