@@ -15,6 +15,10 @@ import { jwtVerify } from 'jose';
  * - scripted faults ({@link SalesforceStandIn.failNext}): a status with an optional `Retry-After`, or a hang, for
  *   the next N API requests.
  *
+ * - the sObject Collections upsert `PATCH /services/data/vXX.X/composite/sobjects/<type>/<externalIdField>`
+ *   (up to 200 records, `allOrNone`, UpsertResult `{ id, success, errors, created }` per record, in order) over an
+ *   in-memory record store ({@link SalesforceStandIn.records}); `Name` is required to create a record.
+ *
  * Patterns extend it with their own routes (the Remote Call-In order API lives in
  * `remote-system/test/remote-call-in/org-stand-in.ts`) rather than copying it.
  */
@@ -41,7 +45,9 @@ export interface StandInOptions {
 /** A scripted failure for the next API request(s). */
 export type StandInFault =
   | { readonly status: number; readonly retryAfter?: string; readonly body?: unknown }
-  | { readonly hang: true };
+  | { readonly hang: true }
+  /** The request is handled (and its writes kept), then the connection is cut before the answer: a lost reply. */
+  | { readonly dropAnswer: true };
 
 export interface StandInRequest {
   readonly method: string;
@@ -87,6 +93,10 @@ export interface SalesforceStandIn {
   readonly tokenRequests: { readonly grantType: string; readonly ok: boolean }[];
   /** API requests seen (token requests excluded), in order. */
   readonly requests: RecordedRequest[];
+  /** Records written through the sObject Collections upsert: type → external id value → fields (with `Id`). */
+  readonly records: Map<string, Map<string, Record<string, unknown>>>;
+  /** Makes the upsert refuse records of `type` whose `field` equals `value` (a validation rule of the org). */
+  rejectRecords(type: string, field: string, value: unknown, message: string): void;
   close(): Promise<void>;
 }
 
@@ -229,7 +239,7 @@ export async function startSalesforceStandIn(
           return;
         }
         const fault = faults.shift();
-        if (fault !== undefined) {
+        if (fault !== undefined && !('dropAnswer' in fault)) {
           if ('hang' in fault) {
             hung.add(res);
             res.on('close', () => hung.delete(res));
@@ -252,6 +262,18 @@ export async function startSalesforceStandIn(
           });
           return;
         }
+        if (fault !== undefined) {
+          // dropAnswer: run the handler for its effects, then cut the connection instead of answering.
+          await route.handler({
+            method,
+            path: target.pathname,
+            query: target.searchParams,
+            headers: req.headers,
+            body
+          });
+          res.destroy();
+          return;
+        }
         try {
           answer(
             await route.handler({
@@ -272,6 +294,94 @@ export async function startSalesforceStandIn(
     });
   });
 
+  const records = new Map<string, Map<string, Record<string, unknown>>>();
+  const rejections: { type: string; field: string; value: unknown; message: string }[] = [];
+  let nextId = 1;
+  routes.push({
+    method: 'PATCH',
+    parts: ['services', 'data', ':version', 'composite', 'sobjects', ':type', ':field'],
+    handler: (request) => {
+      const [, , , , , type = '', field = ''] = request.path.split('/').filter((p) => p !== '');
+      let body: { allOrNone?: unknown; records?: unknown };
+      try {
+        body = JSON.parse(request.body.toString('utf8')) as typeof body;
+      } catch {
+        return { status: 400, body: [{ message: 'Invalid JSON', errorCode: 'JSON_PARSER_ERROR' }] };
+      }
+      if (!Array.isArray(body.records)) {
+        return {
+          status: 400,
+          body: [{ message: 'records is required', errorCode: 'INVALID_FIELD' }]
+        };
+      }
+      if (body.records.length > 200) {
+        return {
+          status: 400,
+          body: [
+            {
+              message: 'record limit reached. cannot submit more than 200 records into this call',
+              errorCode: 'EXCEEDED_ID_LIMIT'
+            }
+          ]
+        };
+      }
+      const store = records.get(type) ?? new Map<string, Record<string, unknown>>();
+      const staged = new Map(store);
+      const results = (body.records as Record<string, unknown>[]).map((record) => {
+        const fail = (statusCode: string, message: string, fields: string[] = []) => ({
+          success: false,
+          errors: [{ statusCode, message, fields }]
+        });
+        const attributes = record.attributes as { type?: unknown } | undefined;
+        if (attributes?.type !== type) {
+          return fail('INVALID_TYPE', `each record needs attributes.type ${type}`);
+        }
+        const key = record[field];
+        if (typeof key !== 'string' || key === '') {
+          return fail('MISSING_ARGUMENT', `${field} not specified`, [field]);
+        }
+        const rule = rejections.find((r) => r.type === type && record[r.field] === r.value);
+        if (rule !== undefined) {
+          return fail('FIELD_CUSTOM_VALIDATION_EXCEPTION', rule.message);
+        }
+        const fields = Object.fromEntries(
+          Object.entries(record).filter(([k]) => k !== 'attributes')
+        );
+        const current = staged.get(key.toUpperCase());
+        if (current === undefined && typeof fields.Name !== 'string') {
+          return fail('REQUIRED_FIELD_MISSING', 'Required fields are missing: [Name]', ['Name']);
+        }
+        const id =
+          (current?.Id as string | undefined) ?? `001${String(nextId++).padStart(15, '0')}`;
+        staged.set(key.toUpperCase(), { ...current, ...fields, Id: id });
+        return { id, success: true, errors: [], created: current === undefined };
+      });
+      const failed = results.some((r) => !r.success);
+      if (body.allOrNone === true && failed) {
+        return {
+          status: 200,
+          body: results.map((r) =>
+            r.success
+              ? {
+                  success: false,
+                  errors: [
+                    {
+                      statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+                      message:
+                        'Record rolled back because not all records were valid and the request was using AllOrNone header',
+                      fields: []
+                    }
+                  ]
+                }
+              : r
+          )
+        };
+      }
+      records.set(type, staged);
+      return { status: 200, body: results };
+    }
+  });
+
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -288,6 +398,10 @@ export async function startSalesforceStandIn(
     },
     tokenRequests,
     requests,
+    records,
+    rejectRecords(type, field, value, message) {
+      rejections.push({ type, field, value, message });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const res of hung) res.destroy();
