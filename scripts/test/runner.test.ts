@@ -23,6 +23,7 @@ describe('npm test runner', () => {
         'apex-types',
         'code-analyzer',
         'format',
+        'isolation',
         'jest',
         'lint',
         'lwc',

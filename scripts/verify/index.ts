@@ -30,6 +30,7 @@ export const CHECKS: GateCheck[] = [
   { name: 'metadata', script: 'metadata.ts' },
   { name: 'lwc', script: 'lwc-compile.ts' },
   { name: 'lwc-refs', script: 'lwc-refs.ts' },
+  { name: 'isolation', script: 'isolation.ts' },
   { name: 'org-proof', script: 'org-proof.ts' },
   { name: 'apex-syntax', script: 'apex-syntax.ts' }
 ].map((c) => ({ ...c, script: path.join(__dirname, c.script) }));
