@@ -377,7 +377,9 @@ export async function startSalesforceStandIn(
           )
         };
       }
-      records.set(type, staged);
+      // Written in place: routes added by patterns hold the same map (the order API reads Accounts from it).
+      for (const [key, record] of staged) store.set(key, record);
+      records.set(type, store);
       return { status: 200, body: results };
     }
   });
