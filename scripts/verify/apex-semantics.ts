@@ -110,6 +110,29 @@ export const EXCUSES: Excuse[] = [
     }
   },
   {
+    id: 'eventbus-publish-callbacks',
+    construct:
+      '`EventBus.EventPublishFailureCallback` / `EventPublishSuccessCallback`, their `FailureResult` / `SuccessResult`, `EventBus.publish(events, callback)` and `Test.getEventBus().fail()` (Apex publish callbacks, API 60)',
+    matches: ({ message, lineText, rangeText }) => {
+      const type =
+        /^No type declaration found for 'EventBus\.(EventPublishFailureCallback|EventPublishSuccessCallback|FailureResult|SuccessResult)'$/.exec(
+          message
+        );
+      if (type) return lineText.includes(`EventBus.${type[1]!}`);
+      if (
+        /^No matching method found for 'publish' on 'System\.EventBus' taking arguments 'System\.List<Schema\.\w+__e>, \w+'$/.test(
+          message
+        )
+      ) {
+        return /EventBus\s*\.\s*publish\s*\(/i.test(rangeText);
+      }
+      return (
+        message === "No matching method found for 'fail' on 'eventbus.TestBroker' taking no arguments" &&
+        /getEventBus\(\)\s*\.\s*fail\(\)/i.test(rangeText)
+      );
+    }
+  },
+  {
     id: 'platform-event-uuid',
     construct:
       '`EventUuid` of a platform event (API 52), which apexlink does not list among the event fields',
