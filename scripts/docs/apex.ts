@@ -1,9 +1,10 @@
 /**
  * `npm run docs`: the Apex reference under `docs/apex/`, generated from the ApexDoc comments of every public
  * and global Apex class, trigger and custom object with `@cparra/apexdocs` (3.10.0: the last release that
- * needs no native download). The output is post-processed so it is stable and reads well on GitHub:
- * HTML entities the generator's templates produce for quotes and `=` become the characters, and every page
- * is formatted with the project's Prettier settings (so `npm test`'s format check agrees with it).
+ * needs no native download). The HTML entities the generator's templates produce for quotes, `=` and backticks
+ * become the characters again; nothing else is changed, so a fresh run is cheap to compare. The pages are the
+ * generator's Markdown, not ours: `.prettierignore` and `.markdownlint-cli2.jsonc` leave their style alone, while
+ * the docs check still validates their links.
  *
  * The gate (`scripts/verify/docs.ts`) generates the same pages into a temporary directory and fails when
  * `docs/apex/` differs, so the committed reference never drifts from the ApexDoc it comes from.
@@ -71,15 +72,10 @@ export async function generateApexDocs(
   const pages = walkFiles(targetDir, (file) => file.endsWith('.md'));
   if (pages.length === 0)
     throw new Error(`apexdocs reported success but wrote no page to ${targetDir}`);
-  // Prettier is ESM inside: loaded here, so importing this module from Jest does not load it
-  const prettier = await import('prettier');
-  const options = (await prettier.resolveConfig(path.join(root, APEX_DOCS_DIR, 'index.md'))) ?? {};
   const out = new Map<string, string>();
   for (const page of pages) {
     const text = decodeEntities(fs.readFileSync(page, 'utf8'));
-    // Markdown is built in: the project's Apex and XML plugins are not needed, and loading them is slow
-    const formatted = await prettier.format(text, { ...options, plugins: [], parser: 'markdown' });
-    out.set(path.relative(targetDir, page).split(path.sep).join('/'), formatted);
+    out.set(path.relative(targetDir, page).split(path.sep).join('/'), text);
   }
   return out;
 }
@@ -96,8 +92,7 @@ export function committedApexDocs(root: string): Map<string, string> {
 
 /**
  * Generates into a fresh temporary directory and removes it afterwards. The generator runs as its own process
- * (this file's CLI with `--out`): Prettier is ESM inside, which Jest's CommonJS runtime cannot load, and a crash
- * of the tool must come back as an error, not take the caller down.
+ * (this file's CLI with `--out`), so a crash of the tool comes back as an error instead of taking the caller down.
  */
 export async function freshApexDocs(root: string): Promise<Map<string, string>> {
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'apexdocs-'));

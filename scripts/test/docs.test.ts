@@ -21,7 +21,7 @@ describe('docs (markdownlint, links, pattern pages, Apex reference)', () => {
     const result = await checkDocs(defects);
     expect(result.ok).toBe(false);
     expect(located(result, defects)).toEqual([
-      'docs/apex/fixture/Greeter.md:11 docs/apex-stale',
+      'docs/apex/fixture/Greeter.md:10 docs/apex-stale',
       'docs/apex/fixture/Removed.md:0 docs/apex-stale',
       'docs/patterns/demo.md:3 docs/pattern-sections',
       'docs/patterns/demo.md:7 docs/pattern-sections',

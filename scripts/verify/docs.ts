@@ -10,12 +10,21 @@
  *   in its order.
  * - **Apex reference**: when the project has `docs/apex/`, it must be what `npm run docs` generates now.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { committedApexDocs, APEX_DOCS_DIR, freshApexDocs } from '../docs/apex';
 import { runProcess, stripAnsi, tail } from '../lib/exec';
 import { runCli, timed, toolError, type CheckResult, type Finding } from '../lib/findings';
-import { GATE_ROOT, nodeBin, packageDir, walkFiles } from '../lib/project';
+import {
+  GATE_ROOT,
+  nodeBin,
+  packageDir,
+  packageDirectories,
+  packageVersion,
+  toolCacheFile,
+  walkFiles
+} from '../lib/project';
 
 /** The rules every project is linted with (a fixture project too). */
 export const MARKDOWNLINT_CONFIG = path.join(GATE_ROOT, '.markdownlint-cli2.jsonc');
@@ -240,12 +249,61 @@ function firstDifference(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * What apexdocs reads (Apex, triggers, metadata XML of the package directories, `.forceignore`), the
+ * generator's version and our post-processing, hashed: the same inputs always give the same pages.
+ */
+export function apexDocsInputHash(root: string): string {
+  const hash = createHash('sha256');
+  hash.update(`apexdocs ${packageVersion('@cparra/apexdocs')}\n`);
+  hash.update(fs.readFileSync(path.join(__dirname, '..', 'docs', 'apex.ts')));
+  const inputs = [
+    path.join(root, '.forceignore'),
+    ...packageDirectories(root).flatMap((dir) =>
+      walkFiles(dir, (file) => /\.(cls|trigger|xml)$/.test(file))
+    )
+  ].filter((file) => fs.existsSync(file));
+  for (const file of inputs) {
+    hash.update(`\0${path.relative(root, file)}\0`);
+    hash.update(fs.readFileSync(file));
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * A fresh generation, reused from `.cache/gate/` while its inputs are unchanged (apexdocs takes a few seconds of
+ * CPU per run; only the real project is cached, as for the other checks' caches).
+ */
+async function cachedFreshApexDocs(root: string, notes: string[]): Promise<Map<string, string>> {
+  const file = toolCacheFile('apexdocs', root, 'json');
+  const key = file ? apexDocsInputHash(root) : undefined;
+  if (file && fs.existsSync(file)) {
+    try {
+      const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+        key: string;
+        pages: [string, string][];
+      };
+      if (cached.key === key) {
+        notes.push(
+          'Apex reference: inputs unchanged since the last run, fresh pages taken from the cache'
+        );
+        return new Map(cached.pages);
+      }
+    } catch {
+      // an unreadable cache is regenerated
+    }
+  }
+  const pages = await freshApexDocs(root);
+  if (file) fs.writeFileSync(file, JSON.stringify({ key, pages: [...pages] }));
+  return pages;
+}
+
 async function apexReference(root: string, notes: string[]): Promise<Finding[]> {
   const dir = path.join(root, APEX_DOCS_DIR);
   if (!fs.existsSync(dir)) return [];
   let fresh: Map<string, string>;
   try {
-    fresh = await freshApexDocs(root);
+    fresh = await cachedFreshApexDocs(root, notes);
   } catch (error) {
     return [toolError(root, 'apexdocs', (error as Error).message)];
   }
@@ -270,7 +328,9 @@ async function apexReference(root: string, notes: string[]): Promise<Finding[]> 
     if (!fresh.has(relative))
       stale(relative, 0, 'no Apex source generates this page any more: run `npm run docs`');
   }
-  notes.push(`${fresh.size} Apex reference pages compared with a fresh apexdocs run`);
+  notes.push(
+    `${fresh.size} Apex reference pages compared with what apexdocs generates from the current sources`
+  );
   return findings;
 }
 
