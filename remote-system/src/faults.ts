@@ -191,34 +191,26 @@ export function waitFor(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-/** What the composition root decorates the Fastify instance with, so `applyFaults` needs no extra arguments. */
-export interface FaultRuntime {
-  readonly faults: InMemoryFaultSettings;
-  readonly traffic: TrafficRecorder;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Set by `buildServer`; absent when a pattern is mounted on a bare Fastify instance in a unit test. */
-    erpFaultRuntime?: FaultRuntime;
-  }
-}
-
 export interface ApplyFaultsOptions {
-  /** Settings to use instead of the server's (for patterns mounted on a bare Fastify instance in tests). */
+  /** The console knobs (`deps.faults`); without them only the request's fault headers apply. */
   readonly faults?: FaultSettings;
+  /** Where injected faults are noted for the console's live view (`deps.traffic`). */
+  readonly traffic?: TrafficRecorder;
   readonly random?: () => number;
   readonly maxHangMs?: number;
 }
 
 /**
  * Applies the console knobs and the request's fault headers for `pattern`. Returns true when the reply has been
- * dealt with (an injected error sent, bad fault headers answered with 400, or the caller hung up), so a route
- * starts with:
+ * dealt with (an injected error sent, bad fault headers answered with 400, or the caller hung up). Patterns call it
+ * through their dependencies, which bind the pattern name, the server's knobs and its traffic log:
  *
  * ```ts
- * if (await applyFaults('request-reply', request, reply)) return reply;
+ * if (await deps.applyFaults(request, reply)) return reply;
  * ```
+ *
+ * A pending latency or hang is registered with `faults.track` (when the settings offer it) so that closing the
+ * server ends it at once instead of waiting up to 130 s.
  */
 export async function applyFaults(
   pattern: string,
@@ -226,8 +218,8 @@ export async function applyFaults(
   reply: FastifyReply,
   options: ApplyFaultsOptions = {}
 ): Promise<boolean> {
-  const runtime = request.server.erpFaultRuntime;
-  const settings = options.faults ?? runtime?.faults;
+  const settings = options.faults;
+  const traffic = options.traffic;
   const profile = settings?.get(pattern) ?? DEFAULT_FAULT_PROFILE;
   const result = planFaults(profile, request, options.random);
   if (!result.ok) {
@@ -249,11 +241,11 @@ export async function applyFaults(
     if (!reply.raw.writableFinished) gone.abort();
   };
   reply.raw.once('close', onClose);
-  const untrack = runtime?.faults.track(gone) ?? (() => undefined);
+  const untrack = settings?.track?.(gone) ?? (() => undefined);
   try {
     if (plan.hang) {
       const maxHangMs = options.maxHangMs ?? MAX_FAULT_WAIT_MS;
-      runtime?.traffic.note(pattern, 'Hanging until the caller gives up', { url: request.url });
+      traffic?.note(pattern, 'Hanging until the caller gives up', { url: request.url });
       await waitFor(maxHangMs, gone.signal);
       if (reply.raw.destroyed) {
         reply.hijack();
@@ -275,7 +267,7 @@ export async function applyFaults(
       }
     }
     if (plan.errorStatus !== null) {
-      runtime?.traffic.note(pattern, `Injected HTTP ${plan.errorStatus}`, { url: request.url });
+      traffic?.note(pattern, `Injected HTTP ${plan.errorStatus}`, { url: request.url });
       sendError(
         request,
         reply,

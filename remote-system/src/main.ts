@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   ];
   for (const pattern of app.erp.patterns) {
     lines.push('', `  ${pattern.title} (/${pattern.name}, bearer auth)`);
-    for (const endpoint of pattern.endpoints) {
+    for (const endpoint of app.erp.endpoints.get(pattern.name) ?? []) {
       lines.push(
         `    ${endpoint.method.padEnd(6)} ${config.publicUrl}/${pattern.name}${endpoint.path}  ${endpoint.description}`
       );

@@ -1,47 +1,40 @@
-import type { RouteOptions } from 'fastify';
-import { errorBodySchema } from './http/errors';
-
-type Schema = Record<string, unknown>;
-
-interface CollectedRoute {
-  readonly method: string;
-  readonly url: string;
-  readonly schema?: Schema;
-  readonly secured: boolean;
-}
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+import { ERROR_DESCRIPTIONS, ErrorBodySchema } from './http/errors';
+import { ref } from './http/schema';
+import type { ExternalServiceDescriptor } from './pattern-module';
 
 /**
- * Builds an OpenAPI 3.0 document from the routes the server actually registered (Fastify's `onRoute` hook) and the
- * JSON Schemas they validate with, so the document cannot drift from the code. Routes without schemas still appear
- * with their path and method.
+ * The one OpenAPI generator of the remote system: `@fastify/swagger` reads the routes Fastify actually registered,
+ * with the TypeBox schemas they validate with, so the document cannot drift from the code. Everything else is a
+ * view of that document: `/openapi.json` (all routes), `/<pattern>/openapi.json` (one pattern's routes) and the
+ * Salesforce External Service registrations (chosen operations, rendered into metadata XML).
+ *
+ * Version 3.0.x (not 3.1) because Salesforce External Services registers OpenAPI 3.0 documents.
  */
-export class OpenApiCollector {
-  private readonly routes: CollectedRoute[] = [];
 
-  constructor(private readonly isSecured: (url: string) => boolean) {}
+export type OpenApiDocument = {
+  openapi: string;
+  info: { title: string; version: string; description?: string };
+  servers?: { url: string }[];
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
+  security?: Record<string, string[]>[];
+} & Record<string, unknown>;
 
-  readonly onRoute = (route: RouteOptions): void => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) {
-      if (method === 'HEAD' || method === 'OPTIONS') continue;
-      this.routes.push({
-        method: method.toLowerCase(),
-        url: route.url,
-        schema: route.schema as Schema | undefined,
-        secured: this.isSecured(route.url)
-      });
-    }
-  };
+export type OpenApiOperation = { operationId?: string; summary?: string } & Record<string, unknown>;
 
-  document(serverUrl: string): Schema {
-    const paths: Record<string, Record<string, Schema>> = {};
-    for (const route of this.routes) {
-      if (route.schema?.hide === true) continue;
-      const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-      paths[path] ??= {};
-      (paths[path] as Record<string, Schema>)[route.method] = this.operation(route);
-    }
-    return {
+const SECURITY_SCHEME = 'erpBearer';
+
+/**
+ * Options for `@fastify/swagger`: named schemas (`$id`) become `#/components/schemas/<$id>`, and every route that
+ * `isOpen` does not exempt documents the bearer requirement and its 401 answer.
+ */
+export function swaggerOptions(
+  serverUrl: string,
+  isOpen: (url: string) => boolean
+): FastifyDynamicSwaggerOptions {
+  return {
+    openapi: {
       openapi: '3.0.3',
       info: {
         title: 'ERP remote system',
@@ -51,76 +44,155 @@ export class OpenApiCollector {
           '`Authorization: Bearer <ERP_SHARED_SECRET>`; every response carries `X-Correlation-Id`.'
       },
       servers: [{ url: serverUrl }],
-      components: {
-        securitySchemes: { erpBearer: { type: 'http', scheme: 'bearer' } },
-        schemas: { Error: errorBodySchema }
-      },
-      paths
-    };
-  }
-
-  private operation(route: CollectedRoute): Schema {
-    const schema = route.schema ?? {};
-    const parameters: Schema[] = [];
-    for (const [location, key] of [
-      ['path', 'params'],
-      ['query', 'querystring']
-    ] as const) {
-      const part = schema[key] as
-        { properties?: Record<string, Schema>; required?: string[] } | undefined;
-      for (const [name, property] of Object.entries(part?.properties ?? {})) {
-        parameters.push({
-          name,
-          in: location,
-          required: location === 'path' || (part?.required ?? []).includes(name),
-          schema: property
-        });
-      }
+      components: { securitySchemes: { [SECURITY_SCHEME]: { type: 'http', scheme: 'bearer' } } }
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) =>
+        typeof json.$id === 'string' ? json.$id : `def-${index}`
+    },
+    transform: ({ schema, url }) => {
+      if (isOpen(url)) return { schema, url };
+      const base = (schema ?? {}) as Record<string, unknown>;
+      const response = (base.response ?? {}) as Record<string, unknown>;
+      return {
+        schema: {
+          ...base,
+          security: [{ [SECURITY_SCHEME]: [] }],
+          response: { ...response, 401: ref(ErrorBodySchema, ERROR_DESCRIPTIONS[401]) }
+        },
+        url
+      } as ReturnType<NonNullable<FastifyDynamicSwaggerOptions['transform']>>;
     }
-    for (const match of route.url.matchAll(/:([A-Za-z0-9_]+)/g)) {
-      const name = match[1] as string;
-      if (!parameters.some((p) => p.in === 'path' && p.name === name)) {
-        parameters.push({ name, in: 'path', required: true, schema: { type: 'string' } });
-      }
-    }
-    const responses: Record<string, Schema> = {};
-    for (const [status, body] of Object.entries((schema.response as Schema | undefined) ?? {})) {
-      responses[status] = {
-        description: `HTTP ${status}`,
-        content: { 'application/json': { schema: body } }
-      };
-    }
-    if (route.secured) {
-      responses['401'] = {
-        description: 'Missing or wrong bearer secret',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }
-      };
-    }
-    if (Object.keys(responses).length === 0) responses.default = { description: 'Response' };
-    return {
-      ...(typeof schema.summary === 'string' ? { summary: schema.summary } : {}),
-      ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
-      ...(parameters.length > 0 ? { parameters } : {}),
-      ...(schema.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: schema.body } }
-            }
-          }
-        : {}),
-      responses,
-      ...(route.secured ? { security: [{ erpBearer: [] }] } : {})
-    };
-  }
+  };
 }
 
-declare module 'fastify' {
-  interface FastifySchema {
-    /** Leave the route out of `/openapi.json` (console assets, the document itself). */
-    hide?: boolean;
-    summary?: string;
-    description?: string;
-    tags?: readonly string[];
+/** Every `$ref` to `#/components/schemas/<name>` inside `value`. */
+function schemaRefs(value: unknown, found: Set<string>): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) schemaRefs(item, found);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '$ref' && typeof child === 'string') {
+        const match = /^#\/components\/schemas\/(.+)$/.exec(child);
+        if (match?.[1]) found.add(match[1]);
+      } else {
+        schemaRefs(child, found);
+      }
+    }
   }
+  return found;
+}
+
+/**
+ * A view of the server's document: only the operations `include` accepts, only the component schemas they reach
+ * (followed transitively), with its own `info` and `servers`. Paths and operations keep the server's order.
+ */
+export function subsetDocument(
+  document: OpenApiDocument,
+  options: {
+    readonly include: (path: string, method: string, operation: OpenApiOperation) => boolean;
+    readonly info?: OpenApiDocument['info'];
+    readonly serverUrl: string;
+  }
+): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!options.include(path, method, operation)) continue;
+      paths[path] ??= {};
+      (paths[path] as Record<string, OpenApiOperation>)[method] = operation;
+    }
+  }
+  const available = document.components?.schemas ?? {};
+  const needed = schemaRefs(paths, new Set());
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const name of [...needed]) {
+      const before = needed.size;
+      schemaRefs(available[name], needed);
+      if (needed.size > before) grew = true;
+    }
+  }
+  const schemas = Object.fromEntries(
+    Object.entries(available).filter(([name]) => needed.has(name))
+  );
+  return {
+    openapi: document.openapi,
+    info: options.info ?? document.info,
+    servers: [{ url: options.serverUrl }],
+    paths,
+    components: {
+      ...(Object.keys(schemas).length > 0 ? { schemas } : {}),
+      securitySchemes: document.components?.securitySchemes ?? {}
+    }
+  };
+}
+
+/** The operation ids of a document, in document order. */
+export function operationIds(document: OpenApiDocument): string[] {
+  return Object.values(document.paths)
+    .flatMap((item) => Object.values(item).map((operation) => operation.operationId))
+    .filter((id): id is string => typeof id === 'string');
+}
+
+/**
+ * The document an External Service registration embeds: the descriptor's operations only, with a relative server
+ * (the Named Credential supplies the base URL). Throws when an operation id the registration promises is missing,
+ * since Flows call the actions by those names.
+ */
+export function externalServiceDocument(
+  document: OpenApiDocument,
+  descriptor: ExternalServiceDescriptor
+): OpenApiDocument {
+  const wanted = new Set(descriptor.operationIds);
+  const subset = subsetDocument(document, {
+    include: (_path, _method, operation) =>
+      operation.operationId !== undefined && wanted.has(operation.operationId),
+    info: { ...descriptor.info },
+    serverUrl: '/'
+  });
+  const missing = descriptor.operationIds.filter((id) => !operationIds(subset).includes(id));
+  if (missing.length > 0) {
+    throw new Error(`${descriptor.name}: no route has operationId ${missing.join(', ')}`);
+  }
+  return subset;
+}
+
+/**
+ * Compact JSON with spaces and the XML-special characters written as JSON `\uXXXX` escapes: the same JSON value,
+ * but one unbreakable word with no XML entities, so the XML formatter can neither re-flow it (a line break inside a
+ * JSON string would make it invalid) nor pad entities with spaces.
+ */
+export function unbreakableJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[ <>&]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`
+  );
+}
+
+const xmlText = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** The `ExternalServiceRegistration` metadata XML embedding `document` (from {@link externalServiceDocument}). */
+export function renderExternalServiceRegistration(
+  descriptor: ExternalServiceDescriptor,
+  document: OpenApiDocument
+): string {
+  const operations = operationIds(document)
+    .map(
+      (id) => `  <operations>\n    <active>true</active>\n    <name>${id}</name>\n  </operations>`
+    )
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8" ?>
+<ExternalServiceRegistration xmlns="http://soap.sforce.com/2006/04/metadata">
+  <description>${xmlText(descriptor.description)}</description>
+  <label>${xmlText(descriptor.label)}</label>
+  <namedCredentialReference>${descriptor.namedCredential}</namedCredentialReference>
+${operations}
+  <registrationProviderType>Custom</registrationProviderType>
+  <schema>${unbreakableJson(document)}</schema>
+  <schemaType>OpenApi3</schemaType>
+  <status>Complete</status>
+</ExternalServiceRegistration>
+`;
 }

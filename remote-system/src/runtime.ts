@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AppConfig } from './config';
 import type { InMemoryFaultSettings } from './faults';
-import type { PatternModule } from './pattern-module';
+import type { EndpointDescription, PatternModule } from './pattern-module';
 import type { TrafficLog } from './traffic';
 
 /**
@@ -16,6 +16,11 @@ export interface ErpRuntime {
   readonly faults: InMemoryFaultSettings;
   readonly traffic: TrafficLog;
   readonly patterns: readonly PatternModule[];
+  /**
+   * Each pattern's documented routes (those with a schema `summary`), paths relative to `/<name>`, in registration
+   * order: what the console lists and `npm start` prints.
+   */
+  readonly endpoints: ReadonlyMap<string, readonly EndpointDescription[]>;
 }
 
 declare module 'fastify' {

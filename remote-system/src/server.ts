@@ -1,14 +1,28 @@
 import type Database from 'better-sqlite3';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import { Type } from '@sinclair/typebox';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions
+} from 'fastify';
 import { bearerAuth } from './auth/bearer';
 import type { AppConfig } from './config';
 import { registerConsole } from './console';
 import { openDatabase } from './db';
-import { InMemoryFaultSettings } from './faults';
+import { InMemoryFaultSettings, applyFaults } from './faults';
 import { CORRELATION_HEADER, correlationIdFor } from './http/correlation';
-import { ERROR_CODES, errorBodySchema, sendError, toErrorBody } from './http/errors';
-import { OpenApiCollector } from './openapi';
-import type { PatternDependencies, PatternModule } from './pattern-module';
+import {
+  ERROR_CODES,
+  ErrorBodySchema,
+  errorResponses,
+  sendError,
+  toErrorBody
+} from './http/errors';
+import type { TypeBoxProvider } from './http/schema';
+import { subsetDocument, swaggerOptions, type OpenApiDocument } from './openapi';
+import type { EndpointDescription, PatternDependencies, PatternModule } from './pattern-module';
 import { patternModules } from './patterns';
 import type { ErpRuntime } from './runtime';
 import { TrafficLog } from './traffic';
@@ -63,9 +77,9 @@ export async function buildServer(
 
   const faults = new InMemoryFaultSettings();
   const traffic = new TrafficLog(options.trafficCapacity);
-  const runtime: ErpRuntime = { config, db, faults, traffic, patterns };
+  const endpoints = new Map<string, EndpointDescription[]>(patterns.map((p) => [p.name, []]));
+  const runtime: ErpRuntime = { config, db, faults, traffic, patterns, endpoints };
   app.decorate('erp', runtime);
-  app.decorate('erpFaultRuntime', { faults, traffic });
 
   // Only JSON bodies are accepted by default; a pattern that needs another type (SOAP XML, CSV) adds its own
   // parser inside its encapsulated context. Without this, text/plain would reach JSON routes as a string.
@@ -138,27 +152,41 @@ export async function buildServer(
     )
   );
 
-  const openApi = new OpenApiCollector(
-    (url) => !OPEN_PREFIXES.some((prefix) => url.startsWith(prefix)) && url !== '/'
-  );
-  app.addHook('onRoute', openApi.onRoute);
+  // The one OpenAPI generator (see openapi.ts); named schemas are registered once, here, for every route.
+  const isOpen = (url: string): boolean =>
+    url === '/' || OPEN_PREFIXES.some((prefix) => url.startsWith(prefix));
+  await app.register(fastifySwagger, swaggerOptions(config.publicUrl, isOpen));
+  app.addSchema(ErrorBodySchema);
 
-  app.get(
+  // Route descriptions are written once, as the schema `summary`: the console and the start-up print list them.
+  app.addHook('onRoute', (route) => {
+    const pattern = patternOf(route.url, patternNames);
+    const list = endpoints.get(pattern);
+    const summary = route.schema?.summary;
+    if (!list || route.schema?.hide === true || typeof summary !== 'string') return;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      if (!ENDPOINT_METHODS.has(method)) continue;
+      list.push({
+        method: method as EndpointDescription['method'],
+        path: route.url.slice(pattern.length + 1),
+        description: summary
+      });
+    }
+  });
+
+  app.withTypeProvider<TypeBoxProvider>().get(
     '/health',
     {
       schema: {
         summary: 'Liveness and database check',
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              status: { type: 'string' },
-              uptimeSeconds: { type: 'number' },
-              database: { type: 'string' },
-              patterns: { type: 'array', items: { type: 'string' } }
-            }
-          },
-          503: errorBodySchema
+          200: Type.Object({
+            status: Type.String(),
+            uptimeSeconds: Type.Number(),
+            database: Type.String(),
+            patterns: Type.Array(Type.String())
+          }),
+          ...errorResponses({ 503: undefined })
         }
       }
     },
@@ -184,18 +212,39 @@ export async function buildServer(
     }
   );
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () =>
-    openApi.document(config.publicUrl)
-  );
+  const document = (): OpenApiDocument => app.swagger() as unknown as OpenApiDocument;
+  app.get('/openapi.json', { schema: { hide: true } }, async () => document());
 
   await app.register(registerConsole, { runtime });
 
-  const deps: PatternDependencies = { db, faults, traffic, publicUrl: config.publicUrl };
   for (const pattern of patterns) {
+    const deps: PatternDependencies = {
+      db,
+      faults,
+      traffic,
+      publicUrl: config.publicUrl,
+      applyFaults: (request, reply, options) =>
+        applyFaults(pattern.name, request, reply, { ...options, faults, traffic })
+    };
     await app.register(
       async (scope) => {
         scope.addHook('onRequest', bearerAuth(config.sharedSecret));
         await pattern.register(scope, deps);
+        // Each pattern's own document: its routes only, served from where the caller reached the server.
+        if (!scope.hasRoute({ method: 'GET', url: `/${pattern.name}/openapi.json` })) {
+          const prefix = `/${pattern.name}/`;
+          scope.get('/openapi.json', { schema: { hide: true } }, async (request) =>
+            subsetDocument(document(), {
+              include: (path) => path.startsWith(prefix),
+              info: {
+                title: `ERP ${pattern.title} API`,
+                version: '1.0.0',
+                description: pattern.summary
+              },
+              serverUrl: requestBaseUrl(request)
+            })
+          );
+        }
       },
       { prefix: `/${pattern.name}` }
     );
@@ -217,6 +266,13 @@ export async function buildServer(
     });
   }
   return app;
+}
+
+const ENDPOINT_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** `http(s)://host[:port]` as the caller reached this server. */
+function requestBaseUrl(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
 }
 
 function patternOf(url: string, names: ReadonlySet<string>): string {

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type AppConfig } from '../src/config';
 import { openDatabase, seedDatabase } from '../src/db';
-import { applyFaults } from '../src/faults';
+import type { InMemoryFaultSettings } from '../src/faults';
 import { HttpError } from '../src/http';
 import type { PatternModule } from '../src/pattern-module';
 import { buildServer } from '../src/server';
@@ -38,25 +38,26 @@ export function demoPattern(options: { slowMs?: number; maxHangMs?: number } = {
     name: 'demo',
     title: 'Demo pattern',
     summary: 'Routes used by the remote-system tests.',
-    endpoints: [
-      { method: 'GET', path: '/echo', description: 'Echo, with fault injection' },
-      { method: 'POST', path: '/items', description: 'Validated JSON body' }
-    ],
     register(app, deps) {
-      app.get('/echo', async (request, reply) => {
-        if (await applyFaults('demo', request, reply, { maxHangMs: options.maxHangMs })) {
-          return reply;
+      app.get(
+        '/echo',
+        { schema: { summary: 'Echo, with fault injection' } },
+        async (request, reply) => {
+          if (await deps.applyFaults(request, reply, { maxHangMs: options.maxHangMs })) {
+            return reply;
+          }
+          deps.traffic.note('demo', 'echo answered');
+          return {
+            ok: true,
+            customers: deps.db.prepare('SELECT count(*) FROM customers').pluck().get()
+          };
         }
-        deps.traffic.note('demo', 'echo answered');
-        return {
-          ok: true,
-          customers: deps.db.prepare('SELECT count(*) FROM customers').pluck().get()
-        };
-      });
+      );
       app.post(
         '/items',
         {
           schema: {
+            summary: 'Validated JSON body',
             body: {
               type: 'object',
               required: ['name', 'quantity'],
@@ -86,26 +87,69 @@ export function demoPattern(options: { slowMs?: number; maxHangMs?: number } = {
   };
 }
 
-export interface RunningServer {
+/**
+ * The one test harness of the remote system: the real composition root (`buildServer`: bearer authentication,
+ * correlation ids, the shared error shape, fault knobs, traffic, OpenAPI) listening on 127.0.0.1 port 0 over a real
+ * SQLite database. Tests speak real HTTP to `baseUrl`. Every pattern's tests start their server through here.
+ */
+export interface TestServerOptions {
+  /** Modules to mount (default: {@link demoPattern}). Pass `patternModules(testConfig())` for the real set. */
+  readonly patterns?: readonly PatternModule[];
+  /**
+   * The database to serve. Default: a temporary SQLite file, migrated and seeded with {@link SMALL_SEED} (or
+   * `seed`). A database passed in is closed by `close()` too.
+   */
+  readonly db?: Database.Database;
+  /** Seed for the default database (ignored when `db` is given). */
+  readonly seed?: Parameters<typeof seedDatabase>[1];
+  /** Environment variables over {@link testConfig}'s (which sets the secret, `LOG_LEVEL=silent` and port 0). */
+  readonly config?: Record<string, string>;
+  /** Keep the server's JSON log lines in `logs`. */
+  readonly captureLogs?: boolean;
+}
+
+export interface TestServer {
   readonly app: FastifyInstance;
+  /** `http://127.0.0.1:<port>` */
   readonly baseUrl: string;
   readonly db: Database.Database;
+  /** The configuration the server runs with (from {@link testConfig}). */
+  readonly config: AppConfig;
+  /** The console's fault knobs (`app.erp.faults`). */
+  readonly faults: InMemoryFaultSettings;
   /** Log lines written by the server (JSON objects), when started with `captureLogs`. */
   readonly logs: Record<string, unknown>[];
+  /**
+   * A real HTTP request to `path` (already encoded, starting with `/`), with the bearer secret unless `init.headers`
+   * sets `authorization` (pass `authorization: ''` to send none). The body is read once, as text.
+   */
+  request(path: string, init?: RequestInit): Promise<TestResponse>;
+  /** Stops the server and closes the database (idempotent). */
   close(): Promise<void>;
 }
 
-/** Starts the real composition root on 127.0.0.1, port 0, over a seeded temp-file database. */
-export async function startServer(
-  options: {
-    config?: Record<string, string>;
-    patterns?: PatternModule[];
-    captureLogs?: boolean;
-  } = {}
-): Promise<RunningServer> {
-  const { dir, cleanup } = tempDir();
-  const db = openDatabase(path.join(dir, 'erp.sqlite'));
-  seedDatabase(db, SMALL_SEED);
+/** A response read as text, with its JSON parsed on demand. */
+export interface TestResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The body parsed as JSON (throws when it is not JSON). */
+  json<T = unknown>(): T;
+}
+
+/** Same as {@link TestServer}; the name the first tests used. */
+export type RunningServer = TestServer;
+
+/** Starts the real composition root on 127.0.0.1, port 0 (see {@link TestServerOptions}). */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  let cleanup = (): void => undefined;
+  let db = options.db;
+  if (db === undefined) {
+    const temp = tempDir();
+    cleanup = temp.cleanup;
+    db = openDatabase(path.join(temp.dir, 'erp.sqlite'));
+    seedDatabase(db, options.seed ?? SMALL_SEED);
+  }
   const logs: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -115,25 +159,55 @@ export async function startServer(
       callback();
     }
   });
-  const app = await buildServer(testConfig(options.config), {
+  const config = testConfig(options.config);
+  const app = await buildServer(config, {
     db,
     patterns: options.patterns ?? [demoPattern()],
     logger: options.captureLogs ? { level: 'info', stream } : false
   });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  const database = db;
   let closed = false;
   return {
     app,
     baseUrl,
-    db,
+    db: database,
+    config,
+    faults: app.erp.faults,
     logs,
+    async request(requestPath, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has('authorization')) headers.set('authorization', auth.authorization);
+      else if (headers.get('authorization') === '') headers.delete('authorization');
+      const response = await fetch(`${baseUrl}${requestPath}`, { ...init, headers });
+      return readResponse(response);
+    },
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
-      db.close();
+      database.close();
       cleanup();
     }
+  };
+}
+
+/** {@link startTestServer} under the name the first tests used. */
+export const startServer = startTestServer;
+
+/** Stops a server started by {@link startTestServer} (same as `server.close()`). */
+export function stopTestServer(server: TestServer): Promise<void> {
+  return server.close();
+}
+
+/** Reads a fetch `Response` as a {@link TestResponse}. */
+export async function readResponse(response: Response): Promise<TestResponse> {
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: <T = unknown>() => JSON.parse(text) as T
   };
 }
 

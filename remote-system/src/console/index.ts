@@ -51,7 +51,7 @@ export async function registerConsole(
   app: FastifyInstance,
   { runtime }: { runtime: ErpRuntime }
 ): Promise<void> {
-  const { config, faults, traffic, patterns } = runtime;
+  const { config, faults, traffic, patterns, endpoints } = runtime;
   const assets = new Map(
     Object.entries(ASSETS).map(([url, asset]) => [
       url,
@@ -98,7 +98,7 @@ export async function registerConsole(
       name: p.name,
       title: p.title,
       summary: p.summary,
-      endpoints: p.endpoints.map((e) => ({ ...e, path: `/${p.name}${e.path}` })),
+      endpoints: (endpoints.get(p.name) ?? []).map((e) => ({ ...e, path: `/${p.name}${e.path}` })),
       faults: faults.get(p.name)
     }))
   });

@@ -4,7 +4,6 @@
  * `/data-virtualization/odata/`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { applyFaults } from '../faults';
 import type { PatternDependencies, PatternModule } from '../pattern-module';
 import { SHIPMENTS, type EntitySetDefinition } from './entity';
 import { ODataQueryError, errorBody } from './errors';
@@ -83,22 +82,11 @@ export function createDataVirtualizationModule(
     summary:
       'OData 4.0 producer over the ERP shipments for Salesforce Connect (External Object Shipment__x): ' +
       'filters, sorting, search, counts and keyset server-driven paging.',
-    endpoints: [
-      { method: 'GET', path: '/odata/', description: 'OData service document' },
-      { method: 'GET', path: '/odata/$metadata', description: 'CSDL read by Validate and Sync' },
-      {
-        method: 'GET',
-        path: '/odata/Shipments',
-        description: '$filter $select $orderby $top $skip $count $search, @odata.nextLink paging'
-      },
-      { method: 'GET', path: '/odata/Shipments/$count', description: 'Row count (text/plain)' },
-      { method: 'GET', path: "/odata/Shipments('SHP-0000000001')", description: 'One shipment' }
-    ],
     register(app: FastifyInstance, deps: PatternDependencies) {
       const queries = new EntityQueries(deps.db, SHIPMENTS, tokens, pageSize);
 
       const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-        if (await applyFaults(PATTERN_NAME, request, reply, { faults: deps.faults })) return reply;
+        if (await deps.applyFaults(request, reply)) return reply;
         reply.header('OData-Version', '4.0');
         const rawUrl = request.raw.url ?? '';
         const pathPart = rawUrl.split('?')[0] ?? '';
@@ -170,8 +158,20 @@ export function createDataVirtualizationModule(
         }
       };
 
-      app.get('/odata', handle);
-      app.get('/odata/*', handle);
+      // One handler reads the resource path itself (OData key syntax and `$` segments are not Fastify routes); the
+      // named routes exist so that each resource is described once, by its summary (console, start-up, OpenAPI).
+      const describe = (summary: string) => ({ schema: { summary } });
+      app.get('/odata', describe('OData service document'), handle);
+      app.get('/odata/$metadata', describe('CSDL read by Validate and Sync'), handle);
+      app.get(
+        '/odata/Shipments',
+        describe(
+          'Shipments: $filter $select $orderby $top $skip $count $search, @odata.nextLink paging'
+        ),
+        handle
+      );
+      app.get('/odata/Shipments/$count', describe('Row count (text/plain)'), handle);
+      app.get('/odata/*', describe("One shipment by key: Shipments('SHP-0000000001')"), handle);
       app.route({
         method: ['POST', 'PUT', 'PATCH', 'DELETE'],
         url: '/odata/*',

@@ -1,4 +1,6 @@
+import { Type, type TUnsafe } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ref } from './schema';
 
 /**
  * The one error shape of the whole service:
@@ -37,31 +39,61 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: 'INTERNAL_ERROR'
 } as const;
 
-/** JSON Schema of {@link ErrorBody}, for route `response` schemas and the OpenAPI document. */
-export const errorBodySchema = {
-  type: 'object',
-  required: ['error', 'correlationId'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['status', 'code', 'message'],
-      properties: {
-        status: { type: 'integer' },
-        code: { type: 'string' },
-        message: { type: 'string' },
-        fields: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['field', 'reason'],
-            properties: { field: { type: 'string' }, reason: { type: 'string' } }
-          }
-        }
-      }
-    },
-    correlationId: { type: 'string' }
-  }
-} as const;
+const errorBodyProperties = {
+  error: Type.Object({
+    status: Type.Integer(),
+    code: Type.String(),
+    message: Type.String(),
+    fields: Type.Optional(Type.Array(Type.Object({ field: Type.String(), reason: Type.String() })))
+  }),
+  correlationId: Type.String()
+};
+
+/**
+ * The shared error shape as a named schema (`$id: 'Error'`, `#/components/schemas/Error` in the OpenAPI
+ * documents). The server registers it once (`app.addSchema`), so any route can answer with it through
+ * {@link errorResponses} or `ref(ErrorBodySchema, description)`.
+ */
+export const ErrorBodySchema = Type.Object(errorBodyProperties, { $id: 'Error' });
+
+/**
+ * The same shape inline (no `$id`), for places outside a server, such as a test compiling it with its own Ajv.
+ * Inside routes prefer {@link errorResponses}, which reference the one named component.
+ */
+export const errorBodySchema = Type.Object(errorBodyProperties);
+
+/** What each error status means unless a route says otherwise (the OpenAPI response descriptions). */
+export const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'The request is invalid; `error.fields` says which field and why.',
+  401: 'Missing or wrong bearer secret.',
+  403: 'Forbidden.',
+  404: 'Not found.',
+  409: 'Conflicts with the current state.',
+  413: 'The request body is too large.',
+  415: 'Unsupported Content-Type.',
+  422: 'The request is valid but cannot be answered.',
+  500: 'The ERP failed (or a fault was injected from the console).',
+  503: 'The ERP is not available.'
+};
+
+/**
+ * Response schemas for error statuses, each a reference to the shared error shape: pass the statuses with the
+ * route's own description, or `undefined` for the default one.
+ *
+ * ```ts
+ * response: { 200: ref(CreditCheck, 'The credit decision.'), ...errorResponses({ 400: undefined, 404: 'Unknown customer.' }) }
+ * ```
+ */
+export function errorResponses(
+  statuses: Readonly<Record<number, string | undefined>>
+): Record<number, TUnsafe<ErrorBody>> {
+  return Object.fromEntries(
+    Object.entries(statuses).map(([status, description]) => [
+      Number(status),
+      ref(ErrorBodySchema, description ?? ERROR_DESCRIPTIONS[Number(status)] ?? 'Error.')
+    ])
+  ) as Record<number, TUnsafe<ErrorBody>>;
+}
 
 /** Throw from a route to answer with the shared error shape, for example `throw new HttpError(409, 'CONFLICT', …)`. */
 export class HttpError extends Error {

@@ -1,10 +1,10 @@
-import Ajv from 'ajv';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, errorResponses, sendError } from '../http/errors';
+import { ref, type TypeBoxProvider } from '../http/schema';
 import type { PatternDependencies, PatternModule } from '../pattern-module';
-import { applyFaults } from '../faults';
-import { ERROR_CODES, errorBodySchema, sendError } from '../http/errors';
-import { buildOpenApiDocument } from './openapi';
+import { REQUEST_REPLY_EXTERNAL_SERVICE } from './external-service';
 import {
+  NAMED_SCHEMAS,
   creditParamsSchema,
   creditQuerySchema,
   creditResponseSchema,
@@ -13,7 +13,7 @@ import {
   stockRequestSchema,
   stockResponseSchema
 } from './schemas';
-import { NotFoundError, RequestReplyService, UnprocessableError, type OrderLine } from './service';
+import { NotFoundError, RequestReplyService, UnprocessableError } from './service';
 
 export const PATTERN_NAME = 'request-reply';
 /** Error code of a valid request the ERP cannot answer (inactive product, mixed currencies). */
@@ -34,36 +34,16 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
     name: PATTERN_NAME,
     title: 'Request and Reply',
     summary: 'Credit, stock and pricing checks Salesforce waits for through an Apex Continuation.',
-    endpoints: [
-      {
-        method: 'GET',
-        path: '/credit/:customerNumber',
-        description: 'Credit decision (optional ?amount=)'
-      },
-      { method: 'POST', path: '/stock', description: 'Availability of order lines' },
-      { method: 'POST', path: '/pricing', description: 'Customer-specific prices for order lines' },
-      {
-        method: 'GET',
-        path: '/openapi.json',
-        description: 'OpenAPI 3.0 document of these endpoints'
-      }
-    ],
+    externalServices: [REQUEST_REPLY_EXTERNAL_SERVICE],
 
     register(app: FastifyInstance, deps: PatternDependencies): void {
       const service = new RequestReplyService(deps.db);
-      // Our own validator for this encapsulated context: every field error at once (Fastify's default stops at the
-      // first), numbers coerced from path and query strings. Invalid requests then reach the server's error
-      // handler, which answers 400 VALIDATION_FAILED listing each field.
-      const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
-      app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+      for (const schema of NAMED_SCHEMAS) app.addSchema(schema);
+      const routes = app.withTypeProvider<TypeBoxProvider>();
 
       /** Console knobs and fault headers, through the server's shared helper; true when the reply is dealt with. */
       const faults = (request: FastifyRequest, reply: FastifyReply): Promise<boolean> =>
-        applyFaults(PATTERN_NAME, request, reply, {
-          faults: deps.faults,
-          random: options.random,
-          maxHangMs: options.maxHangMs
-        });
+        deps.applyFaults(request, reply, { random: options.random, maxHangMs: options.maxHangMs });
 
       /** Runs the ERP logic and maps its domain errors to the shared error shape. */
       function answer(
@@ -84,20 +64,20 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
         }
       }
 
-      const errorResponses = {
-        400: errorBodySchema,
-        404: errorBodySchema,
-        422: errorBodySchema
-      };
+      const unknown = 'The customer or a product is not known to the ERP.';
 
-      app.get<{ Params: { customerNumber: string }; Querystring: { amount?: number } }>(
+      routes.get(
         '/credit/:customerNumber',
         {
           schema: {
+            operationId: 'checkCredit',
             summary: 'Credit decision for a customer and an order amount',
             params: creditParamsSchema,
             querystring: creditQuerySchema,
-            response: { 200: creditResponseSchema, ...errorResponses }
+            response: {
+              200: ref(creditResponseSchema, 'The credit decision.'),
+              ...errorResponses({ 400: undefined, 404: unknown, 500: undefined })
+            }
           }
         },
         async (request, reply) => {
@@ -108,13 +88,17 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
         }
       );
 
-      app.post<{ Body: { lines: OrderLine[] } }>(
+      routes.post(
         '/stock',
         {
           schema: {
+            operationId: 'checkStock',
             summary: 'Availability of order lines over all warehouses',
-            body: stockRequestSchema,
-            response: { 200: stockResponseSchema, ...errorResponses }
+            body: ref(stockRequestSchema),
+            response: {
+              200: ref(stockResponseSchema, 'Availability per line.'),
+              ...errorResponses({ 400: undefined, 404: unknown, 500: undefined })
+            }
           }
         },
         async (request, reply) => {
@@ -123,13 +107,22 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
         }
       );
 
-      app.post<{ Body: { customerNumber: string; lines: OrderLine[] } }>(
+      routes.post(
         '/pricing',
         {
           schema: {
+            operationId: 'quotePrices',
             summary: 'Customer-specific prices for order lines',
-            body: pricingRequestSchema,
-            response: { 200: pricingResponseSchema, ...errorResponses }
+            body: ref(pricingRequestSchema),
+            response: {
+              200: ref(pricingResponseSchema, 'The quote.'),
+              ...errorResponses({
+                400: undefined,
+                404: unknown,
+                422: 'The request is valid but cannot be answered (inactive product, mixed currencies).',
+                500: undefined
+              })
+            }
           }
         },
         async (request, reply) => {
@@ -139,13 +132,6 @@ export function createRequestReplyModule(options: RequestReplyOptions = {}): Pat
           );
         }
       );
-
-      // Hidden from the server-wide /openapi.json (which lists these routes from their schemas already); this one
-      // carries operation ids and is the document the Salesforce External Service embeds.
-      app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
-        const host = request.headers.host;
-        return buildOpenApiDocument(host ? `${request.protocol}://${host}` : '/');
-      });
     }
   };
 }

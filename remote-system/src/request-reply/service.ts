@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { CreditCheck, OrderLine, PriceQuote, StockCheck } from './schemas';
 
 /**
  * The ERP's answers to the three request-and-reply questions, computed only from the seeded tables `customers`,
@@ -20,11 +21,6 @@ export const VOLUME_TIERS: readonly (readonly [number, number])[] = [
 
 export class NotFoundError extends Error {}
 export class UnprocessableError extends Error {}
-
-export interface OrderLine {
-  productCode: string;
-  quantity: number;
-}
 
 interface CustomerRow {
   customer_number: string;
@@ -50,55 +46,14 @@ interface InventoryRow {
   reserved: number;
 }
 
-export type CreditDecision = 'APPROVED' | 'REVIEW' | 'DECLINED';
-
-export interface CreditResult {
-  customerNumber: string;
-  customerName: string;
-  currencyCode: string;
-  creditLimit: number;
-  balance: number;
-  availableCredit: number;
-  requestedAmount: number;
-  riskRating: string;
-  onHold: boolean;
-  decision: CreditDecision;
-  reason: string;
-}
-
-export interface StockLine {
-  productCode: string;
-  productName: string;
-  requestedQuantity: number;
-  onHand: number;
-  reserved: number;
-  available: number;
-  status: 'IN_STOCK' | 'PARTIAL' | 'OUT_OF_STOCK';
-  warehouses: { warehouseCode: string; available: number }[];
-}
-
-export interface StockResult {
-  allAvailable: boolean;
-  lines: StockLine[];
-}
-
-export interface PricingLine {
-  productCode: string;
-  productName: string;
-  quantity: number;
-  unitPrice: number;
-  discountPercent: number;
-  lineTotal: number;
-}
-
-export interface PricingResult {
-  customerNumber: string;
-  currencyCode: string;
-  lines: PricingLine[];
-  subtotal: number;
-  discountTotal: number;
-  total: number;
-}
+/** The reply shapes are the route schemas' types: one definition (`schemas.ts`) for validation, types and OpenAPI. */
+export type CreditResult = CreditCheck;
+export type CreditDecision = CreditCheck['decision'];
+export type StockLine = StockCheck['lines'][number];
+export type StockResult = StockCheck;
+export type PricingLine = PriceQuote['lines'][number];
+export type PricingResult = PriceQuote;
+export type { OrderLine };
 
 const toUnits = (cents: number): number => Math.round(cents) / 100;
 
@@ -156,7 +111,8 @@ export class RequestReplyService {
       balance: toUnits(row.balance_cents),
       availableCredit: toUnits(availableCents),
       requestedAmount: toUnits(requestedCents),
-      riskRating: row.risk_rating,
+      // The seed and migrations only write A-D (a CHECK constraint); the reply schema enforces it on the way out.
+      riskRating: row.risk_rating as CreditCheck['riskRating'],
       onHold: row.on_hold === 1,
       decision,
       reason

@@ -18,8 +18,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.app.close();
-  db.close();
+  await server.close();
 });
 
 const FRAGMENTS = [

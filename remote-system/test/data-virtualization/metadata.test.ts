@@ -19,8 +19,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.app.close();
-  db.close();
+  await server.close();
 });
 
 /** The part of the parser's result this test reads (its own types package is not a dependency). */

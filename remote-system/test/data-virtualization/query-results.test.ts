@@ -30,8 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.app.close();
-  db.close();
+  await server.close();
 });
 
 /** The producer's order when a request has no $orderby: newest first, ties by key. */

@@ -28,8 +28,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.app.close();
-  db.close();
+  await server.close();
 });
 
 interface ODataError {

@@ -1,11 +1,18 @@
 import type Database from 'better-sqlite3';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { openDatabase, seedDatabase } from '../../src/db';
-import { InMemoryFaultSettings } from '../../src/faults';
+import type { InMemoryFaultSettings } from '../../src/faults';
 import {
   createDataVirtualizationModule,
   type DataVirtualizationOptions
 } from '../../src/data-virtualization';
+import { auth, startTestServer } from '../support';
+
+/**
+ * Data Virtualization's test fixtures: an awkward shipment database and OData request helpers. The server is the one
+ * harness of `test/support.ts` (the real `buildServer` with bearer auth on 127.0.0.1); the helpers here send the
+ * bearer secret the way the org's Named Credential does.
+ */
 
 /**
  * A real migrated database with the deterministic seed, plus rows made awkward on purpose: NULLs in every
@@ -45,27 +52,26 @@ export interface TestServer {
   ): Promise<TextResponse>;
   /** Any path on the server (already encoded); GET unless `init` says otherwise. */
   fetchPath(path: string, init?: RequestInit): Promise<TextResponse>;
+  /** Stops the server and closes the database. */
+  close(): Promise<void>;
 }
 
+/** The harness with only this pattern mounted, over `db` (closed by `close()`). */
 export async function startServer(
   db: Database.Database,
   options: DataVirtualizationOptions = {}
 ): Promise<TestServer> {
-  const app = Fastify({ logger: false });
-  const faults = new InMemoryFaultSettings();
-  const module = createDataVirtualizationModule({ tokenSecret: 'test-secret', ...options });
-  await app.register(
-    async (scope) => {
-      await module.register(scope, { db, faults, traffic: { note: () => undefined } });
-    },
-    { prefix: '/data-virtualization' }
-  );
-  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  const server = await startTestServer({
+    db,
+    patterns: [createDataVirtualizationModule({ tokenSecret: 'test-secret', ...options })]
+  });
+  const { app, baseUrl, faults } = server;
   return {
     app,
     baseUrl,
     db,
     faults,
+    close: () => server.close(),
     async get(resource, query = {}, headers = {}) {
       const search = Object.entries(query)
         .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
@@ -111,13 +117,18 @@ export interface TextResponse {
   headers: Record<string, string>;
 }
 
-/** A real HTTP request (GET unless `init` says otherwise); the body is read as text once, parsed on demand. */
+/**
+ * A real HTTP request (GET unless `init` says otherwise) with the bearer secret unless `headers` or `init.headers`
+ * set `authorization`; the body is read as text once, parsed on demand.
+ */
 export async function fetchText(
   url: string,
   headers: Record<string, string> = {},
   init: RequestInit = {}
 ): Promise<TextResponse> {
-  const response = await fetch(url, { headers, ...init });
+  const merged = new Headers({ ...auth, ...headers });
+  new Headers(init.headers).forEach((value, name) => merged.set(name, value));
+  const response = await fetch(url, { ...init, headers: merged });
   const body = await response.text();
   return {
     status: response.status,

@@ -1,68 +1,43 @@
-import { readFileSync } from 'node:fs';
-import { XMLParser } from 'fast-xml-parser';
+import Ajv from 'ajv';
+import { renderExternalServices } from '../../src/external-services';
+import { createRequestReplyModule } from '../../src/request-reply';
 import {
-  embeddedDocument,
   NAMED_CREDENTIAL,
-  operationIds,
-  REGISTRATION_PATH,
-  renderRegistration,
-  unbreakableJson
+  OPERATION_IDS,
+  REGISTRATION_NAME
 } from '../../src/request-reply/external-service';
 
 /**
- * The External Service registration embeds the OpenAPI document generated from the route schemas. These tests fail
- * when the committed XML drifts from the routes: regenerate with `npx tsx
- * remote-system/src/request-reply/external-service.ts` (then prettier) after changing a schema.
+ * What Salesforce relies on in the `ERP_Request_Reply` registration (the generic staleness check is in
+ * `test/external-services.test.ts`): the operation ids Flows call, the component names Salesforce derives the Flow
+ * types from, and the ERP Named Credential.
  */
-interface Registration {
-  label: string;
-  namedCredentialReference: string;
-  operations: { active: string; name: string }[];
-  registrationProviderType: string;
-  schema: string;
-  schemaType: string;
-  status: string;
-}
+jest.setTimeout(30_000);
 
-function parse(xml: string): Registration {
-  const parser = new XMLParser({ parseTagValue: false, isArray: (name) => name === 'operations' });
-  return (parser.parse(xml) as { ExternalServiceRegistration: Registration })
-    .ExternalServiceRegistration;
-}
-
-describe('ERP_Request_Reply External Service registration', () => {
-  const committed = parse(readFileSync(REGISTRATION_PATH, 'utf8'));
-
-  it('embeds exactly the OpenAPI document the routes generate', () => {
-    expect(JSON.parse(committed.schema)).toEqual(embeddedDocument());
-  });
-
-  it('activates every operation of the document, through the ERP Named Credential', () => {
-    expect(committed.operations.map((operation) => operation.name)).toEqual(
-      operationIds(embeddedDocument())
+describe('ERP_Request_Reply External Service', () => {
+  it('offers checkCredit, checkStock and quotePrices with the named request and reply types', async () => {
+    const [registration] = await renderExternalServices([createRequestReplyModule()]);
+    if (!registration) throw new Error('request-reply declares no External Service');
+    expect(registration.descriptor.name).toBe(REGISTRATION_NAME);
+    expect(registration.descriptor.namedCredential).toBe(NAMED_CREDENTIAL);
+    expect(OPERATION_IDS).toEqual(['checkCredit', 'checkStock', 'quotePrices']);
+    const schemas = registration.document.components?.schemas ?? {};
+    expect(Object.keys(schemas).sort()).toEqual(
+      ['CreditCheck', 'Error', 'PriceQuote', 'PricingRequest', 'StockCheck', 'StockRequest'].sort()
     );
-    expect(committed.operations.every((operation) => operation.active === 'true')).toBe(true);
-    expect(committed.namedCredentialReference).toBe(NAMED_CREDENTIAL);
-    expect(committed.schemaType).toBe('OpenApi3');
-    expect(committed.registrationProviderType).toBe('Custom');
-    expect(committed.status).toBe('Complete');
-  });
-
-  it('renders the same registration it was generated from', () => {
-    expect(parse(renderRegistration())).toEqual({ ...committed, schema: committed.schema.trim() });
-  });
-
-  it('keeps the JSON value while making it one unbreakable word without XML entities', () => {
-    const value = { text: 'a <b> & c', nested: [{ more: 'x y' }] };
-    const encoded = unbreakableJson(value);
-    expect(encoded).not.toMatch(/[ <>&]/);
-    expect(JSON.parse(encoded)).toEqual(value);
-  });
-
-  it('uses only OpenAPI 3.0 constructs External Services read (no 3.1 type arrays or const)', () => {
-    const text = JSON.stringify(embeddedDocument());
-    expect(text).not.toMatch(/"type":\[/);
-    expect(text).not.toMatch(/"const":/);
-    expect((embeddedDocument() as { openapi: string }).openapi).toMatch(/^3\.0\./);
+    const ajv = new Ajv({ strict: false });
+    for (const schema of Object.values(schemas)) {
+      expect(() => ajv.compile(schema as object)).not.toThrow();
+    }
+    const paths = registration.document.paths;
+    expect(Object.keys(paths)).toEqual([
+      '/request-reply/credit/{customerNumber}',
+      '/request-reply/stock',
+      '/request-reply/pricing'
+    ]);
+    const credit = paths['/request-reply/credit/{customerNumber}']?.get as {
+      responses: Record<string, unknown>;
+    };
+    expect(Object.keys(credit.responses).sort()).toEqual(['200', '400', '401', '404', '500']);
   });
 });

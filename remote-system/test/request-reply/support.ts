@@ -1,14 +1,17 @@
 import type Database from 'better-sqlite3';
-import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db';
 import { createRequestReplyModule, type RequestReplyOptions } from '../../src/request-reply';
-import { buildServer } from '../../src/server';
+import { TEST_SECRET, auth, startTestServer as startHarness, type TestServer } from '../support';
 
-export const TEST_SECRET = 'request-reply-test-secret';
-export const AUTH = { authorization: `Bearer ${TEST_SECRET}` };
+/**
+ * Request and Reply's test fixtures: a hand-checked data set, the shared contract examples and a request helper.
+ * The server itself is the one harness of `test/support.ts` (the real `buildServer`, bearer auth, 127.0.0.1).
+ */
+export { TEST_SECRET };
+export const AUTH = auth;
+export type { TestServer };
 
 /**
  * The real schema (migrations) with a small hand-written data set, so every expected answer can be worked out by
@@ -42,37 +45,16 @@ export function createFixtureDatabase(): Database.Database {
   return db;
 }
 
-export interface TestServer {
-  app: FastifyInstance;
-  db: Database.Database;
-  baseUrl: string;
-}
-
-/**
- * The whole composition root (bearer auth, correlation ids, shared error shape, fault knobs) with only this
- * pattern mounted, listening on 127.0.0.1.
- */
-export async function startTestServer(
+/** The harness with only this pattern mounted, over the fixture database (or `db`). */
+export function startTestServer(
   options: RequestReplyOptions = {},
   db: Database.Database = createFixtureDatabase()
 ): Promise<TestServer> {
-  const config = loadConfig({
-    ERP_SHARED_SECRET: TEST_SECRET,
-    DATABASE_PATH: ':memory:',
-    LOG_LEVEL: 'silent'
-  });
-  const app = await buildServer(config, {
-    patterns: [createRequestReplyModule(options)],
-    db,
-    logger: false
-  });
-  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, db, baseUrl };
+  return startHarness({ patterns: [createRequestReplyModule(options)], db });
 }
 
-export async function stopTestServer(server: TestServer): Promise<void> {
-  await server.app.close();
-  server.db.close();
+export function stopTestServer(server: TestServer): Promise<void> {
+  return server.close();
 }
 
 export interface ContractExample {
