@@ -4,7 +4,11 @@ import { createDataVirtualizationModule } from './data-virtualization';
 import { createFireAndForgetModule } from './fire-and-forget';
 import { loadFireAndForgetConfig } from './fire-and-forget/config';
 import type { PatternModule } from './pattern-module';
+import { createRemoteCallInModule } from './remote-call-in';
+import { loadCallInConfig } from './remote-call-in/config';
 import { requestReplyModule } from './request-reply';
+import { createUiIntegrationModule } from './ui-integration';
+import { loadUiIntegrationConfig } from './ui-integration/config';
 
 /**
  * The pattern modules the server mounts, each under `/<name>` behind the bearer authentication, in console order.
@@ -24,6 +28,10 @@ import { requestReplyModule } from './request-reply';
  */
 export function patternModules(config: AppConfig): PatternModule[] {
   return [
+    createRemoteCallInModule({
+      salesforce: config.salesforce,
+      config: loadCallInConfig(config.env)
+    }),
     requestReplyModule,
     // Paging tokens are signed with the shared secret, so next-page links survive a restart.
     createDataVirtualizationModule({
@@ -31,6 +39,7 @@ export function patternModules(config: AppConfig): PatternModule[] {
       publicUrl: config.explicitPublicUrl
     }),
     createBatchSyncModule({ tokenSecret: config.sharedSecret }),
-    createFireAndForgetModule({ config: loadFireAndForgetConfig(config.env) })
+    createFireAndForgetModule({ config: loadFireAndForgetConfig(config.env) }),
+    createUiIntegrationModule({ config: loadUiIntegrationConfig(config.env) })
   ];
 }
