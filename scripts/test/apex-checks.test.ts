@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
   apexlinkFindings,
   checkApexSemantics,
@@ -112,6 +115,70 @@ describe('apex-semantics (apexlink)', () => {
     const cleanResult = await checkApexSemantics(clean);
     expect(cleanResult.findings).toEqual([]);
     expect(cleanResult.ok).toBe(true);
+  });
+
+  it('excuses the API 60 publish callbacks only where the source says so', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-excuse-'));
+    try {
+      const file = path.join(dir, 'A.cls');
+      fs.writeFileSync(
+        file,
+        [
+          'public class A implements EventBus.EventPublishFailureCallback {',
+          '  public void onFailure(EventBus.FailureResult result) {}',
+          '  static void p(List<E__e> events) { EventBus.publish(events, new A()); }',
+          '  static void t() { Test.getEventBus().fail(); }',
+          '  static void u() { Other.fail(); }',
+          ''
+        ].join('\n')
+      );
+      const message = (line: number, start: number, end: number, text: string) => ({
+        start: { line, offset: start },
+        end: { line, offset: end },
+        category: 'Error',
+        message: text
+      });
+      const output = JSON.stringify({
+        files: [
+          {
+            path: file,
+            messages: [
+              message(
+                1,
+                28,
+                64,
+                "No type declaration found for 'EventBus.EventPublishFailureCallback'"
+              ),
+              message(2, 24, 46, "No type declaration found for 'EventBus.FailureResult'"),
+              message(
+                3,
+                37,
+                69,
+                "No matching method found for 'publish' on 'System.EventBus' taking arguments 'System.List<Schema.E__e>, A'"
+              ),
+              message(
+                4,
+                20,
+                45,
+                "No matching method found for 'fail' on 'eventbus.TestBroker' taking no arguments"
+              ),
+              message(
+                5,
+                20,
+                32,
+                "No matching method found for 'fail' on 'eventbus.TestBroker' taking no arguments"
+              )
+            ]
+          }
+        ]
+      });
+      const excused = new Map<string, number>();
+      const findings = apexlinkFindings(output, dir, dir, new Set(), excused);
+      expect(excused.get('eventbus-publish-callbacks')).toBe(4);
+      expect(findings.map((f) => f.line)).toEqual([5]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses apexlink output that is not its JSON report', () => {

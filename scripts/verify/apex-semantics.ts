@@ -127,7 +127,8 @@ export const EXCUSES: Excuse[] = [
         return /EventBus\s*\.\s*publish\s*\(/i.test(rangeText);
       }
       return (
-        message === "No matching method found for 'fail' on 'eventbus.TestBroker' taking no arguments" &&
+        message ===
+          "No matching method found for 'fail' on 'eventbus.TestBroker' taking no arguments" &&
         /getEventBus\(\)\s*\.\s*fail\(\)/i.test(rangeText)
       );
     }
