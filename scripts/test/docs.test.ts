@@ -56,6 +56,19 @@ describe('docs (markdownlint, links, pattern pages, Apex reference)', () => {
     }
   });
 
+  it('fails a README over 15 KB', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-docs-'));
+    try {
+      const paragraph =
+        'A sentence that is long enough to make the README grow past its budget.\n\n';
+      fs.writeFileSync(path.join(root, 'README.md'), `# Title\n\n${paragraph.repeat(250).trimEnd()}\n`);
+      const result = await checkDocs(root);
+      expect(located(result, root)).toEqual(['README.md:0 docs/readme-size']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('refuses remark output that is not its JSON, and turns a file remark could not process into a tool error', () => {
     expect(() => parseRemarkJson('/p', 'Error: something broke')).toThrow('not JSON');
     const findings = parseRemarkJson(

@@ -9,6 +9,7 @@
  * - **pattern pages**: each `docs/patterns/<id>.md` has exactly the sections `docs/adding-a-pattern.md` lists,
  *   in its order.
  * - **Apex reference**: when the project has `docs/apex/`, it must be what `npm run docs` generates now.
+ * - **README size**: at most 15 KB, so it stays the entry point it is meant to be.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -240,6 +241,25 @@ function patternPages(root: string): Finding[] {
   return findings;
 }
 
+/** The README stays an entry point; the rest lives in docs/ (issue 8: at most 15 KB). */
+export const README_MAX_BYTES = 15 * 1024;
+
+function readmeSize(root: string): Finding[] {
+  const file = path.join(root, 'README.md');
+  if (!fs.existsSync(file)) return [];
+  const size = fs.statSync(file).size;
+  return size <= README_MAX_BYTES
+    ? []
+    : [
+        {
+          file,
+          line: 0,
+          rule: 'docs/readme-size',
+          message: `${size} bytes, more than ${README_MAX_BYTES}: move the detail to a page under docs/ and link it`
+        }
+      ];
+}
+
 /** First line (1-based) where two texts differ. */
 function firstDifference(a: string, b: string): number {
   const left = a.split('\n');
@@ -342,7 +362,7 @@ export function checkDocs(root: string): Promise<CheckResult> {
     const results = await Promise.all([
       markdownlint(root, styled),
       links(root, files),
-      Promise.resolve(patternPages(root)),
+      Promise.resolve([...patternPages(root), ...readmeSize(root)]),
       apexReference(root, notes)
     ]);
     return { findings: results.flat() };
