@@ -2,40 +2,29 @@
  * The producer mounted by the real composition root (`buildServer` with `patterns.ts`): behind the bearer
  * authentication the External Credential satisfies, under `/data-virtualization/odata/`.
  */
-import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../src/config';
-import { buildServer } from '../../src/server';
+import { patternModules } from '../../src/patterns';
+import { auth, startTestServer, testConfig, type TestServer } from '../support';
 import { createShipmentDatabase, fetchText } from './support';
 
 // Real HTTP servers and seeded databases on a shared, busy machine: generous per-test timeouts.
 jest.setTimeout(60_000);
 
-const SECRET = 'dv-secret-0123456789abcdef';
-let app: FastifyInstance;
+let server: TestServer;
 let baseUrl: string;
 const db = createShipmentDatabase(300);
 
 beforeAll(async () => {
-  const config = loadConfig({
-    ERP_SHARED_SECRET: SECRET,
-    LOG_LEVEL: 'silent',
-    PORT: '0',
-    DATABASE_PATH: ':memory:'
-  });
-  app = await buildServer(config, { db, logger: false });
-  baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  server = await startTestServer({ db, patterns: patternModules(testConfig()) });
+  baseUrl = server.baseUrl;
 });
 
-afterAll(async () => {
-  await app.close();
-  db.close();
-});
-
-const auth = { authorization: `Bearer ${SECRET}` };
+afterAll(() => server.close());
 
 describe('data-virtualization on the composed server', () => {
   it('is registered by patterns.ts and requires the bearer secret', async () => {
-    const anonymous = await fetchText(`${baseUrl}/data-virtualization/odata/$metadata`);
+    const anonymous = await fetchText(`${baseUrl}/data-virtualization/odata/$metadata`, {
+      authorization: ''
+    });
     expect(anonymous.status).toBe(401);
     const wrong = await fetchText(`${baseUrl}/data-virtualization/odata/$metadata`, {
       authorization: 'Bearer nope'

@@ -119,7 +119,7 @@ export interface TextResponse {
 
 /**
  * A real HTTP request (GET unless `init` says otherwise) with the bearer secret unless `headers` or `init.headers`
- * set `authorization`; the body is read as text once, parsed on demand.
+ * set `authorization` (`''` sends none); the body is read as text once, parsed on demand.
  */
 export async function fetchText(
   url: string,
@@ -128,6 +128,7 @@ export async function fetchText(
 ): Promise<TextResponse> {
   const merged = new Headers({ ...auth, ...headers });
   new Headers(init.headers).forEach((value, name) => merged.set(name, value));
+  if (merged.get('authorization') === '') merged.delete('authorization');
   const response = await fetch(url, { ...init, headers: merged });
   const body = await response.text();
   return {
