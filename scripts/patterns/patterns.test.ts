@@ -4,8 +4,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadConfig } from '../../remote-system/src/config';
-import { patternModules } from '../../remote-system/src/patterns';
 import {
   PATTERN_IDS,
   availablePatterns,
@@ -13,6 +11,8 @@ import {
   parseManifest,
   type PatternEntry
 } from './manifest';
+import type * as ConfigModule from '../../remote-system/src/config';
+import type * as PatternsModule from '../../remote-system/src/patterns';
 import { runProcess } from '../lib/exec';
 import { packageDir } from '../lib/project';
 import {
@@ -94,6 +94,11 @@ describe.each(byStatus('planned'))('planned pattern %s', (id) => {
 
 describe('remote-system/src/patterns.ts', () => {
   it('mounts exactly the available patterns, by the same ids', () => {
+    // imported here, so a pattern module that does not load fails this test, not every test of the file
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { loadConfig } = require('../../remote-system/src/config') as typeof ConfigModule;
+    const { patternModules } = require('../../remote-system/src/patterns') as typeof PatternsModule;
+    /* eslint-enable @typescript-eslint/no-require-imports */
     // a test configuration: no .env, a throw-away database; building modules must not need more
     const config = loadConfig({
       ERP_SHARED_SECRET: 'patterns-test-secret-0123456789',
