@@ -24,6 +24,7 @@ import {
 } from '../remote-system/src/data-virtualization/query';
 import { openDatabase, seedDatabase } from '../remote-system/src/db';
 import { buildServer } from '../remote-system/src/server';
+import { main as batchSyncBench } from './batch-sync';
 
 const SECRET = 'bench-secret-0123456789abcdef';
 const ROOT = path.resolve(__dirname);
@@ -472,6 +473,11 @@ async function serve(file: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--batch-sync') {
+    // Batch Data Synchronization: the Bulk API 2.0 loader against the stand-in (bench/batch-sync.ts).
+    await batchSyncBench(process.argv.slice(3));
+    return;
+  }
   if (process.argv[2] === '--serve') {
     await serve(process.argv[3] ?? '');
     return;

@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Bulk2Client, BulkAuthError } from '../../src/batch-sync/bulk/client';
-import { BulkLoader, LoadError, type LoadProgress } from '../../src/batch-sync/bulk/loader';
+import {
+  BulkLoader,
+  countCsvRecords,
+  LoadError,
+  type LoadProgress
+} from '../../src/batch-sync/bulk/loader';
 import { catalogRow, ensureCatalogRows, skuOf } from '../../src/batch-sync/bulk/source';
 import { STAND_IN_TOKEN, startBulk2StandIn, type Bulk2StandIn } from '../stand-ins/bulk2';
 import { loaderFixture, TokenListAuth } from './support';
@@ -254,5 +259,15 @@ describe('Bulk API 2.0 loader against the stand-in', () => {
     await expect(l.run({ object: 'Contact', rows: 10 })).rejects.toThrow(LoadError);
     await expect(l.run({ object: 'Product2', rows: 150_000_001 })).rejects.toThrow(/150,000,000/);
     expect(standIn.requests.create ?? 0).toBe(0);
+  });
+});
+
+describe('countCsvRecords', () => {
+  it('counts records, not lines, and agrees with csv-parse', async () => {
+    const csv = 'a,b\n1,"two\nlines"\n"x ""quoted"", y",2\n3,4';
+    const count = await countCsvRecords([Buffer.from(csv.slice(0, 9)), Buffer.from(csv.slice(9))]);
+    expect(count).toBe((parse(csv) as unknown[]).length - 1);
+    expect(await countCsvRecords([Buffer.from('a,b\n')])).toBe(0);
+    expect(await countCsvRecords([])).toBe(0);
   });
 });

@@ -356,9 +356,8 @@ export class BulkLoader {
     let retryable = 0;
     let unprocessed = 0;
 
-    await this.eachRow(job.job_id, 'successfulResults', () => {
-      succeeded++;
-    });
+    // Successes are only counted: a quote-aware record count, not a field parse (csv-parse is the slow part).
+    succeeded = await countCsvRecords(await this.client.results(job.job_id, 'successfulResults'));
     await this.eachRow(job.job_id, 'failedResults', async (row, columns) => {
       failedRows++;
       const error = row[columns.indexOf('sf__Error')] ?? '';
@@ -600,6 +599,31 @@ class RunState {
       failed: row.failed
     });
   }
+}
+
+/**
+ * Data records (header excluded) in an RFC 4180 CSV stream: line breaks outside quoted fields end a record (a
+ * doubled quote inside a field toggles the state twice). Constant memory, no field parsing.
+ */
+export async function countCsvRecords(
+  stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>
+): Promise<number> {
+  const QUOTE = 0x22;
+  const LF = 0x0a;
+  let quoted = false;
+  let lines = 0;
+  let last = LF;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b === QUOTE) quoted = !quoted;
+      else if (b === LF && !quoted) lines++;
+    }
+    if (bytes.length > 0) last = bytes[bytes.length - 1]!;
+  }
+  if (last !== LF) lines++; // no line break after the last record
+  return Math.max(0, lines - 1);
 }
 
 /** Collect tasks still running; `any()` waits for one to end, a failure surfaces from `any()` or `all()`. */
