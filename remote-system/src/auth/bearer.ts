@@ -19,16 +19,31 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Set on a pattern route that a browser opens and that authenticates its caller itself, naming how (the UI
+     * Integration canvas page: `'canvas-signed-request'`, an HMAC-signed POST from Salesforce verified by the route).
+     * The bearer check skips such a route; every other route of every pattern stays behind it. Give the route
+     * `schema: { hide: true }` too, so the OpenAPI documents (which describe the bearer-protected API) leave it out.
+     */
+    readonly ownAuthentication?: string;
+  }
+}
+
 /**
  * `onRequest` hook guarding every pattern route: the org's External Credential (`ERP_Principal`, parameter
  * `ApiKey`) sends `Authorization: Bearer <secret>`; anything else gets a 401 in the shared error shape with a
- * `WWW-Authenticate` challenge, before the body is even read.
+ * `WWW-Authenticate` challenge, before the body is even read. A route whose `config.ownAuthentication` names its own
+ * authentication is left to it (see that option).
  */
 export function bearerAuth(secret: string) {
   return async function checkBearer(
     request: FastifyRequest,
     reply: FastifyReply
   ): Promise<FastifyReply | undefined> {
+    const own = request.routeOptions.config?.ownAuthentication;
+    if (typeof own === 'string' && own !== '') return undefined;
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
       reply.header('www-authenticate', 'Bearer realm="erp"');

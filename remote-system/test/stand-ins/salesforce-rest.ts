@@ -15,6 +15,8 @@ import { jwtVerify } from 'jose';
  * - scripted faults ({@link SalesforceStandIn.failNext}): a status with an optional `Retry-After`, or a hang, for
  *   the next N API requests.
  *
+ * - the sObject update `PATCH /services/data/vXX.X/sobjects/<type>/<id>` over the same record store (the UI
+ *   Integration canvas page writes a price with the user's token from the signed request);
  * - the sObject Collections upsert `PATCH /services/data/vXX.X/composite/sobjects/<type>/<externalIdField>`
  *   (up to 200 records, `allOrNone`, UpsertResult `{ id, success, errors, created }` per record, in order) over an
  *   in-memory record store ({@link SalesforceStandIn.records}); `Name` is required to create a record.
@@ -381,6 +383,50 @@ export async function startSalesforceStandIn(
       for (const [key, record] of staged) store.set(key, record);
       records.set(type, store);
       return { status: 200, body: results };
+    }
+  });
+
+  // sObject update by Id (`PATCH /services/data/vXX.X/sobjects/<type>/<id>`): merges the fields into the stored
+  // record whose Id matches (15 or 18 characters), 204 without a body; 404 NOT_FOUND for an unknown record, 400 for
+  // a body that is not a JSON object or a record a rejectRecords rule refuses. The bearer check above applies.
+  routes.push({
+    method: 'PATCH',
+    parts: ['services', 'data', ':version', 'sobjects', ':type', ':id'],
+    handler: (request) => {
+      const [, , , , type = '', id = ''] = request.path.split('/').filter((p) => p !== '');
+      let fields: unknown;
+      try {
+        fields = JSON.parse(request.body.toString('utf8'));
+      } catch {
+        return { status: 400, body: [{ message: 'Invalid JSON', errorCode: 'JSON_PARSER_ERROR' }] };
+      }
+      if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+        return {
+          status: 400,
+          body: [{ message: 'The body must be a JSON object', errorCode: 'JSON_PARSER_ERROR' }]
+        };
+      }
+      const record = [...(records.get(type)?.values() ?? [])].find(
+        (r) => typeof r.Id === 'string' && r.Id.slice(0, 15) === id.slice(0, 15)
+      );
+      if (record === undefined) {
+        return {
+          status: 404,
+          body: [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]
+        };
+      }
+      const update = fields as Record<string, unknown>;
+      const rule = rejections.find((r) => r.type === type && update[r.field] === r.value);
+      if (rule !== undefined) {
+        return {
+          status: 400,
+          body: [
+            { message: rule.message, errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', fields: [] }
+          ]
+        };
+      }
+      Object.assign(record, update, { Id: record.Id });
+      return { status: 204 };
     }
   });
 
