@@ -25,7 +25,7 @@ export const PATTERNS = Object.freeze([
     salesforceSide:
       'Versioned Apex REST resource with validation and an idempotent upsert on the external order number.',
     remoteSide: 'OAuth 2.0 client calling the Apex REST resource and the Composite API.',
-    status: STATUS.PLANNED
+    status: STATUS.AVAILABLE
   },
   {
     id: 'request-reply',
