@@ -123,7 +123,10 @@ export class MetadataValidators {
       coerceTypes: 'array',
       allErrors: true,
       strict: false,
-      allowUnionTypes: true
+      allowUnionTypes: true,
+      // the generated schema marks Date fields `format: date-time`; ajv ships no format checks, and XML dates are
+      // not JSON date-times anyway: ignore formats instead of printing a warning per field
+      validateFormats: false
     });
     this.ajv.addSchema(schema, 'metadata');
     this.definitions = new Set(Object.keys(schema.definitions ?? {}));
