@@ -6,7 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { TypeBoxProvider } from '../http';
 import type { PatternDependencies, PatternModule } from '../pattern-module';
 import { loadUiIntegrationConfig, type UiIntegrationConfig } from './config';
-import { CANVAS_PATH, RECORD_ID_PARAMETER, type PriceChosenPayload } from './contract';
+import { RECORD_ID_PARAMETER, type PriceChosenPayload } from './contract';
 import { renderProblemPage, renderToolPage, type ToolPage } from './page';
 import { PricingError, PricingTool, type Quote } from './pricing';
 import {

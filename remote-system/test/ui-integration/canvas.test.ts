@@ -109,28 +109,31 @@ describe('canvas page', () => {
       400,
       'NO_OPPORTUNITY_IN_CONTEXT'
     ]
-  ])('refuses %s with a clear 4xx page and processes nothing', async (_name, make, status, code) => {
-    for (const path of ['', '/quote', '/apply']) {
-      const res = await postForm(`${canvasUrl}${path}`, {
-        signed_request: make(),
-        productCode: firstProduct().code,
-        quantity: '5'
+  ])(
+    'refuses %s with a clear 4xx page and processes nothing',
+    async (_name, make, status, code) => {
+      for (const path of ['', '/quote', '/apply']) {
+        const res = await postForm(`${canvasUrl}${path}`, {
+          signed_request: make(),
+          productCode: firstProduct().code,
+          quantity: '5'
+        });
+        expect({ path, status: res.status, code: problemCode(res.text) }).toEqual({
+          path,
+          status,
+          code
+        });
+        expect(res.text).toContain('The ERP pricing tool cannot open');
+        expect(res.text).toContain(res.headers.get('x-correlation-id') ?? 'missing');
+        expect(res.text).not.toContain('<option');
+      }
+      expect(standIn.requests).toEqual([]);
+      expect(standIn.records.get('Opportunity')?.get(OPPORTUNITY_ID)).toEqual({
+        Id: OPPORTUNITY_ID,
+        Name: 'Acme — 500 widgets'
       });
-      expect({ path, status: res.status, code: problemCode(res.text) }).toEqual({
-        path,
-        status,
-        code
-      });
-      expect(res.text).toContain('The ERP pricing tool cannot open');
-      expect(res.text).toContain(res.headers.get('x-correlation-id') ?? 'missing');
-      expect(res.text).not.toContain('<option');
     }
-    expect(standIn.requests).toEqual([]);
-    expect(standIn.records.get('Opportunity')?.get(OPPORTUNITY_ID)).toEqual({
-      Id: OPPORTUNITY_ID,
-      Name: 'Acme — 500 widgets'
-    });
-  });
+  );
 
   function tampered(): string {
     const [signature] = signed().split('.');
