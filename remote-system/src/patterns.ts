@@ -1,11 +1,12 @@
 import { createBatchSyncModule } from './batch-sync';
+import { loadBatchSyncConfig } from './batch-sync/config';
 import type { AppConfig } from './config';
 import { createDataVirtualizationModule } from './data-virtualization';
 import { createFireAndForgetModule } from './fire-and-forget';
 import { loadFireAndForgetConfig } from './fire-and-forget/config';
 import type { PatternModule } from './pattern-module';
 import { createRemoteCallInModule } from './remote-call-in';
-import { loadCallInConfig } from './remote-call-in/config';
+import { loadRemoteCallInConfig } from './remote-call-in/config';
 import { requestReplyModule } from './request-reply';
 import { createUiIntegrationModule } from './ui-integration';
 import { loadUiIntegrationConfig } from './ui-integration/config';
@@ -30,7 +31,7 @@ export function patternModules(config: AppConfig): PatternModule[] {
   return [
     createRemoteCallInModule({
       salesforce: config.salesforce,
-      config: loadCallInConfig(config.env)
+      config: loadRemoteCallInConfig(config.env)
     }),
     requestReplyModule,
     // Paging tokens are signed with the shared secret, so next-page links survive a restart.
@@ -38,7 +39,10 @@ export function patternModules(config: AppConfig): PatternModule[] {
       tokenSecret: config.sharedSecret,
       publicUrl: config.explicitPublicUrl
     }),
-    createBatchSyncModule({ tokenSecret: config.sharedSecret }),
+    createBatchSyncModule({
+      tokenSecret: config.sharedSecret,
+      config: loadBatchSyncConfig(config.env)
+    }),
     createFireAndForgetModule({ config: loadFireAndForgetConfig(config.env) }),
     createUiIntegrationModule({ config: loadUiIntegrationConfig(config.env) })
   ];

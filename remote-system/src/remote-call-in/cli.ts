@@ -2,7 +2,7 @@ import { ConfigError, loadConfig, loadEnvFile } from '../config';
 import { openDatabase } from '../db';
 import { createSalesforceAuth } from '../salesforce';
 import { OrgCaller } from './caller';
-import { loadCallInConfig } from './config';
+import { loadRemoteCallInConfig } from './config';
 import { ORDERS_PATH } from './orders';
 import { formatSummary, runCallIn } from './run';
 
@@ -59,7 +59,7 @@ export async function main(
   let callIn;
   try {
     appConfig = loadConfig();
-    callIn = loadCallInConfig();
+    callIn = loadRemoteCallInConfig();
   } catch (error) {
     out(error instanceof ConfigError ? error.message : String(error));
     return 2;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config';
+import { EnvReader, type Env } from '../config';
 
 /**
  * Settings of the Remote Call-In client (`.env.example`, section "Remote Call-In"). Where the org is comes from the
@@ -17,28 +17,16 @@ export interface CallInConfig {
   readonly batchSize: number;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** Reads `CALL_IN_*`; throws {@link ConfigError} naming every bad variable. */
-export function loadCallInConfig(env: Env = process.env): CallInConfig {
-  const problems: string[] = [];
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  };
+/** Reads `CALL_IN_*` with the shared `EnvReader`; throws a `ConfigError` naming every bad variable. */
+export function loadRemoteCallInConfig(env: Env = process.env): CallInConfig {
+  const reader = new EnvReader(env);
   const config: CallInConfig = {
-    maxAttempts: integer('CALL_IN_MAX_ATTEMPTS', 5, 1, 10),
-    timeoutMs: integer('CALL_IN_TIMEOUT_MS', 30_000, 100, 120_000),
-    baseDelayMs: integer('CALL_IN_BASE_DELAY_MS', 500, 1, 60_000),
-    maxDelayMs: integer('CALL_IN_MAX_DELAY_MS', 30_000, 1, 300_000),
-    batchSize: integer('CALL_IN_BATCH_SIZE', 200, 1, 200)
+    maxAttempts: reader.integer('CALL_IN_MAX_ATTEMPTS', 5, 1, 10),
+    timeoutMs: reader.integer('CALL_IN_TIMEOUT_MS', 30_000, 100, 120_000),
+    baseDelayMs: reader.integer('CALL_IN_BASE_DELAY_MS', 500, 1, 60_000),
+    maxDelayMs: reader.integer('CALL_IN_MAX_DELAY_MS', 30_000, 1, 300_000),
+    batchSize: reader.integer('CALL_IN_BATCH_SIZE', 200, 1, 200)
   };
-  if (problems.length > 0) throw new ConfigError(problems);
+  reader.throwIfInvalid();
   return config;
 }

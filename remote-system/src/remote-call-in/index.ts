@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SalesforceConnectionConfig } from '../config';
-import { errorBodySchema, HttpError } from '../http';
+import { errorResponses, HttpError, type TypeBoxProvider } from '../http';
 import type { PatternDependencies, PatternModule } from '../pattern-module';
 import { createSalesforceAuth, type SalesforceAuth } from '../salesforce';
 import { OrgCaller } from './caller';
-import { loadCallInConfig, type CallInConfig } from './config';
+import { loadRemoteCallInConfig, type CallInConfig } from './config';
 import { formatSummary, runCallIn } from './run';
 
 export const PATTERN_NAME = 'remote-call-in';
@@ -52,28 +52,24 @@ export type RunResponse = Static<typeof RunResponse>;
  * the summary. 503 `SALESFORCE_NOT_CONFIGURED` when no `SF_*` connection is set.
  */
 export function createRemoteCallInModule(options: RemoteCallInModuleOptions): PatternModule {
-  const config = options.config ?? loadCallInConfig();
+  const config = options.config ?? loadRemoteCallInConfig();
   let auth = options.auth;
   return {
     name: PATTERN_NAME,
     title: 'Remote Call-In',
     summary:
       'Pushes web-shop orders into the org (Apex REST, idempotent) and customers (Composite API).',
-    endpoints: [
-      {
-        method: 'POST',
-        path: '/runs',
-        description: 'Send N generated orders to the org now ({"orders": 10})'
-      }
-    ],
     register(app: FastifyInstance, deps: PatternDependencies): void {
-      app.post<{ Body: RunRequest }>(
+      app.withTypeProvider<TypeBoxProvider>().post(
         '/runs',
         {
           schema: {
             summary: 'Generate web-shop orders from the ERP data and push them into Salesforce',
             body: RunRequest,
-            response: { 200: RunResponse, 400: errorBodySchema, 503: errorBodySchema }
+            response: {
+              200: RunResponse,
+              ...errorResponses({ 400: undefined, 503: 'No Salesforce connection is configured.' })
+            }
           }
         },
         async (request) => {

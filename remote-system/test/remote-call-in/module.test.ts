@@ -1,5 +1,5 @@
 import { createRemoteCallInModule } from '../../src/remote-call-in';
-import { loadCallInConfig } from '../../src/remote-call-in/config';
+import { loadRemoteCallInConfig } from '../../src/remote-call-in/config';
 import { startTestServer, type TestServer } from '../support';
 import { startOrg, type OrgHarness } from './support';
 
@@ -20,7 +20,7 @@ describe('POST /remote-call-in/runs (the console button)', () => {
         createRemoteCallInModule({
           salesforce: { mode: 'none' },
           auth: org.auth,
-          config: loadCallInConfig({ CALL_IN_BASE_DELAY_MS: '5' })
+          config: loadRemoteCallInConfig({ CALL_IN_BASE_DELAY_MS: '5' })
         })
       ]
     });
@@ -38,7 +38,7 @@ describe('POST /remote-call-in/runs (the console button)', () => {
   it('says when no Salesforce connection is configured, and validates the body', async () => {
     server = await startTestServer({
       patterns: [
-        createRemoteCallInModule({ salesforce: { mode: 'none' }, config: loadCallInConfig({}) })
+        createRemoteCallInModule({ salesforce: { mode: 'none' }, config: loadRemoteCallInConfig({}) })
       ]
     });
     const post = (body: unknown) =>

@@ -1,5 +1,5 @@
 import { isRetryableStatus, parseRetryAfter, retryDelayMs } from '../../src/remote-call-in/retry';
-import { loadCallInConfig } from '../../src/remote-call-in/config';
+import { loadRemoteCallInConfig } from '../../src/remote-call-in/config';
 
 describe('retry rules', () => {
   const policy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
@@ -25,13 +25,13 @@ describe('retry rules', () => {
   });
 
   it('reads CALL_IN_* with defaults and names a bad one', () => {
-    expect(loadCallInConfig({})).toEqual({
+    expect(loadRemoteCallInConfig({})).toEqual({
       maxAttempts: 5,
       timeoutMs: 30_000,
       baseDelayMs: 500,
       maxDelayMs: 30_000,
       batchSize: 200
     });
-    expect(() => loadCallInConfig({ CALL_IN_BATCH_SIZE: '201' })).toThrow(/CALL_IN_BATCH_SIZE/);
+    expect(() => loadRemoteCallInConfig({ CALL_IN_BATCH_SIZE: '201' })).toThrow(/CALL_IN_BATCH_SIZE/);
   });
 });
