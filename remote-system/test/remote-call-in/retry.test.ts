@@ -32,6 +32,8 @@ describe('retry rules', () => {
       maxDelayMs: 30_000,
       batchSize: 200
     });
-    expect(() => loadRemoteCallInConfig({ CALL_IN_BATCH_SIZE: '201' })).toThrow(/CALL_IN_BATCH_SIZE/);
+    expect(() => loadRemoteCallInConfig({ CALL_IN_BATCH_SIZE: '201' })).toThrow(
+      /CALL_IN_BATCH_SIZE/
+    );
   });
 });
