@@ -91,6 +91,13 @@ export interface StandInStats {
   /** Events delivered on subscribe streams, duplicates included. */
   delivered: number;
   keepalivesSent: number;
+  /** Publish calls plus PublishStream requests received (ui-update publisher tests). */
+  publishRequests: number;
+  /** PublishStream calls opened. */
+  publishStreams: number;
+  /** The most events and the most payload + id bytes seen in one publish request. */
+  maxPublishEvents: number;
+  maxPublishBytes: number;
 }
 
 export interface PubSubStandIn {
@@ -121,6 +128,16 @@ export interface PubSubStandIn {
    * flow control, as a redelivery after a broker fail-over would).
    */
   redeliver(topicName: string, count: number): void;
+  /**
+   * The next `count` publish requests (a `Publish` call, or one request on a PublishStream, which then ends) fail
+   * with gRPC status `code` (default `UNAVAILABLE`), storing nothing: a transient failure to retry.
+   */
+  failNextPublishes(count: number, code?: grpc.status): void;
+  /** The next `count` published events get an error `PublishResult` (default code `PUBLISH`) and are not stored. */
+  rejectNextEvents(
+    count: number,
+    error?: { code: 'UNKNOWN' | 'PUBLISH' | 'COMMIT'; msg: string }
+  ): void;
   close(): Promise<void>;
 }
 
@@ -183,7 +200,20 @@ export async function startPubSubStandIn(options: PubSubStandInOptions): Promise
     maxNumRequested: 0,
     unauthenticated: 0,
     delivered: 0,
-    keepalivesSent: 0
+    keepalivesSent: 0,
+    publishRequests: 0,
+    publishStreams: 0,
+    maxPublishEvents: 0,
+    maxPublishBytes: 0
+  };
+  // Publish fault knobs (failNextPublishes / rejectNextEvents).
+  let publishFailures: { count: number; code: grpc.status } = {
+    count: 0,
+    code: grpc.status.UNAVAILABLE
+  };
+  let eventRejections: { count: number; error: NonNullable<PublishResult['error']> } = {
+    count: 0,
+    error: { code: 'PUBLISH', msg: 'rejected by the stand-in' }
   };
 
   const addSchema = (topic: TopicState, schema: AvroRecordSchema): string => {
@@ -291,6 +321,16 @@ export async function startPubSubStandIn(options: PubSubStandInOptions): Promise
   };
 
   const publishTo = (request: PublishRequest): PublishResponse => {
+    stats.publishRequests += 1;
+    stats.maxPublishEvents = Math.max(stats.maxPublishEvents, request.events.length);
+    stats.maxPublishBytes = Math.max(
+      stats.maxPublishBytes,
+      request.events.reduce((sum, e) => sum + (e.payload?.length ?? 0) + (e.id?.length ?? 0), 0)
+    );
+    if (publishFailures.count > 0) {
+      publishFailures.count -= 1;
+      throw grpcError(publishFailures.code, 'Stand-in publish failure (failNextPublishes)');
+    }
     const topic = topics.get(request.topic_name);
     if (!topic) throw grpcError(grpc.status.NOT_FOUND, `Unknown topic ${request.topic_name}`);
     if (topic.info.canPublish === false) {
@@ -307,6 +347,14 @@ export async function startPubSubStandIn(options: PubSubStandInOptions): Promise
         return {
           replay_id: Buffer.alloc(0),
           error: { code: 'PUBLISH', msg: `Unknown schema id ${event.schema_id ?? ''}` },
+          correlation_key: id
+        };
+      }
+      if (eventRejections.count > 0) {
+        eventRejections.count -= 1;
+        return {
+          replay_id: Buffer.alloc(0),
+          error: { ...eventRejections.error },
           correlation_key: id
         };
       }
@@ -369,6 +417,7 @@ export async function startPubSubStandIn(options: PubSubStandInOptions): Promise
         call.emit('error', auth);
         return;
       }
+      stats.publishStreams += 1;
       call.on('data', (request: PublishRequest) => {
         try {
           call.write(publishTo(request));
@@ -546,6 +595,12 @@ export async function startPubSubStandIn(options: PubSubStandInOptions): Promise
           pending_num_requested: stream.outstanding
         });
       }
+    },
+    failNextPublishes(count, code = grpc.status.UNAVAILABLE) {
+      publishFailures = { count, code };
+    },
+    rejectNextEvents(count, error = { code: 'PUBLISH', msg: 'rejected by the stand-in' }) {
+      eventRejections = { count, error };
     },
     async close() {
       for (const stream of [...streams]) endStream(stream);

@@ -7,6 +7,7 @@ import {
   type FetchResponse,
   type ProducerEvent,
   type PubSubClient,
+  type PublishRequest,
   type PublishResponse,
   type TopicInfo
 } from './proto';
@@ -125,6 +126,24 @@ export class PubSubConnection {
   /** Opens a Subscribe stream authenticated with `session`; the caller writes the FetchRequests. */
   subscribe(session: SalesforceSession): grpc.ClientDuplexStream<FetchRequest, FetchResponse> {
     return this.client.Subscribe(this.metadata(session));
+  }
+
+  /** Opens a PublishStream authenticated with `session`; see {@link PubSubPublisher} for the caller's duties. */
+  publishStream(
+    session: SalesforceSession
+  ): grpc.ClientDuplexStream<PublishRequest, PublishResponse> {
+    return this.client.PublishStream(this.metadata(session));
+  }
+
+  /** One `Publish` call with already-encoded events and the given session (no retry: the caller decides). */
+  publishEncoded(session: SalesforceSession, request: PublishRequest): Promise<PublishResponse> {
+    return new Promise((resolve, reject) => {
+      this.client.Publish(request, this.metadata(session), (error, response) =>
+        error || response === undefined
+          ? reject(error ?? new Error('empty response'))
+          : resolve(response)
+      );
+    });
   }
 
   /**

@@ -25,3 +25,19 @@ export type {
   SubscriberOptions,
   SubscriberStats
 } from './subscriber';
+export {
+  GRPC_MAX_MESSAGE_BYTES,
+  MAX_EVENT_BYTES,
+  MAX_EVENTS_PER_PUBLISH,
+  PubSubPublisher,
+  PUBLISH_STREAM_IDLE_MS,
+  RECOMMENDED_PUBLISH_BYTES,
+  planBatches
+} from './publisher';
+export type {
+  PublishInput,
+  PublishOutcome,
+  PublisherNotification,
+  PublisherOptions,
+  PublisherStats
+} from './publisher';
