@@ -1,4 +1,11 @@
-import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import {
+  Kind,
+  Type,
+  TypeRegistry,
+  type Static,
+  type TSchema,
+  type TUnsafe
+} from '@sinclair/typebox';
 import type { FastifyTypeProvider } from 'fastify';
 
 /**
@@ -40,10 +47,27 @@ export function ref<T extends TSchema>(schema: T, description?: string): TUnsafe
   });
 }
 
-/** A string from a fixed list, as `{ type: 'string', enum: [...] }` (OpenAPI 3.0 has no `const`). */
+/** TypeBox kind of {@link StringEnum}, registered so TypeBox's `Value.Check`/`Value.Errors` can check it too. */
+const STRING_ENUM_KIND = 'StringEnum';
+if (!TypeRegistry.Has(STRING_ENUM_KIND)) {
+  TypeRegistry.Set<{ enum: readonly string[] }>(
+    STRING_ENUM_KIND,
+    (schema, value) => typeof value === 'string' && schema.enum.includes(value)
+  );
+}
+
+/**
+ * A string from a fixed list, as `{ type: 'string', enum: [...] }` (OpenAPI 3.0 has no `const`, which
+ * `Type.Union` of `Type.Literal`s renders). Ajv, `@fastify/swagger` and TypeBox's `Value` module all understand it.
+ */
 export function StringEnum<const T extends readonly string[]>(
   values: T,
   options: { description?: string } = {}
 ): TUnsafe<T[number]> {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+  return Type.Unsafe<T[number]>({
+    [Kind]: STRING_ENUM_KIND,
+    type: 'string',
+    enum: [...values],
+    ...options
+  });
 }
