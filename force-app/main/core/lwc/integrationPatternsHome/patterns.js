@@ -50,7 +50,7 @@ export const PATTERNS = Object.freeze([
       'Platform event published after commit, with publish callbacks and a retrying Apex subscriber.',
     remoteSide:
       'Pub/Sub API subscriber with a durable replay checkpoint and idempotent processing.',
-    status: STATUS.PLANNED
+    status: STATUS.AVAILABLE
   },
   {
     id: 'batch-sync',
