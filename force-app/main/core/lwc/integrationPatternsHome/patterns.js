@@ -91,9 +91,11 @@ export const PATTERNS = Object.freeze([
     businessStep: "The ERP's pricing tool is shown inside Salesforce.",
     whenToUse:
       'An existing remote user interface is worth embedding instead of rebuilding it in Salesforce.',
-    salesforceSide: 'Canvas app defined by External Client App canvas settings.',
-    remoteSide: 'Canvas page that verifies the signed request before it trusts anything.',
-    status: STATUS.PLANNED
+    salesforceSide:
+      "Canvas app defined by External Client App canvas settings (Signed Request, admin-approved users), hosted on the Opportunity page by a Visualforce apex:canvasApp that reacts to the app's event.",
+    remoteSide:
+      "Canvas page that verifies the signed request (HMAC-SHA256, constant time) before it trusts anything, then writes the ERP's price back with the user's own token.",
+    status: STATUS.AVAILABLE
   },
   {
     id: 'event-driven',
