@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   loadEnvFile();
   const args = parseArguments(process.argv.slice(2));
   const config = loadConfig();
-  const settings = loadBatchSyncConfig();
+  const settings = loadBatchSyncConfig(config.env);
   const db = openDatabase(config.databasePath);
   try {
     const added = ensureCatalogRows(db, args.rows);

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../config';
+import { EnvReader, type Env } from '../config';
 
 /**
  * Settings of the batch-sync pattern, read from `BATCH_SYNC_*` variables (see `.env.example`). Each value is
@@ -39,19 +39,12 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** The Bulk API 2.0 allocation: 150,000,000 records per rolling 24 hours. */
 export const DAILY_RECORD_ALLOCATION = 150_000_000;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-export function loadBatchSyncConfig(env: Env = process.env): BatchSyncConfig {
-  const problems: string[] = [];
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return Number(raw);
-  };
+/** Reads the `BATCH_SYNC_*` settings from `env` (`config.env` in `patternModules`); throws a `ConfigError`. */
+export function loadBatchSyncConfig(env: Env): BatchSyncConfig {
+  const reader = new EnvReader(env);
+  const problems = reader.problems;
+  const integer = (name: string, fallback: number, min: number, max: number): number =>
+    reader.integer(name, fallback, min, max);
 
   const maxPageSize = integer('BATCH_SYNC_MAX_PAGE_SIZE', 500, 1, 2_000);
   const defaultPageSize = integer('BATCH_SYNC_PAGE_SIZE', 200, 1, 2_000);
@@ -82,8 +75,8 @@ export function loadBatchSyncConfig(env: Env = process.env): BatchSyncConfig {
     pollInitialMs,
     pollMaxMs,
     jobTimeoutMs: integer('BATCH_SYNC_JOB_TIMEOUT_MS', 3_600_000, 1_000, 86_400_000),
-    workDir: env.BATCH_SYNC_WORK_DIR?.trim() || path.join(os.tmpdir(), 'erp-batch-sync')
+    workDir: reader.string('BATCH_SYNC_WORK_DIR') ?? path.join(os.tmpdir(), 'erp-batch-sync')
   };
-  if (problems.length > 0) throw new ConfigError(problems);
+  reader.throwIfInvalid();
   return { defaultPageSize, maxPageSize, bulk };
 }

@@ -78,7 +78,9 @@ export class CustomerPages {
     }
     return {
       items: pageRows.map(toBalance),
-      nextCursor: hasMore && last !== undefined ? this.cursors.encode(last, fingerprint) : null,
+      ...(hasMore && last !== undefined
+        ? { nextCursor: this.cursors.encode(last, fingerprint) }
+        : {}),
       missing
     };
   }

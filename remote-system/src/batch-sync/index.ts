@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { applyFaults } from '../faults';
-import { errorBodySchema } from '../http';
+import { errorResponses } from '../http';
 import type { PatternDependencies, PatternModule } from '../pattern-module';
-import { loadBatchSyncConfig, type BatchSyncConfig } from './config';
+import type { BatchSyncConfig } from './config';
 import { CursorCodec } from './cursor';
 import { CustomerPages } from './customers';
 import { CustomersPage, CustomersQuery } from './schemas';
@@ -12,8 +11,8 @@ export const PATTERN_NAME = 'batch-sync';
 export interface BatchSyncModuleOptions {
   /** Signs the page cursors (the server's shared secret), so a cursor survives a restart. */
   readonly tokenSecret: string;
-  /** Pattern settings; read from `BATCH_SYNC_*` when omitted. */
-  readonly config?: BatchSyncConfig;
+  /** Pattern settings (`loadBatchSyncConfig(config.env)`). */
+  readonly config: BatchSyncConfig;
 }
 
 /**
@@ -22,7 +21,7 @@ export interface BatchSyncModuleOptions {
  * rows, is the Bulk API 2.0 loader in `bulk/`, run by `npm run sync:bulk`.)
  */
 export function createBatchSyncModule(options: BatchSyncModuleOptions): PatternModule {
-  const config = options.config ?? loadBatchSyncConfig();
+  const { config } = options;
   return {
     name: PATTERN_NAME,
     title: 'Batch Data Synchronization',
@@ -46,16 +45,20 @@ export function createBatchSyncModule(options: BatchSyncModuleOptions): PatternM
           schema: {
             summary: 'Customer credit limits and balances, one bounded page per call',
             querystring: CustomersQuery,
-            response: { 200: CustomersPage, 400: errorBodySchema }
+            response: {
+              200: CustomersPage,
+              ...errorResponses({
+                400: 'Bad cursor, page above the bound, or bad customer numbers.'
+              })
+            }
           }
         },
         async (request, reply) => {
-          if (await applyFaults(PATTERN_NAME, request, reply, { faults: deps.faults }))
-            return reply;
+          if (await deps.applyFaults(request, reply)) return reply;
           const page = pages.page(request.query);
           deps.traffic.note(PATTERN_NAME, `customer page: ${page.items.length} customers`, {
             missing: page.missing.length,
-            more: page.nextCursor !== null
+            more: page.nextCursor !== undefined
           });
           return page;
         }

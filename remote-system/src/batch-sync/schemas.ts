@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from '../http';
 
 /**
  * Shapes of the paged customer API the Salesforce batch (`ErpCustomerSyncBatch`) calls, defined once: Fastify
@@ -40,12 +41,7 @@ export const CustomerBalance = Type.Object(
     currencyCode: Type.String({ minLength: 3, maxLength: 3 }),
     creditLimit: Type.Number({ description: 'Currency units, two decimals.' }),
     balance: Type.Number({ description: 'Open balance, currency units, two decimals.' }),
-    riskRating: Type.Union([
-      Type.Literal('A'),
-      Type.Literal('B'),
-      Type.Literal('C'),
-      Type.Literal('D')
-    ]),
+    riskRating: StringEnum(['A', 'B', 'C', 'D']),
     onHold: Type.Boolean()
   },
   { additionalProperties: false }
@@ -55,8 +51,8 @@ export type CustomerBalance = Static<typeof CustomerBalance>;
 export const CustomersPage = Type.Object(
   {
     items: Type.Array(CustomerBalance),
-    /** Null on the last page. */
-    nextCursor: Type.Union([Type.String(), Type.Null()]),
+    /** Absent on the last page (OpenAPI 3.0 has no null unions, which External Services read). */
+    nextCursor: Type.Optional(Type.String()),
     /**
      * Requested `numbers` inside the key range this page covers that the ERP does not know: the batch records
      * them as per-record failures instead of silently skipping them.

@@ -25,16 +25,16 @@ describe('batch-sync customer pages (real server, real SQLite)', () => {
 
   it('walks every customer once, in key order, in bounded pages', async () => {
     const seen: string[] = [];
-    let cursor: string | null = null;
+    let cursor: string | undefined;
     let pages = 0;
     do {
-      const res = await page(cursor === null ? '?limit=7' : `?limit=7&cursor=${cursor}`);
+      const res = await page(cursor === undefined ? '?limit=7' : `?limit=7&cursor=${cursor}`);
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(7);
       seen.push(...res.body.items.map((c) => c.customerNumber));
       cursor = res.body.nextCursor;
       pages++;
-    } while (cursor !== null && pages < 20);
+    } while (cursor !== undefined && pages < 20);
     const all = server.db
       .prepare('SELECT customer_number FROM customers ORDER BY customer_number')
       .pluck()
@@ -76,7 +76,7 @@ describe('batch-sync customer pages (real server, real SQLite)', () => {
       'C-000003'
     ]);
     expect(res.body.missing).toEqual(['C-999999']);
-    expect(res.body.nextCursor).toBeNull();
+    expect(res.body.nextCursor).toBeUndefined();
     const c = res.body.items[0]!;
     expect(c.currencyCode).toBe('USD');
     expect(typeof c.creditLimit).toBe('number');
@@ -91,7 +91,7 @@ describe('batch-sync customer pages (real server, real SQLite)', () => {
     );
     expect(second.body.items.map((c) => c.customerNumber)).toEqual(['C-000003']);
     expect(second.body.missing).toEqual(['C-000100']);
-    expect(second.body.nextCursor).toBeNull();
+    expect(second.body.nextCursor).toBeUndefined();
   });
 
   it.each([

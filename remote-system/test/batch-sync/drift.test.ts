@@ -12,8 +12,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Value } from '@sinclair/typebox/value';
+import Ajv from 'ajv';
 import { createBatchSyncModule } from '../../src/batch-sync';
+import { loadBatchSyncConfig } from '../../src/batch-sync/config';
 import { LOAD_SOURCES } from '../../src/batch-sync/bulk/source';
 import { CustomersPage, CustomersQuery } from '../../src/batch-sync/schemas';
 import { apexStringLiterals, readApexClassFile } from '../drift/apex';
@@ -83,7 +84,8 @@ describe('batch-sync drift between the halves', () => {
   });
 
   it('the contract examples are valid under the ERP schemas', () => {
-    expect([...Value.Errors(CustomersPage, contract.examples.customersPage!.body)]).toEqual([]);
+    const validate = new Ajv({ strict: false }).compile(CustomersPage);
+    expect(validate(contract.examples.customersPage!.body) ? [] : validate.errors).toEqual([]);
     expect(contract.customersQuery.sort()).toEqual(Object.keys(CustomersQuery.properties).sort());
   });
 
@@ -104,7 +106,9 @@ describe('batch-sync drift between the halves', () => {
 
   it('the real server answers with the contract shapes (a page, and INVALID_CURSOR)', async () => {
     const server = await startServer({
-      patterns: [createBatchSyncModule({ tokenSecret: TEST_SECRET })]
+      patterns: [
+        createBatchSyncModule({ tokenSecret: TEST_SECRET, config: loadBatchSyncConfig({}) })
+      ]
     });
     try {
       const ok = await getJson(
@@ -115,8 +119,11 @@ describe('batch-sync drift between the halves', () => {
       );
       expect(ok.status).toBe(contract.examples.customersPage!.status);
       const body = ok.body as Record<string, unknown>;
-      expect(Object.keys(body).sort()).toEqual(
-        Object.keys(contract.examples.customersPage!.body).sort()
+      const validate = new Ajv({ strict: false }).compile(CustomersPage);
+      expect(validate(body) ? [] : validate.errors).toEqual([]);
+      // The example shows a page with a next cursor; the last page leaves it out.
+      expect(Object.keys(contract.examples.customersPage!.body)).toEqual(
+        expect.arrayContaining(Object.keys(body))
       );
       expect(body.missing).toEqual(contract.examples.customersPage!.body.missing);
       const bad = await getJson(`${server.baseUrl}${contract.customersPath}?cursor=forged.cursor`, {
