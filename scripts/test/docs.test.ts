@@ -61,7 +61,10 @@ describe('docs (markdownlint, links, pattern pages, Apex reference)', () => {
     try {
       const paragraph =
         'A sentence that is long enough to make the README grow past its budget.\n\n';
-      fs.writeFileSync(path.join(root, 'README.md'), `# Title\n\n${paragraph.repeat(250).trimEnd()}\n`);
+      fs.writeFileSync(
+        path.join(root, 'README.md'),
+        `# Title\n\n${paragraph.repeat(250).trimEnd()}\n`
+      );
       const result = await checkDocs(root);
       expect(located(result, root)).toEqual(['README.md:0 docs/readme-size']);
     } finally {
