@@ -23,6 +23,7 @@ describe('docs (markdownlint, links, pattern pages, Apex reference)', () => {
     expect(located(result, defects)).toEqual([
       'docs/apex/fixture/Greeter.md:10 docs/apex-stale',
       'docs/apex/fixture/Removed.md:0 docs/apex-stale',
+      'docs/patterns/demo.md:3 docs/pattern-flow',
       'docs/patterns/demo.md:3 docs/pattern-sections',
       'docs/patterns/demo.md:7 docs/pattern-sections',
       'docs/patterns/demo.md:11 docs/pattern-sections',

@@ -7,7 +7,7 @@
  * - **links** (`remark-cli` + `remark-validate-links`, no network): every relative link to a file and every
  *   heading anchor, in every Markdown file, generated ones included.
  * - **pattern pages**: each `docs/patterns/<id>.md` has exactly the sections `docs/adding-a-pattern.md` lists,
- *   in its order.
+ *   in its order, and a Mermaid sequence diagram.
  * - **Apex reference**: when the project has `docs/apex/`, it must be what `npm run docs` generates now.
  * - **README size**: at most 15 KB, so it stays the entry point it is meant to be.
  */
@@ -217,7 +217,8 @@ function patternPages(root: string): Finding[] {
   }
   const findings: Finding[] = [];
   for (const file of walkFiles(path.join(root, 'docs', 'patterns'), (f) => f.endsWith('.md'))) {
-    const headings = sectionHeadings(fs.readFileSync(file, 'utf8'));
+    const text = fs.readFileSync(file, 'utf8');
+    const headings = sectionHeadings(text);
     const titles = headings.map((h) => h.title);
     required.forEach((title, index) => {
       if (titles[index] === title) return;
@@ -229,6 +230,15 @@ function patternPages(root: string): Finding[] {
         message: `section ${index + 1} must be "## ${title}" (docs/adding-a-pattern.md), found ${at ? `"## ${at.title}"` : 'nothing'}`
       });
     });
+    if (!/^```mermaid\s*\n\s*sequenceDiagram\b/m.test(text)) {
+      findings.push({
+        file,
+        line: headings.find((h) => h.title === 'The flow')?.line ?? 0,
+        rule: 'docs/pattern-flow',
+        message:
+          'no Mermaid sequence diagram (a ```mermaid block starting with sequenceDiagram) shows the flow'
+      });
+    }
     for (const extra of headings.slice(required.length)) {
       findings.push({
         file,
