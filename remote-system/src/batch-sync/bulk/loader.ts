@@ -318,15 +318,16 @@ export class BulkLoader {
       block = [];
     };
 
-    for (const row of source.rows(this.db, after, limitRows)) {
-      block.push(row);
-      if (block.length === BLOCK_ROWS) {
-        await flush();
-        if (full) break;
-        await yieldToEventLoop(); // let the polls of jobs in flight run
-      }
+    let cursor = after;
+    let left = limitRows;
+    while (left > 0 && !full) {
+      block = source.rows(this.db, cursor, Math.min(BLOCK_ROWS, left));
+      if (block.length === 0) break;
+      cursor = String(block[block.length - 1]![0]);
+      left -= block.length;
+      await flush();
+      await yieldToEventLoop(); // let the polls of jobs in flight run
     }
-    if (!full) await flush();
     out.end();
     await once(out, 'close');
     if (rows === 0) {

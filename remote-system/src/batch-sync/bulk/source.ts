@@ -8,8 +8,12 @@ export interface LoadSource {
   readonly object: string;
   readonly externalIdField: string;
   readonly columns: readonly string[];
-  /** Rows after `afterKey` in key order, as arrays in `columns` order; the key is element 0. */
-  rows(db: Database.Database, afterKey: string, limit: number): IterableIterator<unknown[]>;
+  /**
+   * At most `limit` rows after `afterKey` in key order, as arrays in `columns` order; the key is element 0. Read
+   * with `.all()` one block at a time (no iterator stays open across an `await`: better-sqlite3 refuses writes on a
+   * connection with an open iterator, and the loader writes its ledger while it spools).
+   */
+  rows(db: Database.Database, afterKey: string, limit: number): unknown[][];
   /** Rows available to send. */
   count(db: Database.Database): number;
 }
@@ -25,7 +29,7 @@ const product2: LoadSource = {
            FROM batch_sync_catalog WHERE sku > ? ORDER BY sku LIMIT ?`
       )
       .raw(true)
-      .iterate(afterKey, limit) as IterableIterator<unknown[]>;
+      .all(afterKey, limit) as unknown[][];
   },
   count(db) {
     return db.prepare('SELECT count(*) FROM batch_sync_catalog').pluck().get() as number;
