@@ -61,7 +61,7 @@ export const PATTERNS = Object.freeze([
     salesforceSide:
       'Scheduled Batch Apex with callouts, external-id upserts and reprocessing of failed records.',
     remoteSide: 'Paged catalog API and a Bulk API 2.0 loader for millions of rows.',
-    status: STATUS.PLANNED
+    status: STATUS.AVAILABLE
   },
   {
     id: 'data-virtualization',
