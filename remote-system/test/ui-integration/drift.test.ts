@@ -292,7 +292,7 @@ describe('ui-integration drift between the halves', () => {
   const page = readSource(FILES.page);
   const permissionSet = readSource(FILES.permissionSet);
   const contract = readSource(FILES.contract);
-  const fields = new Map(
+  const fields = new Map<string, SourceText | undefined>(
     Object.values(WRITE_BACK_FIELDS).map((name) => [name, readSource(FILES.field(name))] as const)
   );
   const routes: RecordedRoute[] = [];
