@@ -19,7 +19,8 @@ import { jwtVerify } from 'jose';
  *   Integration canvas page writes a price with the user's token from the signed request);
  * - the sObject Collections upsert `PATCH /services/data/vXX.X/composite/sobjects/<type>/<externalIdField>`
  *   (up to 200 records, `allOrNone`, UpsertResult `{ id, success, errors, created }` per record, in order) over an
- *   in-memory record store ({@link SalesforceStandIn.records}); `Name` is required to create a record.
+ *   in-memory record store ({@link SalesforceStandIn.records}); `Name` is required to create a record;
+ * - the sObject Rows retrieve `GET /services/data/vXX.X/sobjects/<type>/<id>?fields=…` over the same store.
  *
  * Patterns extend it with their own routes (the Remote Call-In order API lives in
  * `remote-system/test/remote-call-in/org-stand-in.ts`) rather than copying it.
@@ -427,6 +428,44 @@ export async function startSalesforceStandIn(
       }
       Object.assign(record, update, { Id: record.Id });
       return { status: 204 };
+    }
+  });
+
+  // sObject Rows retrieve, GET /services/data/vXX.X/sobjects/<type>/<id>[?fields=A,B]: the record with that Id from
+  // the same store, only the listed fields when `fields` is given (plus attributes and Id); 404 NOT_FOUND otherwise.
+  routes.push({
+    method: 'GET',
+    parts: ['services', 'data', ':version', 'sobjects', ':type', ':id'],
+    handler: (request) => {
+      const [, , version = '', , type = '', id = ''] = request.path
+        .split('/')
+        .filter((p) => p !== '');
+      const record = [...(records.get(type)?.values() ?? [])].find((r) => r.Id === id);
+      if (record === undefined) {
+        return {
+          status: 404,
+          body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]
+        };
+      }
+      const wanted = request.query.get('fields');
+      const fields =
+        wanted === null
+          ? record
+          : Object.fromEntries(
+              wanted
+                .split(',')
+                .map((f) => f.trim())
+                .filter((f) => f !== '')
+                .map((f) => [f, record[f] ?? null])
+            );
+      return {
+        status: 200,
+        body: {
+          attributes: { type, url: `/services/data/${version}/sobjects/${type}/${id}` },
+          ...fields,
+          Id: id
+        }
+      };
     }
   });
 

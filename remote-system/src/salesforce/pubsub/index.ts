@@ -1,8 +1,18 @@
 /**
  * General Pub/Sub API subscriber machinery, shared by every pattern that consumes Salesforce events (fire-and-forget,
  * event-driven, ui-update): a gRPC connection over the official proto, a schema cache, a resilient subscriber that
- * runs one {@link EventConsumer} per subscription, and the durable checkpoint, processed-event and dead-letter stores.
+ * runs one {@link EventConsumer} per subscription, the durable checkpoint, processed-event and dead-letter stores, and
+ * the Change Data Capture decoding (header, changed / nulled / diff field bitmaps, gap and overflow events).
  */
+export {
+  CHANGE_TYPES,
+  ChangeEventError,
+  decodeFieldBitmap,
+  encodeFieldBitmap,
+  isChangeEventPayload,
+  readChangeEvent
+} from './change-events';
+export type { ChangeEvent, ChangeEventHeader, ChangeType } from './change-events';
 export { DEFAULT_PUBSUB_ENDPOINT, PubSubConnection, isAuthError, tenantIdOf } from './connection';
 export type { PubSubConnectionOptions } from './connection';
 export { PUBSUB_PROTO_PATH, loadPubSubPackage, replayIdFromHex, replayIdToHex } from './proto';
@@ -15,7 +25,8 @@ export {
   DeadLetterError,
   MAX_NUM_REQUESTED,
   PubSubSubscriber,
-  replayDeadLetter
+  replayDeadLetter,
+  replayDeadLetterAsync
 } from './subscriber';
 export type {
   DecodedEvent,

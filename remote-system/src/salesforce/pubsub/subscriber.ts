@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type * as grpc from '@grpc/grpc-js';
+import type avro from 'avsc';
 import type { SalesforceSession } from '../auth';
+import { isChangeEventPayload, readChangeEvent, type ChangeEvent } from './change-events';
 import { isAuthError, type PubSubConnection } from './connection';
 import { replayIdFromHex, replayIdToHex, type FetchRequest, type FetchResponse } from './proto';
 import {
@@ -20,6 +22,11 @@ export interface DecodedEvent {
   readonly schemaId: string;
   readonly topic: string;
   readonly payload: Record<string, unknown>;
+  /**
+   * For a Change Data Capture event (a payload with a `ChangeEventHeader`): the header with its field bitmaps decoded
+   * against the schema the event was written with, and the values sent. See `change-events.ts`.
+   */
+  readonly change?: ChangeEvent;
 }
 
 /**
@@ -33,7 +40,7 @@ export type HandleOutcome = 'applied' | 'duplicate';
  * checkpoint, processed-event ledger and dead letters, so several independent consumers of the same topic (the
  * event-driven pattern) are simply several consumers with different names.
  */
-export interface EventConsumer {
+export interface EventConsumer<Prepared = unknown> {
   /** Unique, stable name: the checkpoint and ledger key. Renaming it starts the consumer over. */
   readonly name: string;
   /** For example `/event/Opportunity_Closed_Won__e`. */
@@ -46,8 +53,18 @@ export interface EventConsumer {
    * though delivery is at-least-once. A throw rolls back this event's writes only; after `maxAttempts` throws the
    * event goes to the dead-letter table. Effects outside the database (calls to other systems) belong in an outbox
    * written here and drained after commit.
+   *
+   * `prepared` is what {@link EventConsumer.prepare} resolved with for this event (undefined without `prepare`).
    */
-  handle(event: DecodedEvent, db: Database.Database): HandleOutcome | void;
+  handle(event: DecodedEvent, db: Database.Database, prepared?: Prepared): HandleOutcome | void;
+  /**
+   * Optional asynchronous step before the transaction, for work a synchronous handler cannot do: reading from another
+   * system (re-reading a record after a CDC gap event), calling a slow dependency. It runs with a deadline
+   * (`prepareTimeoutMs`, the signal aborts then); a rejection or a timeout counts as a failed attempt exactly like a
+   * throw from `handle`, so a hanging dependency makes this consumer back off and dead-letter the event, and never
+   * holds a database transaction open. It must have no effect the database does not record: it may run again.
+   */
+  prepare?(event: DecodedEvent, signal: AbortSignal): Promise<Prepared>;
 }
 
 export interface SubscriberStats {
@@ -60,6 +77,8 @@ export interface SubscriberStats {
   /** Events the consumer recognised as a business duplicate. */
   businessDuplicates: number;
   deadLettered: number;
+  /** Failed attempts at an event that were tried again (after `retryBackoffMs` when set). */
+  retries: number;
   keepalives: number;
   reconnects: number;
   tokenRefreshes: number;
@@ -71,7 +90,14 @@ export interface SubscriberStats {
 
 export interface SubscriberNotification {
   readonly kind:
-    'connected' | 'batch' | 'keepalive' | 'dead-letter' | 'reconnect' | 'token-refresh' | 'stopped';
+    | 'connected'
+    | 'batch'
+    | 'keepalive'
+    | 'retry'
+    | 'dead-letter'
+    | 'reconnect'
+    | 'token-refresh'
+    | 'stopped';
   readonly message: string;
   readonly details?: Record<string, unknown>;
 }
@@ -84,6 +110,14 @@ export interface SubscriberOptions {
   readonly batchSize?: number;
   /** Attempts at an event before it is dead-lettered. Default 3. */
   readonly maxAttempts?: number;
+  /**
+   * Wait before attempt n + 1 of a failing event: `retryBackoffMs * 2^(n-1)` (capped by `maxBackoffMs`). The events
+   * before it are committed first, and no more events are requested meanwhile, so only this consumer slows down.
+   * Default 0: immediate retries inside the batch's transaction.
+   */
+  readonly retryBackoffMs?: number;
+  /** Deadline of {@link EventConsumer.prepare} per attempt. Default 30 s. */
+  readonly prepareTimeoutMs?: number;
   /** First reconnect delay; doubles per consecutive failure up to `maxBackoffMs`, with jitter. Default 500 ms. */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -100,6 +134,17 @@ export interface SubscriberOptions {
 export const MAX_NUM_REQUESTED = 100;
 
 class StreamEnded extends Error {}
+
+/** One received event, decoded (or not: `payload` null and `decodeError` set). */
+interface Item {
+  readonly id: string;
+  readonly replayId: string;
+  readonly schemaId: string;
+  readonly raw: Buffer;
+  readonly payload: Record<string, unknown> | null;
+  readonly change?: ChangeEvent;
+  readonly decodeError?: string;
+}
 
 /**
  * Runs one {@link EventConsumer} on a Pub/Sub API `Subscribe` stream, and keeps it running:
@@ -125,6 +170,7 @@ export class PubSubSubscriber {
     duplicatesIgnored: 0,
     businessDuplicates: 0,
     deadLettered: 0,
+    retries: 0,
     keepalives: 0,
     reconnects: 0,
     tokenRefreshes: 0,
@@ -136,6 +182,8 @@ export class PubSubSubscriber {
   readonly deadLetters: DeadLetterStore;
   private readonly batchSize: number;
   private readonly maxAttempts: number;
+  private readonly retryBackoffMs: number;
+  private readonly prepareTimeoutMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly idleTimeoutMs: number;
@@ -151,6 +199,8 @@ export class PubSubSubscriber {
   private wakeBackoff?: () => void;
   private idleTimer?: NodeJS.Timeout;
   private readonly waiters: { predicate: () => boolean; resolve: () => void }[] = [];
+  /** Called on stop: wakes a retry backoff, aborts a running `prepare`. */
+  private readonly stopListeners = new Set<() => void>();
 
   constructor(private readonly options: SubscriberOptions) {
     const batchSize = options.batchSize ?? MAX_NUM_REQUESTED;
@@ -159,6 +209,8 @@ export class PubSubSubscriber {
     }
     this.batchSize = batchSize;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.retryBackoffMs = Math.max(0, options.retryBackoffMs ?? 0);
+    this.prepareTimeoutMs = options.prepareTimeoutMs ?? 30_000;
     this.initialBackoffMs = options.initialBackoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
@@ -183,6 +235,7 @@ export class PubSubSubscriber {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeBackoff?.();
+    for (const listener of [...this.stopListeners]) listener();
     this.closeCall();
     await this.running;
     await this.queue;
@@ -400,19 +453,26 @@ export class PubSubSubscriber {
       return;
     }
 
-    const decoded = await Promise.all(
-      response.events.map(async ({ event, replay_id }) => {
+    const decoded: Item[] = await Promise.all(
+      response.events.map(async ({ event, replay_id }): Promise<Item> => {
         const base = {
           id: event.id,
           replayId: replayIdToHex(replay_id),
           schemaId: event.schema_id,
           raw: Buffer.from(event.payload)
         };
+        let type: avro.Type;
         try {
-          const type = await connection.schema(event.schema_id);
-          return { ...base, payload: type.fromBuffer(base.raw) as Record<string, unknown> };
+          type = await connection.schema(event.schema_id);
         } catch (error) {
           if (isAuthError(error)) throw error;
+          return { ...base, payload: null, decodeError: (error as Error).message };
+        }
+        try {
+          const payload = type.fromBuffer(base.raw) as Record<string, unknown>;
+          const change = isChangeEventPayload(payload) ? readChangeEvent(payload, type) : undefined;
+          return { ...base, payload, ...(change ? { change } : {}) };
+        } catch (error) {
           return { ...base, payload: null, decodeError: (error as Error).message };
         }
       })
@@ -425,61 +485,158 @@ export class PubSubSubscriber {
       'business-duplicate': 0
     };
     const letters: { eventId: string; error: string }[] = [];
-    db.transaction(() => {
-      for (const item of decoded) {
-        if (this.ledger.has(consumer.name, item.id)) {
-          outcomes.duplicate += 1;
-          continue;
-        }
-        let error = item.payload === null ? `Cannot decode event: ${item.decodeError}` : '';
-        let attempts = 0;
-        if (item.payload !== null) {
-          const event: DecodedEvent = {
-            id: item.id,
-            replayId: item.replayId,
-            schemaId: item.schemaId,
-            topic: consumer.topic,
-            payload: item.payload
-          };
-          while (attempts < this.maxAttempts) {
-            attempts += 1;
+    const attempts = new Map<number, number>();
+    const lastError = new Map<number, string>();
+    const prepared = new Map<number, unknown>();
+    const eventOf = (item: Item): DecodedEvent => ({
+      id: item.id,
+      replayId: item.replayId,
+      schemaId: item.schemaId,
+      topic: consumer.topic,
+      payload: item.payload!,
+      ...(item.change ? { change: item.change } : {})
+    });
+    const fail = (index: number, error: unknown): number => {
+      const used = (attempts.get(index) ?? 0) + 1;
+      attempts.set(index, used);
+      lastError.set(index, error instanceof Error ? error.message : String(error));
+      return used;
+    };
+
+    // Segments: normally one per batch. When an event fails and has attempts left with a backoff, the events before
+    // it are committed, the consumer waits, and the next segment starts at that event.
+    let start = 0;
+    while (start < decoded.length) {
+      let end = decoded.length;
+      let retryAt: number | undefined;
+
+      if (consumer.prepare) {
+        for (let index = start; index < end; index += 1) {
+          const item = decoded[index]!;
+          if (
+            item.payload === null ||
+            prepared.has(index) ||
+            this.ledger.has(consumer.name, item.id)
+          ) {
+            continue;
+          }
+          while ((attempts.get(index) ?? 0) < this.maxAttempts) {
             try {
-              const outcome = db.transaction(() => consumer.handle(event, db) ?? 'applied')();
-              if (outcome === 'duplicate') outcomes['business-duplicate'] += 1;
-              else outcomes.applied += 1;
-              this.ledger.record(consumer.name, item.id, item.replayId, 'applied');
-              error = '';
+              prepared.set(index, await this.runPrepare(consumer, eventOf(item)));
               break;
-            } catch (caught) {
-              error = caught instanceof Error ? caught.message : String(caught);
+            } catch (error) {
+              if (this.stopped) return;
+              const used = fail(index, error);
+              if (used < this.maxAttempts && this.retryBackoffMs > 0) {
+                retryAt = index;
+                break;
+              }
+              if (used < this.maxAttempts) this.stats.retries += 1;
             }
           }
-        }
-        if (error) {
-          this.deadLetters.add({
-            consumer: consumer.name,
-            topic: consumer.topic,
-            eventId: item.id,
-            replayId: item.replayId,
-            schemaId: item.schemaId,
-            payload: item.payload,
-            rawPayload: item.raw,
-            error,
-            attempts: Math.max(attempts, 1)
-          });
-          this.ledger.record(consumer.name, item.id, item.replayId, 'dead-lettered');
-          outcomes['dead-lettered'] += 1;
-          letters.push({ eventId: item.id, error });
+          if (retryAt !== undefined) {
+            end = index;
+            break;
+          }
         }
       }
-      this.checkpoints.save(
-        consumer.name,
-        consumer.topic,
-        decoded[decoded.length - 1]!.replayId,
-        decoded.length,
-        outcomes.duplicate
-      );
-    })();
+
+      const segment = db.transaction(() => {
+        let duplicates = 0;
+        for (let index = start; index < end; index += 1) {
+          const item = decoded[index]!;
+          if (this.ledger.has(consumer.name, item.id)) {
+            outcomes.duplicate += 1;
+            duplicates += 1;
+            continue;
+          }
+          let error =
+            item.payload === null ? `Cannot decode event: ${item.decodeError ?? 'unknown'}` : '';
+          const preparationFailed = consumer.prepare !== undefined && !prepared.has(index);
+          if (item.payload !== null && preparationFailed)
+            error = lastError.get(index) ?? 'prepare failed';
+          if (item.payload !== null && !preparationFailed) {
+            const event = eventOf(item);
+            while ((attempts.get(index) ?? 0) < this.maxAttempts) {
+              try {
+                const outcome = db.transaction(
+                  () => consumer.handle(event, db, prepared.get(index)) ?? 'applied'
+                )();
+                if (outcome === 'duplicate') outcomes['business-duplicate'] += 1;
+                else outcomes.applied += 1;
+                this.ledger.record(consumer.name, item.id, item.replayId, 'applied');
+                error = '';
+                break;
+              } catch (caught) {
+                const used = fail(index, caught);
+                error = lastError.get(index)!;
+                if (used < this.maxAttempts && this.retryBackoffMs > 0) {
+                  // Commit what precedes this event; wait outside the transaction; try it again.
+                  if (index > start) {
+                    this.checkpoints.save(
+                      consumer.name,
+                      consumer.topic,
+                      decoded[index - 1]!.replayId,
+                      index - start,
+                      duplicates
+                    );
+                  }
+                  return index;
+                }
+                if (used < this.maxAttempts) this.stats.retries += 1;
+              }
+            }
+          }
+          if (error) {
+            this.deadLetters.add({
+              consumer: consumer.name,
+              topic: consumer.topic,
+              eventId: item.id,
+              replayId: item.replayId,
+              schemaId: item.schemaId,
+              payload: item.payload,
+              rawPayload: item.raw,
+              error,
+              attempts: Math.max(attempts.get(index) ?? 0, 1)
+            });
+            this.ledger.record(consumer.name, item.id, item.replayId, 'dead-lettered');
+            outcomes['dead-lettered'] += 1;
+            letters.push({ eventId: item.id, error });
+          }
+        }
+        if (end > start) {
+          this.checkpoints.save(
+            consumer.name,
+            consumer.topic,
+            decoded[end - 1]!.replayId,
+            end - start,
+            duplicates
+          );
+        }
+        return retryAt;
+      })();
+
+      if (segment === undefined) {
+        start = end;
+        continue;
+      }
+      // Wait before the next attempt at decoded[segment]; nothing more is requested meanwhile.
+      start = segment;
+      prepared.delete(segment);
+      this.stats.retries += 1;
+      const used = attempts.get(segment) ?? 1;
+      const delay = Math.min(this.maxBackoffMs, this.retryBackoffMs * 2 ** (used - 1));
+      this.stats.lastError = lastError.get(segment);
+      this.stats.state = 'backing-off';
+      this.notify({
+        kind: 'retry',
+        message: `Event ${decoded[segment]!.id} failed (attempt ${used} of ${this.maxAttempts}); retrying in ${delay} ms: ${lastError.get(segment) ?? ''}`,
+        details: { eventId: decoded[segment]!.id, attempt: used, delayMs: delay }
+      });
+      await this.sleep(delay);
+      if (this.stopped) return;
+      this.stats.state = 'streaming';
+    }
 
     this.stats.applied += outcomes.applied;
     this.stats.duplicatesIgnored += outcomes.duplicate;
@@ -499,6 +656,40 @@ export class PubSubSubscriber {
       details: { ...outcomes, replayId: this.stats.lastReplayId }
     });
     this.requestMore(generation);
+  }
+
+  /** Runs the consumer's `prepare` with a deadline; the signal is aborted when the deadline passes or on stop. */
+  private async runPrepare(consumer: EventConsumer, event: DecodedEvent): Promise<unknown> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`prepare timed out after ${this.prepareTimeoutMs} ms`);
+        controller.abort(error);
+        reject(error);
+      }, this.prepareTimeoutMs);
+    });
+    const onStop = () => controller.abort(new Error('subscriber stopping'));
+    this.stopListeners.add(onStop);
+    try {
+      return await Promise.race([consumer.prepare!(event, controller.signal), deadline]);
+    } finally {
+      clearTimeout(timer);
+      this.stopListeners.delete(onStop);
+    }
+  }
+
+  /** Waits `ms`, or less when the subscriber stops. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.stopListeners.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.stopListeners.add(done);
+    });
   }
 
   /**
@@ -544,6 +735,78 @@ export function replayDeadLetter(
   try {
     const outcome = db.transaction(() => {
       const result = consumer.handle(event, db) ?? 'applied';
+      new ProcessedEvents(db).record(consumer.name, letter.eventId, letter.replayId, 'applied');
+      store.markResolved(id, 'replayed');
+      return result;
+    })();
+    return { letter: store.get(consumer.name, id)!, outcome };
+  } catch (error) {
+    store.recordFailedReplay(id, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+}
+
+/**
+ * Replays one dead letter through a consumer that may have a `prepare` step and may read CDC details: the change event
+ * is decoded again from the stored payload with the schema of `schemaId` (`schema` fetches it, usually
+ * {@link PubSubConnection.schema}), `prepare` runs with its deadline, then the effect, the ledger and the letter's status
+ * commit in one transaction. A failure is recorded on the letter and thrown.
+ */
+export async function replayDeadLetterAsync<Prepared>(
+  db: Database.Database,
+  consumer: EventConsumer<Prepared>,
+  id: number,
+  options: { schema?: (schemaId: string) => Promise<avro.Type>; prepareTimeoutMs?: number } = {}
+): Promise<{ letter: DeadLetter; outcome: HandleOutcome }> {
+  const store = new DeadLetterStore(db);
+  const letter = store.get(consumer.name, id);
+  if (!letter) throw new DeadLetterError('NOT_FOUND', `No dead letter ${id} for ${consumer.name}`);
+  if (letter.status !== 'open') {
+    throw new DeadLetterError('CONFLICT', `Dead letter ${id} is already ${letter.status}`);
+  }
+  if (letter.payload === null) {
+    throw new DeadLetterError(
+      'CONFLICT',
+      `Dead letter ${id} could not be decoded; it can only be discarded`
+    );
+  }
+  const payload = letter.payload;
+  try {
+    let change: ChangeEvent | undefined;
+    if (isChangeEventPayload(payload)) {
+      if (!options.schema) throw new Error('A change event needs its schema to be replayed');
+      change = readChangeEvent(payload, await options.schema(letter.schemaId));
+    }
+    const event: DecodedEvent = {
+      id: letter.eventId,
+      replayId: letter.replayId,
+      schemaId: letter.schemaId,
+      topic: letter.topic,
+      payload,
+      ...(change ? { change } : {})
+    };
+    let prepared: Prepared | undefined;
+    if (consumer.prepare) {
+      const controller = new AbortController();
+      const timeoutMs = options.prepareTimeoutMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        prepared = await Promise.race([
+          consumer.prepare(event, controller.signal),
+          new Promise<never>((_resolve, reject) => {
+            timer = setTimeout(() => {
+              const error = new Error(`prepare timed out after ${timeoutMs} ms`);
+              controller.abort(error);
+              reject(error);
+            }, timeoutMs);
+          })
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const outcome = db.transaction(() => {
+      const result = consumer.handle(event, db, prepared) ?? 'applied';
       new ProcessedEvents(db).record(consumer.name, letter.eventId, letter.replayId, 'applied');
       store.markResolved(id, 'replayed');
       return result;
