@@ -10,6 +10,8 @@ import { loadRemoteCallInConfig } from './remote-call-in/config';
 import { requestReplyModule } from './request-reply';
 import { createUiIntegrationModule } from './ui-integration';
 import { loadUiIntegrationConfig } from './ui-integration/config';
+import { createUiUpdateModule } from './ui-update';
+import { loadUiUpdateConfig } from './ui-update/config';
 
 /**
  * The pattern modules the server mounts, each under `/<name>` behind the bearer authentication, in console order.
@@ -44,6 +46,7 @@ export function patternModules(config: AppConfig): PatternModule[] {
       config: loadBatchSyncConfig(config.env)
     }),
     createFireAndForgetModule({ config: loadFireAndForgetConfig(config.env) }),
+    createUiUpdateModule({ salesforce: config.salesforce, config: loadUiUpdateConfig(config.env) }),
     createUiIntegrationModule({ config: loadUiIntegrationConfig(config.env) })
   ];
 }

@@ -1,4 +1,4 @@
-import { createUiUpdateModule } from '../../src/ui-update/module';
+import { createUiUpdateModule } from '../../src/ui-update';
 import { startTestServer, type TestServer } from '../support';
 import { startShipmentEvents, type ShipmentEventsFixture } from './support';
 

@@ -83,7 +83,7 @@ export const PATTERNS = Object.freeze([
     salesforceSide:
       'Lightning web component subscribed with lightning/empApi to a platform event and a change event channel.',
     remoteSide: 'Shipment simulator publishing status events through the Pub/Sub API.',
-    status: STATUS.PLANNED
+    status: STATUS.AVAILABLE
   },
   {
     id: 'ui-integration',
