@@ -35,8 +35,9 @@ export interface EntitySetDefinition {
   readonly properties: readonly PropertyDefinition[];
   /**
    * Order used when a request has no `$orderby` (OData leaves it to the service). Chosen so an index serves it for
-   * every Salesforce Connect shape: newest first rides `shipments_shipped_at`, and `(customer_number, shipped_at)`
-   * for the related list, so a page stops reading after `$top` rows instead of sorting every match.
+   * every Salesforce Connect shape: newest first rides `shipments_by_shipped_at`, `shipments_customer_by_shipped_at`
+   * for the related list and `shipments_<column>_newest` for a list-view filter, so a page stops reading after `$top`
+   * rows instead of sorting every match (`SHIPMENT_INDEXES` in `db/migrations.ts`).
    */
   readonly defaultOrder: readonly { readonly name: string; readonly descending: boolean }[];
 }

@@ -310,14 +310,20 @@ describe('query plans: Salesforce Connect query shapes use indexes at any page d
   it.each([
     [
       { $filter: "CustomerNumber eq 'C-000007'", $orderby: 'ShippedAt desc' },
-      /shipments_customer_shipped_at \(customer_number=\? AND shipped_at<\?\)/
+      /shipments_customer_by_shipped_at \(customer_number=\? AND \(shipped_at,shipment_number\)<\(\?,\?\)\)/
     ],
-    [{ $orderby: 'ShippedAt desc' }, /shipments_shipped_at \(shipped_at<\?\)/],
-    [{ $orderby: 'ShippedAt' }, /shipments_shipped_at \(shipped_at>\?\)/],
-    [{}, /shipments_shipped_at \(shipped_at<\?\)/],
+    [
+      { $orderby: 'ShippedAt desc' },
+      /shipments_by_shipped_at \(\(shipped_at,shipment_number\)<\(\?,\?\)\)/
+    ],
+    [
+      { $orderby: 'ShippedAt' },
+      /shipments_by_shipped_at \(\(shipped_at,shipment_number\)>\(\?,\?\)\)/
+    ],
+    [{}, /shipments_by_shipped_at \(\(shipped_at,shipment_number\)<\(\?,\?\)\)/],
     [
       { $filter: "Status eq 'Delivered'" },
-      /shipments_status_shipped_at \(status=\? AND shipped_at<\?\)/
+      /shipments_status_newest \(status=\? AND \(shipped_at,shipment_number\)<\(\?,\?\)\)/
     ]
   ])('%j: later pages SEARCH an index from the cursor', (query, expected) => {
     const plans = plansFor(query);
