@@ -38,7 +38,10 @@ describe('POST /remote-call-in/runs (the console button)', () => {
   it('says when no Salesforce connection is configured, and validates the body', async () => {
     server = await startTestServer({
       patterns: [
-        createRemoteCallInModule({ salesforce: { mode: 'none' }, config: loadRemoteCallInConfig({}) })
+        createRemoteCallInModule({
+          salesforce: { mode: 'none' },
+          config: loadRemoteCallInConfig({})
+        })
       ]
     });
     const post = (body: unknown) =>
