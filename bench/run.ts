@@ -25,6 +25,7 @@ import {
 import { openDatabase, seedDatabase } from '../remote-system/src/db';
 import { buildServer } from '../remote-system/src/server';
 import { main as batchSyncBench } from './batch-sync';
+import { main as uiUpdateBench } from './ui-update';
 
 const SECRET = 'bench-secret-0123456789abcdef';
 const ROOT = path.resolve(__dirname);
@@ -473,6 +474,11 @@ async function serve(file: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--ui-update') {
+    // UI Update: publishing throughput through the local Pub/Sub API (bench/ui-update.ts).
+    await uiUpdateBench(process.argv.slice(3));
+    return;
+  }
   if (process.argv[2] === '--batch-sync') {
     // Batch Data Synchronization: the Bulk API 2.0 loader against the stand-in (bench/batch-sync.ts).
     await batchSyncBench(process.argv.slice(3));
