@@ -114,7 +114,7 @@ export default class ShipmentTracker extends LightningElement {
     let enabled = false;
     try {
       enabled = await isEmpEnabled();
-    } catch (error) {
+    } catch {
       enabled = false;
     }
     if (!this.connected) {
@@ -145,7 +145,7 @@ export default class ShipmentTracker extends LightningElement {
   async doSubscribe() {
     try {
       await this.subscribeTo(SHIPMENT_CHANNEL, (message) => this.enqueue('shipment', message));
-    } catch (error) {
+    } catch {
       this.scheduleRetry();
       return;
     }
@@ -157,7 +157,7 @@ export default class ShipmentTracker extends LightningElement {
     try {
       await this.subscribeTo(ACCOUNT_CHANNEL, (message) => this.enqueue('account', message));
       this.accountChangesAvailable = true;
-    } catch (error) {
+    } catch {
       // Typically the user lacks View All on Account (Ui_Update_Account_Changes): shipments stay live.
       this.accountChangesAvailable = false;
     }
