@@ -2,6 +2,8 @@ import { createBatchSyncModule } from './batch-sync';
 import { loadBatchSyncConfig } from './batch-sync/config';
 import type { AppConfig } from './config';
 import { createDataVirtualizationModule } from './data-virtualization';
+import { createEventDrivenModule } from './event-driven';
+import { loadEventDrivenConfig } from './event-driven/config';
 import { createFireAndForgetModule } from './fire-and-forget';
 import { loadFireAndForgetConfig } from './fire-and-forget/config';
 import type { PatternModule } from './pattern-module';
@@ -47,6 +49,7 @@ export function patternModules(config: AppConfig): PatternModule[] {
     }),
     createFireAndForgetModule({ config: loadFireAndForgetConfig(config.env) }),
     createUiUpdateModule({ salesforce: config.salesforce, config: loadUiUpdateConfig(config.env) }),
-    createUiIntegrationModule({ config: loadUiIntegrationConfig(config.env) })
+    createUiIntegrationModule({ config: loadUiIntegrationConfig(config.env) }),
+    createEventDrivenModule({ topic: loadEventDrivenConfig(config.env).topic })
   ];
 }
