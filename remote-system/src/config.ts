@@ -23,12 +23,24 @@ export interface AppConfig {
   readonly sharedSecret: string;
   /** True when no `ERP_SHARED_SECRET` was set and the well-known development secret is in use. */
   readonly usingDefaultSecret: boolean;
+  /**
+   * `ERP_SHARED_SECRET_PREVIOUS`: the secret being rotated out, still accepted (compared in constant time, like the
+   * current one) until the org's External Credential sends the new one. Only the current secret signs anything.
+   */
+  readonly previousSharedSecret?: string;
+  /** Whether anything outside this machine can reach the server (see {@link exposureOf}). */
+  readonly exposure: Exposure;
+  /** Per-credential limits on pattern routes (`RATE_LIMIT_*`); `max` 0 turns rate limiting off. */
+  readonly rateLimit: RateLimitConfig;
   /** Shipments generated when `npm start` creates the database. */
   readonly seedShipments: number;
   readonly logLevel: LogLevel;
   /** Maximum request body size in bytes; larger bodies get a 413. */
   readonly bodyLimitBytes: number;
-  /** `open`: console reachable by anyone who reaches the server; `local`: only from loopback, not via a proxy. */
+  /**
+   * `local` (default): the console answers only browsers on this machine that asked for a loopback host name, and
+   * nothing that came through a proxy or tunnel; `open`: anyone who reaches the server (set explicitly).
+   */
   readonly consoleAccess: 'open' | 'local';
   readonly salesforce: SalesforceConnectionConfig;
   /**
@@ -37,6 +49,21 @@ export interface AppConfig {
    * included, and are validated at start-up too.
    */
   readonly env: Env;
+}
+
+/** Reachability of the server from outside this machine, with the settings that make it so. */
+export interface Exposure {
+  readonly exposed: boolean;
+  /** For example `HOST=0.0.0.0`, `PUBLIC_URL=https://my-tunnel.example.com`; empty on loopback. */
+  readonly reasons: readonly string[];
+}
+
+export interface RateLimitConfig {
+  /** Requests per window for each credential (the current secret, the previous one); 0 = no rate limiting. */
+  readonly max: number;
+  /** Requests per window for each client address without a valid credential (so 401s are limited too). */
+  readonly anonymousMax: number;
+  readonly windowSeconds: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -225,6 +252,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (secret !== undefined && secret.length < 16) {
     problems.push('ERP_SHARED_SECRET must be at least 16 characters long');
   }
+  const previousSecret = read('ERP_SHARED_SECRET_PREVIOUS');
+  if (previousSecret !== undefined) {
+    if (secret === undefined) {
+      problems.push(
+        'ERP_SHARED_SECRET_PREVIOUS is only for a rotation: set the new secret in ERP_SHARED_SECRET too'
+      );
+    } else if (previousSecret === secret) {
+      problems.push('ERP_SHARED_SECRET_PREVIOUS must differ from ERP_SHARED_SECRET');
+    }
+    if (previousSecret.length < 16) {
+      problems.push('ERP_SHARED_SECRET_PREVIOUS must be at least 16 characters long');
+    }
+  }
+  const rateLimit: RateLimitConfig = {
+    max: integer('RATE_LIMIT_MAX', 6_000, 0, 1_000_000),
+    anonymousMax: integer('RATE_LIMIT_ANONYMOUS_MAX', 60, 1, 1_000_000),
+    windowSeconds: integer('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400)
+  };
 
   const seedShipments = integer('SEED_SHIPMENTS', 100_000, 0, 100_000_000);
   const bodyLimitBytes = integer('BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600);
@@ -237,8 +282,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
   }
 
-  const consoleRaw = (read('CONSOLE_ACCESS') ?? 'open').toLowerCase();
-  let consoleAccess: 'open' | 'local' = 'open';
+  // Local by default, exposed or not: a tunnel to localhost is invisible in HOST and PUBLIC_URL, so only the request
+  // itself (proxy headers, Host) can tell, and the console must not answer it unless someone chose `open`.
+  const consoleRaw = (read('CONSOLE_ACCESS') ?? 'local').toLowerCase();
+  let consoleAccess: 'open' | 'local' = 'local';
   if (consoleRaw === 'open' || consoleRaw === 'local') {
     consoleAccess = consoleRaw;
   } else {
@@ -256,6 +303,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(explicitPublicUrl === undefined ? {} : { explicitPublicUrl }),
     sharedSecret: secret ?? DEFAULT_DEV_SECRET,
     usingDefaultSecret: secret === undefined,
+    ...(previousSecret === undefined ? {} : { previousSharedSecret: previousSecret }),
+    exposure: exposureOf(host, explicitPublicUrl),
+    rateLimit,
     seedShipments,
     logLevel,
     bodyLimitBytes,
@@ -263,6 +313,66 @@ export function loadConfig(env: Env = process.env): AppConfig {
     salesforce,
     env
   };
+}
+
+/**
+ * True for names and addresses that only this machine can reach: `localhost` (and `*.localhost`), 127.0.0.0/8,
+ * `::1` (with or without brackets) and IPv4-mapped 127.x. `0.0.0.0`, `::`, a LAN address or any other name is not.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    /^127(?:\.\d{1,3}){3}$/.test(name) ||
+    name === '::1' ||
+    name === '0:0:0:0:0:0:0:1' ||
+    /^::ffff:127(?:\.\d{1,3}){3}$/.test(name)
+  );
+}
+
+/**
+ * Whether the server can be reached from outside this machine: it listens on a non-loopback `HOST`, or `PUBLIC_URL`
+ * names a non-loopback host (a tunnel or a proxy forwards to it even though it listens on localhost).
+ */
+export function exposureOf(host: string, publicUrl: string | undefined): Exposure {
+  const reasons: string[] = [];
+  if (!isLoopbackHost(host)) reasons.push(`HOST=${host}`);
+  if (publicUrl !== undefined && !isLoopbackHost(new URL(publicUrl).hostname)) {
+    reasons.push(`PUBLIC_URL=${publicUrl}`);
+  }
+  return { exposed: reasons.length > 0, reasons };
+}
+
+/**
+ * Refuses to serve with the development secret (published in this repository) when the server is reachable from
+ * outside: throws a {@link ConfigError} with one message naming `ERP_SHARED_SECRET` and how to generate one. On
+ * loopback only (`HOST` localhost, no public `PUBLIC_URL`) the development secret stays allowed, with a warning.
+ * `main.ts` calls it before touching the database; `buildServer` calls it again for every other way in.
+ */
+export function assertSafeExposure(
+  config: Pick<
+    AppConfig,
+    'exposure' | 'sharedSecret' | 'previousSharedSecret' | 'usingDefaultSecret'
+  >
+): void {
+  if (!config.exposure.exposed) return;
+  const devSecret =
+    config.usingDefaultSecret ||
+    config.sharedSecret === DEFAULT_DEV_SECRET ||
+    config.previousSharedSecret === DEFAULT_DEV_SECRET;
+  if (!devSecret) return;
+  throw new ConfigError([
+    `ERP_SHARED_SECRET must be set to a secret of your own: the server is reachable from outside ` +
+      `(${config.exposure.reasons.join(', ')}) and the development secret is published in the repository, so ` +
+      `anyone could call every pattern route. Generate one with \`openssl rand -hex 32\` (or \`node -e ` +
+      `"console.log(require('node:crypto').randomBytes(32).toString('hex'))"\`), set ERP_SHARED_SECRET to it, and ` +
+      `put the same value in the org (External Credential ERP_Credential, principal ERP_Principal, parameter ` +
+      `ApiKey). The development secret is accepted only on loopback (HOST=localhost, no public PUBLIC_URL).`
+  ]);
 }
 
 function parseSalesforceConfig(

@@ -3,7 +3,7 @@
  * and every pattern's endpoints, and shuts down gracefully on SIGINT/SIGTERM (stop accepting, let in-flight requests
  * finish, close the database).
  */
-import { ConfigError, loadConfig, loadEnvFile, type AppConfig } from './config';
+import { ConfigError, assertSafeExposure, loadConfig, loadEnvFile, type AppConfig } from './config';
 import { isSeeded, openDatabase, seedDatabase } from './db';
 import { buildServer } from './server';
 
@@ -22,10 +22,30 @@ function prepareDatabase(config: AppConfig) {
   return db;
 }
 
+/** The protection in force, printed at start-up (the console shows the same with live counters). */
+function securityLines(config: AppConfig): string[] {
+  const { rateLimit } = config;
+  return [
+    `  security  ${config.exposure.exposed ? `reachable from outside (${config.exposure.reasons.join(', ')})` : 'loopback only'}; ` +
+      `console ${config.consoleAccess === 'local' ? 'on this machine only' : 'open to anyone who reaches it'} (CONSOLE_ACCESS=${config.consoleAccess})`,
+    rateLimit.max === 0
+      ? '            rate limit off (RATE_LIMIT_MAX=0)'
+      : `            rate limit ${rateLimit.max} requests per ${rateLimit.windowSeconds} s per secret, ` +
+        `${rateLimit.anonymousMax} per client without one`,
+    ...(config.previousSharedSecret === undefined
+      ? []
+      : [
+          '            rotation: ERP_SHARED_SECRET_PREVIOUS is accepted too; remove it once the console shows no more uses'
+        ])
+  ];
+}
+
 async function main(): Promise<void> {
   const envFile = loadEnvFile();
   if (envFile !== undefined) console.log(`Loaded settings from ${envFile}`);
   const config = loadConfig();
+  // Before the database is touched: an exposed server with the development secret does not start at all.
+  assertSafeExposure(config);
   const db = prepareDatabase(config);
   const app = await buildServer(config, { db });
   app.addHook('onClose', async () => db.close());
@@ -51,11 +71,19 @@ async function main(): Promise<void> {
     }
   }
   if (app.erp.patterns.length === 0) lines.push('', '  (no pattern modules registered yet)');
+  lines.push('', ...securityLines(config));
   if (config.usingDefaultSecret) {
     lines.push(
       '',
       'WARNING: ERP_SHARED_SECRET is not set; using the development secret. Set your own before exposing',
       '         this server, and put the same value in the org (External Credential ERP_Credential → ApiKey).'
+    );
+  }
+  if (config.exposure.exposed && config.consoleAccess === 'open') {
+    lines.push(
+      '',
+      `WARNING: CONSOLE_ACCESS=open on a server reachable from outside (${config.exposure.reasons.join(', ')}):`,
+      '         anyone who reaches it can watch the traffic and change the fault knobs.'
     );
   }
   console.log(lines.join('\n'));

@@ -7,8 +7,12 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions
 } from 'fastify';
-import { bearerAuth } from './auth/bearer';
-import type { AppConfig } from './config';
+import { bearerAuth, callerIdentifier } from './auth/bearer';
+import { registerSecurityHeaders } from './auth/headers';
+import { redactUrl, redactingLoggerOptions, secretValuesOf } from './auth/log-redaction';
+import { describeCaller, registerRateLimit } from './auth/rate-limit';
+import { SecurityStatus } from './auth/status';
+import { assertSafeExposure, type AppConfig } from './config';
 import { registerConsole } from './console';
 import { openDatabase } from './db';
 import { InMemoryFaultSettings, applyFaults } from './faults';
@@ -53,13 +57,23 @@ export async function buildServer(
   config: AppConfig,
   options: BuildOptions = {}
 ): Promise<FastifyInstance> {
+  // Never serve the published development secret to the outside, whichever entry point built the server.
+  assertSafeExposure(config);
   const patterns = options.patterns ?? patternModules(config);
   assertUniqueNames(patterns);
   const ownsDatabase = options.db === undefined;
   const db = options.db ?? openDatabase(config.databasePath);
 
+  const secrets = [
+    config.sharedSecret,
+    ...(config.previousSharedSecret === undefined ? [] : [config.previousSharedSecret])
+  ];
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    // Bearer values, OAuth tokens, signed requests and cookies never reach a log line (src/auth/log-redaction.ts).
+    logger: redactingLoggerOptions(options.logger, config.logLevel, [
+      ...secrets,
+      ...secretValuesOf(config.env)
+    ]),
     genReqId: correlationIdFor,
     // Every log line of a request carries `correlationId` (the same value as the X-Correlation-Id header).
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
@@ -74,6 +88,9 @@ export async function buildServer(
     // (Fastify's defaults stop at the first error and strip additional properties).
     ajv: { customOptions: { allErrors: true, removeAdditional: false } }
   });
+
+  // Security headers first, so every answer carries them, including those sent from the hooks below.
+  await registerSecurityHeaders(app);
 
   const faults = new InMemoryFaultSettings();
   const traffic = new TrafficLog(options.trafficCapacity);
@@ -107,7 +124,7 @@ export async function buildServer(
       kind: 'request',
       pattern: patternOf(request.url, patternNames),
       method: request.method,
-      path: request.url.length > 300 ? `${request.url.slice(0, 297)}...` : request.url,
+      path: trafficPath(request.url),
       status: reply.statusCode,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
       correlationId: request.id
@@ -127,7 +144,7 @@ export async function buildServer(
       kind: 'request',
       pattern: patternOf(request.url, patternNames),
       method: request.method,
-      path: request.url.length > 300 ? `${request.url.slice(0, 297)}...` : request.url,
+      path: trafficPath(request.url),
       status: 499,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       correlationId: request.id
@@ -215,7 +232,29 @@ export async function buildServer(
   const document = (): OpenApiDocument => app.swagger() as unknown as OpenApiDocument;
   app.get('/openapi.json', { schema: { hide: true } }, async () => document());
 
-  await app.register(registerConsole, { runtime });
+  // Inbound protection of the pattern routes: who is calling (one token hash per request), per-credential rate
+  // limits (src/auth/rate-limit.ts), then the bearer check; the console shows the counters.
+  const security = new SecurityStatus(config);
+  const identify = callerIdentifier(secrets);
+  const limitRate = await registerRateLimit(app, config.rateLimit, identify, {
+    onLimited(request, caller, retryAfterSeconds, firstInWindow) {
+      security.recordLimited(describeCaller(caller));
+      if (firstInWindow) {
+        traffic.note(patternOf(request.url, patternNames), 'Rate limit reached: answering 429', {
+          caller: describeCaller(caller),
+          retryAfterSeconds
+        });
+      }
+    }
+  });
+  const checkBearer = bearerAuth(secrets, {
+    identify,
+    onAuthenticated(caller) {
+      if (caller.credential === 'previous') security.recordPreviousSecretUse();
+    }
+  });
+
+  await app.register(registerConsole, { runtime, security });
 
   for (const pattern of patterns) {
     const deps: PatternDependencies = {
@@ -228,7 +267,8 @@ export async function buildServer(
     };
     await app.register(
       async (scope) => {
-        scope.addHook('onRequest', bearerAuth(config.sharedSecret));
+        if (limitRate !== undefined) scope.addHook('onRequest', limitRate);
+        scope.addHook('onRequest', checkBearer);
         await pattern.register(scope, deps);
         // Each pattern's own document: its routes only, served from where the caller reached the server.
         if (!scope.hasRoute({ method: 'GET', url: `/${pattern.name}/openapi.json` })) {
@@ -269,6 +309,12 @@ export async function buildServer(
 }
 
 const ENDPOINT_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The path the console's live traffic shows: credentials in the query redacted, at most 300 characters. */
+function trafficPath(url: string): string {
+  const path = redactUrl(url);
+  return path.length > 300 ? `${path.slice(0, 297)}...` : path;
+}
 
 /** `http(s)://host[:port]` as the caller reached this server. */
 function requestBaseUrl(request: FastifyRequest): string {

@@ -20,7 +20,7 @@ describe('loadConfig', () => {
       seedShipments: 100_000,
       logLevel: 'info',
       bodyLimitBytes: 1_048_576,
-      consoleAccess: 'open',
+      consoleAccess: 'local',
       salesforce: { mode: 'none' }
     });
     expect(DEFAULT_DATABASE_PATH).toMatch(/remote-system[/\\]data[/\\]erp\.sqlite$/);

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isLoopbackAddress } from '../auth/bearer';
+import type { SecurityStatus } from '../auth/status';
+import { isLoopbackHost } from '../config';
 import { faultProfileProblems } from '../faults';
 import { ERROR_CODES, sendError } from '../http/errors';
 import type { FaultProfile } from '../pattern-module';
@@ -14,11 +17,6 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   '/console/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/console/styles.css': { file: 'styles.css', type: 'text/css; charset=utf-8' }
 };
-
-/** The page loads only its own script and stylesheet and talks only to this server. */
-const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Bytes an event stream may have queued for a slow reader before it is dropped. */
 const MAX_BUFFERED_BYTES = 1_048_576;
@@ -35,21 +33,49 @@ const faultBodySchema = {
   }
 } as const;
 
-function isLoopback(ip: string): boolean {
-  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+/** Headers that proxies and tunnels (cloudflared, ngrok, nginx, load balancers) add; a browser never sends them. */
+const PROXY_HEADERS = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'cf-connecting-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'via'
+];
+
+/**
+ * A request from a browser on this machine, addressed to this machine: the peer is loopback, no proxy header is
+ * present (a tunnel such as cloudflared or ngrok connects from loopback too, but adds them), and the `Host` header
+ * names a loopback host — which also defeats DNS rebinding, where a web page on another site resolves its own name
+ * to 127.0.0.1 to reach the console from the presenter's browser as if it were same-origin.
+ */
+export function isLocalConsoleRequest(request: FastifyRequest): boolean {
+  if (!isLoopbackAddress(request.socket.remoteAddress ?? '')) return false;
+  if (PROXY_HEADERS.some((name) => request.headers[name] !== undefined)) return false;
+  const host = request.headers.host ?? '';
+  const hostname = host.startsWith('[')
+    ? host.slice(0, host.indexOf(']') + 1)
+    : host.split(':')[0]!;
+  return hostname !== '' && isLoopbackHost(hostname);
 }
 
 /**
  * The console: one static page (`public/`), its state API, the fault knobs and the live-traffic stream
- * (server-sent events). Open by default because it is a local demo tool that shows only request metadata — never
- * bodies or secrets — and whose knobs only slow down or fail demo requests. `CONSOLE_ACCESS=local` restricts it to
- * browsers on this machine (and refuses anything that came through a proxy or tunnel) when the server is exposed.
- * Fault changes must be JSON (`PUT`, `application/json`): a cross-site form cannot send that without a CORS
- * preflight this server never grants, so another web page cannot flip the knobs through the presenter's browser.
+ * (server-sent events). It has no login: by default (`CONSOLE_ACCESS=local`) it answers only browsers on this
+ * machine ({@link isLocalConsoleRequest}), so nothing that reaches the server through a tunnel, a proxy or the
+ * network can read the traffic or touch the knobs; `CONSOLE_ACCESS=open` serves it to anyone who reaches the server
+ * (a container whose host browser connects over the bridge network). It shows request metadata only — never
+ * bodies or secrets. Fault changes must be JSON (`PUT`, `application/json`): a cross-site form cannot send that
+ * without a CORS preflight this server never grants, so another web page cannot flip the knobs through the
+ * presenter's browser. Security headers (CSP without inline script, frame-ancestors 'none', nosniff) come from
+ * the server-wide `@fastify/helmet` registration (`src/auth/headers.ts`).
  */
 export async function registerConsole(
   app: FastifyInstance,
-  { runtime }: { runtime: ErpRuntime }
+  { runtime, security }: { runtime: ErpRuntime; security?: SecurityStatus }
 ): Promise<void> {
   const { config, faults, traffic, patterns, endpoints } = runtime;
   const assets = new Map(
@@ -64,15 +90,15 @@ export async function registerConsole(
     app.addHook('onRequest', async (request, reply) => {
       const consoleRoute = request.url === '/' || request.url.startsWith('/console');
       if (!consoleRoute) return undefined;
-      const proxied =
-        request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined;
-      if (proxied || !isLoopback(request.socket.remoteAddress ?? '')) {
+      if (!isLocalConsoleRequest(request)) {
         return sendError(
           request,
           reply,
           403,
           ERROR_CODES.FORBIDDEN,
-          'The console is limited to this machine (CONSOLE_ACCESS=local).'
+          'The console is limited to this machine (CONSOLE_ACCESS=local): open it at ' +
+            `http://localhost:${request.socket.localPort ?? config.port}/ on the machine running the ERP, or ` +
+            'set CONSOLE_ACCESS=open to serve it to anyone who reaches the server.'
         );
       }
       return undefined;
@@ -81,12 +107,7 @@ export async function registerConsole(
 
   for (const [url, asset] of assets) {
     app.get(url, { schema: { hide: true } }, async (_request, reply) =>
-      reply
-        .type(asset.type)
-        .header('cache-control', 'no-cache')
-        .header('content-security-policy', CONTENT_SECURITY_POLICY)
-        .header('x-content-type-options', 'nosniff')
-        .send(asset.body)
+      reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body)
     );
   }
 
@@ -94,6 +115,7 @@ export async function registerConsole(
     service: 'ERP remote system',
     publicUrl: config.publicUrl,
     usingDefaultSecret: config.usingDefaultSecret,
+    ...(security === undefined ? {} : { security: security.snapshot() }),
     patterns: patterns.map((p) => ({
       name: p.name,
       title: p.title,
