@@ -78,6 +78,13 @@ describe('console in a real browser', () => {
     expect(await card.locator('.endpoints li').count()).toBe(2);
     expect(await card.locator('.endpoints code').first().textContent()).toBe('/demo/echo');
     expect(await card.locator('.pattern-state').textContent()).toBe('Healthy');
+    // The security card: who may open the console, the rate limit in force (CSP-compliant page: no errors below).
+    await page.locator('#security').waitFor();
+    expect(await page.locator('#security-exposure').textContent()).toBe('This machine only');
+    expect(await page.locator('#security-console').textContent()).toContain('CONSOLE_ACCESS=local');
+    expect(await page.locator('#security-rate-limit').textContent()).toBe(
+      '6000 requests per 60 s per secret; 60 per client without one'
+    );
 
     // The console's own requests are recorded but hidden until asked for.
     const ownRequest = page.locator('#traffic-body tr.console-request', {

@@ -46,7 +46,58 @@
     state.className = 'badge pattern-state badge-' + (active ? 'warning' : 'success');
   }
 
+  function since(at) {
+    return at ? ' (last ' + new Date(at).toLocaleTimeString([], { hour12: false }) + ')' : '';
+  }
+
+  // The protection in force and what it refused (from state.security; see src/auth/status.ts).
+  function renderSecurity(security) {
+    const card = document.getElementById('security');
+    if (!security) return;
+    card.hidden = false;
+    const exposure = document.getElementById('security-exposure');
+    exposure.textContent = security.exposed ? 'Reachable from outside' : 'This machine only';
+    exposure.className = 'badge badge-' + (security.exposed ? 'warning' : 'success');
+    exposure.title = security.exposureReasons.join(', ');
+    document.getElementById('security-console').textContent =
+      security.consoleAccess === 'local'
+        ? 'Browsers on this machine only (CONSOLE_ACCESS=local)'
+        : 'Anyone who reaches the server (CONSOLE_ACCESS=open)';
+    const limit = security.rateLimit;
+    document.getElementById('security-rate-limit').textContent = limit.enabled
+      ? limit.max +
+        ' requests per ' +
+        limit.windowSeconds +
+        ' s per secret; ' +
+        limit.anonymousMax +
+        ' per client without one'
+      : 'Off (RATE_LIMIT_MAX=0)';
+    document.getElementById('security-limited').textContent =
+      String(limit.limitedRequests) +
+      (limit.lastLimitedCaller ? ', last: ' + limit.lastLimitedCaller : '') +
+      since(limit.lastLimitedAt);
+    const rotation = security.rotation;
+    document.getElementById('security-rotation').textContent = rotation.previousAccepted
+      ? 'Previous secret still accepted; used ' +
+        rotation.previousSecretUses +
+        ' times' +
+        since(rotation.lastPreviousSecretUseAt)
+      : 'One secret (no rotation under way)';
+    document.getElementById('security-as-of').textContent =
+      'Counters as of ' + new Date().toLocaleTimeString([], { hour12: false }) + '.';
+  }
+
+  async function refreshSecurity() {
+    try {
+      const response = await fetch('/console/api/state');
+      if (response.ok) renderSecurity((await response.json()).security);
+    } catch {
+      // the stream's reconnect brings a fresh state anyway
+    }
+  }
+
   function renderPatterns(state) {
+    renderSecurity(state.security);
     document.getElementById('public-url').textContent = state.publicUrl;
     document.getElementById('secret-warning').hidden = !state.usingDefaultSecret;
     document.getElementById('no-patterns').hidden = state.patterns.length > 0;
@@ -158,7 +209,11 @@
   source.addEventListener('open', () => setStreamStatus('Live', 'success'));
   source.addEventListener('error', () => setStreamStatus('Reconnecting…', 'warning'));
   source.addEventListener('state', (event) => renderPatterns(JSON.parse(event.data)));
-  source.addEventListener('traffic', (event) => addTraffic(JSON.parse(event.data)));
+  source.addEventListener('traffic', (event) => {
+    const data = JSON.parse(event.data);
+    addTraffic(data);
+    if (data.kind === 'note' && data.message.startsWith('Rate limit reached')) refreshSecurity();
+  });
   source.addEventListener('faults', (event) => {
     const { pattern, faults } = JSON.parse(event.data);
     const card = cards.get(pattern);
