@@ -100,10 +100,13 @@ export const PATTERNS = Object.freeze([
   {
     id: 'event-driven',
     name: 'Event-Driven Architecture',
-    businessStep: 'One "order placed" event reaches several consumers.',
+    businessStep:
+      'One "customer changed" stream reaches the ERP customer master, marketing segments and analytics.',
     whenToUse: 'Several independent systems react to the same business event.',
-    salesforceSide: 'The same platform event consumed by Apex, Flow and a Lightning web component.',
-    remoteSide: 'Independent subscribers, each with its own checkpoint.',
-    status: STATUS.PLANNED
+    salesforceSide:
+      'Change Data Capture on Account over a custom channel (enriched fields, filter expression) and an Apex change event trigger.',
+    remoteSide:
+      'Three independent Pub/Sub API subscribers, each with its own checkpoint, retries and dead letters; gap events re-read through REST.',
+    status: STATUS.AVAILABLE
   }
 ]);
