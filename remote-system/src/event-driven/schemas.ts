@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from '../http';
 import { CONSUMER_NAMES } from './contract';
 
 /** Shapes of the Event-Driven Architecture console API, defined once (validation, types, OpenAPI). */
 
-export const ConsumerNameSchema = Type.Union(CONSUMER_NAMES.map((name) => Type.Literal(name)));
+export const ConsumerNameSchema = StringEnum(CONSUMER_NAMES);
 
 export const ConsumerStatus = Type.Object({
   name: ConsumerNameSchema,
@@ -26,7 +27,7 @@ export const ConsumerStatus = Type.Object({
   }),
   deadLettersOpen: Type.Integer(),
   resyncRequestsOpen: Type.Integer(),
-  knob: Type.Union([Type.Literal('none'), Type.Literal('throw'), Type.Literal('hang')])
+  knob: StringEnum(['none', 'throw', 'hang'] as const)
 });
 export type ConsumerStatus = Static<typeof ConsumerStatus>;
 
@@ -41,7 +42,7 @@ export type ConsumerParams = Static<typeof ConsumerParams>;
 
 export const KnobBody = Type.Object(
   {
-    mode: Type.Union([Type.Literal('none'), Type.Literal('throw'), Type.Literal('hang')], {
+    mode: StringEnum(['none', 'throw', 'hang'] as const, {
       description:
         'throw: the handler fails; hang: its asynchronous step never answers; none: healthy'
     })
@@ -53,9 +54,7 @@ export type KnobBody = Static<typeof KnobBody>;
 export const DeadLetterQuery = Type.Object(
   {
     consumer: ConsumerNameSchema,
-    status: Type.Optional(
-      Type.Union([Type.Literal('open'), Type.Literal('replayed'), Type.Literal('discarded')])
-    ),
+    status: Type.Optional(StringEnum(['open', 'replayed', 'discarded'] as const)),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }))
   },
   { additionalProperties: false }
@@ -71,7 +70,7 @@ export const DeadLetterView = Type.Object({
   payload: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   error: Type.String(),
   attempts: Type.Integer(),
-  status: Type.Union([Type.Literal('open'), Type.Literal('replayed'), Type.Literal('discarded')]),
+  status: StringEnum(['open', 'replayed', 'discarded'] as const),
   createdAt: Type.String(),
   resolvedAt: Type.Union([Type.String(), Type.Null()])
 });
