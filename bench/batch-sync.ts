@@ -1,11 +1,29 @@
 /**
- * `npm run bench -- --batch-sync [--sizes 1000000,10000000]`
+ * `npm run bench -- --batch-sync [--sizes 1000000,10000000] [--label after] [--runtime cjs|tsx] [--timeline DIR]
+ * [--cpu-prof DIR] [--no-write] [--env NAME=VALUE ...]`
  *
  * Batch Data Synchronization benchmark: the Bulk API 2.0 loader sends N catalog rows from SQLite to the Bulk API
- * 2.0 stand-in (`remote-system/test/stand-ins/bulk2.ts`, run in a child process so its CSV parsing does not count
- * against the loader), with the default 100 MiB upload cut. Measures rows/s end to end (spool, upload, server-side
- * processing, result download) and the loader process's peak RSS (sampled every 50 ms). Databases are built once
- * under `bench/tmp/` and reused. Results: `bench/results/batch-sync.{md,json}`.
+ * 2.0 stand-in (`remote-system/test/stand-ins/bulk2.ts`) with the loader's default settings (only the poll pace and
+ * work folder are set here). Three processes per size, so that each figure is about one thing:
+ *
+ * - this process seeds the catalog database (`bench/tmp/`, reused) and collects the figures;
+ * - the **stand-in** runs in a child process (its CSV work does not count against the loader's memory, but it does
+ *   share the machine's cores, as an org would not);
+ * - the **loader** runs in a child process of its own, started fresh for each size, so its peak RSS is the kernel's
+ *   high-water mark of exactly that run (`process.resourceUsage().maxRSS`), not a 50 ms sample that a long
+ *   synchronous stretch could miss. By default it runs TypeScript through `tsx`'s CommonJS hooks only
+ *   (`--require tsx/cjs`): the `tsx` command also starts an ESM loader thread (a second V8 isolate, ~30 MiB RSS)
+ *   that the CommonJS project never needs. `--runtime tsx` measures the loader under the full `tsx` command line
+ *   (`--require …/preflight.cjs --import …/loader.mjs`) for comparison.
+ *
+ * `--timeline DIR` writes, per size, the loader process's memory (`process.memoryUsage()` every 50 ms) and each
+ * Bulk API request (start, end) as JSON, to see which phase holds memory and where the pipeline waits.
+ * `--cpu-prof DIR` writes a V8 CPU profile of the loader and of the stand-in process to DIR.
+ * `--env NAME=VALUE` passes a `BATCH_SYNC_*` setting to the loader (e.g. a job size to compare).
+ *
+ * Results: `bench/results/batch-sync.{md,json}`; a run replaces the earlier run with the same `--label` and keeps
+ * the others, each with the machine's load average before and after (the machine is shared: other work running at
+ * the same time shows there).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadBatchSyncConfig } from '../remote-system/src/batch-sync/config';
 import { Bulk2Client } from '../remote-system/src/batch-sync/bulk/client';
-import { BulkLoader, type LoadSummary } from '../remote-system/src/batch-sync/bulk/loader';
+import { BulkLoader } from '../remote-system/src/batch-sync/bulk/loader';
 import { ensureCatalogRows } from '../remote-system/src/batch-sync/bulk/source';
 import { openDatabase } from '../remote-system/src/db';
 import type { SalesforceAuth, SalesforceSession } from '../remote-system/src/salesforce/auth';
@@ -22,41 +40,65 @@ import { STAND_IN_TOKEN, startBulk2StandIn } from '../remote-system/test/stand-i
 const ROOT = path.resolve(__dirname);
 const TMP = path.join(ROOT, 'tmp');
 const RESULTS = path.join(ROOT, 'results');
+const CATALOG = path.join(TMP, 'batch-sync-catalog.sqlite');
 
 interface Result {
   rows: number;
   seconds: number;
   rowsPerSecond: number;
+  /** Kernel high-water mark of the loader process (whole process lifetime: startup + one load). */
   peakRssMiB: number;
+  /** Highest of the 50 ms samples, and the V8 heap and off-heap (Buffers) at that moment. */
+  sampledPeakRssMiB: number;
   jobs: number;
   mibSent: number;
-  seedSeconds: number;
+  /** CPU seconds of the loader process (user + system) and of the stand-in process. */
+  loaderCpuSeconds: number;
+  standInCpuSeconds: number;
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
 }
 
-/** Child mode: serve the stand-in and print its URL. */
+interface Run {
+  label: string;
+  date: string;
+  machine: string;
+  runtime: string;
+  settings: Record<string, string>;
+  results: Result[];
+}
+
+interface LoaderReport {
+  seconds: number;
+  rowsPerSecond: number;
+  jobs: number;
+  bytesSent: number;
+  maxRssKiB: number;
+  sampledPeakRss: number;
+  cpuSeconds: number;
+}
+
+const POLL_SETTINGS = {
+  BATCH_SYNC_POLL_INITIAL_MS: '100',
+  BATCH_SYNC_POLL_MAX_MS: '1000'
+};
+
+/** Child mode: serve the stand-in, print its URL; print its CPU time when told to stop. */
 async function serveStandIn(): Promise<void> {
   const standIn = await startBulk2StandIn({ trackExisting: false });
   process.stdout.write(`${standIn.instanceUrl}\n`);
-  process.on('SIGTERM', () => void standIn.close().then(() => process.exit(0)));
-}
-
-function startStandInProcess(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...process.execArgv, __filename, '--serve-stand-in'], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (data: Buffer) => resolve({ url: data.toString().trim(), child }));
-    child.once('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
+  process.on('SIGTERM', () => {
+    const usage = process.resourceUsage();
+    process.stdout.write(
+      `${JSON.stringify({ cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 })}\n`
+    );
+    void standIn.close().then(() => process.exit(0));
   });
 }
 
-async function runSize(rows: number): Promise<Result> {
-  fs.mkdirSync(TMP, { recursive: true });
-  const db = openDatabase(path.join(TMP, 'batch-sync-catalog.sqlite'));
-  const seedStarted = performance.now();
-  ensureCatalogRows(db, rows);
-  const seedSeconds = (performance.now() - seedStarted) / 1000;
-  const { url, child } = await startStandInProcess();
+/** Child mode: one load of `rows` rows into the stand-in at `url`; prints a {@link LoaderReport}. */
+async function runLoad(rows: number, url: string, timelineFile: string | undefined): Promise<void> {
+  const db = openDatabase(CATALOG);
   const session: SalesforceSession = {
     instanceUrl: url,
     accessToken: STAND_IN_TOKEN,
@@ -68,68 +110,239 @@ async function runSize(rows: number): Promise<Result> {
       throw new Error('fixed token');
     }
   };
-  const { bulk } = loadBatchSyncConfig({
-    BATCH_SYNC_POLL_INITIAL_MS: '100',
-    BATCH_SYNC_POLL_MAX_MS: '1000',
+  const env: Record<string, string> = {
+    ...POLL_SETTINGS,
     BATCH_SYNC_WORK_DIR: path.join(os.tmpdir(), 'batch-sync-bench')
-  });
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  let summary: LoadSummary;
-  try {
-    summary = await new BulkLoader(db, new Bulk2Client(auth), bulk).run({
-      object: 'Product2',
-      rows
-    });
-  } finally {
-    clearInterval(sampler);
-    child.kill('SIGTERM');
-    db.close();
+  };
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name.startsWith('BATCH_SYNC_') && value !== undefined) env[name] = value;
   }
+  const { bulk } = loadBatchSyncConfig(env);
+  const started = performance.now();
+  const samples: number[][] = [];
+  const events: unknown[][] = [];
+  let sampledPeak = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    sampledPeak = Math.max(sampledPeak, m.rss);
+    if (timelineFile) {
+      samples.push([
+        Math.round(performance.now() - started),
+        m.rss,
+        m.heapUsed,
+        m.external,
+        m.arrayBuffers
+      ]);
+    }
+  };
+  const sampler = setInterval(sample, 50);
+  const client = new Bulk2Client(auth);
+  if (timelineFile) traceRequests(client, started, events);
+  const summary = await new BulkLoader(db, client, bulk).run({ object: 'Product2', rows });
+  sample();
+  clearInterval(sampler);
+  db.close();
   if (!summary.ok) throw new Error(`bench load not clean: ${JSON.stringify(summary)}`);
+  if (timelineFile) {
+    fs.writeFileSync(timelineFile, JSON.stringify({ rows, settings: bulk, samples, events }));
+  }
+  const usage = process.resourceUsage();
+  const report: LoaderReport = {
+    seconds: summary.seconds,
+    rowsPerSecond: summary.rowsPerSecond,
+    jobs: summary.jobs,
+    bytesSent: summary.bytesSent,
+    maxRssKiB: usage.maxRSS,
+    sampledPeakRss: sampledPeak,
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** Records the start and end of each Bulk API request the loader makes: `[ms, 'start'|'end', method, job]`. */
+function traceRequests(client: Bulk2Client, started: number, events: unknown[][]): void {
+  const target = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const method of ['createJob', 'upload', 'setState', 'info', 'results']) {
+    const original = target[method]!.bind(client);
+    target[method] = async (...args: unknown[]) => {
+      const at = () => Math.round(performance.now() - started);
+      const label = typeof args[0] === 'string' ? args[0].slice(-6) : '';
+      const detail = typeof args[1] === 'string' ? args[1] : '';
+      events.push([at(), 'start', method, label, detail]);
+      try {
+        return await original(...args);
+      } finally {
+        events.push([at(), 'end', method, label, detail]);
+      }
+    };
+  }
+}
+
+/** Set by `--cpu-prof DIR`: each child writes a V8 CPU profile there (open it in Chrome DevTools). */
+let cpuProfileDir: string | undefined;
+
+/** Argument list that runs this file in a child process with the chosen TypeScript runtime. */
+function childArgs(runtime: string, args: string[]): string[] {
+  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  if (runtime === 'tsx') return [...profile, ...process.execArgv, __filename, ...args];
+  return [...profile, '--require', 'tsx/cjs', __filename, ...args];
+}
+
+function collect(child: ChildProcess): { lines: string[]; exited: Promise<number | null> } {
+  const lines: string[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (data: Buffer) => {
+    buffer += data.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      lines.push(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { lines, exited };
+}
+
+async function runSize(
+  rows: number,
+  runtime: string,
+  env: Record<string, string>,
+  timelineDir: string | undefined
+): Promise<Result> {
+  fs.mkdirSync(TMP, { recursive: true });
+  const db = openDatabase(CATALOG);
+  ensureCatalogRows(db, rows);
+  db.close();
+
+  const standIn = spawn(process.execPath, childArgs(runtime, ['--serve-stand-in']), {
+    stdio: ['ignore', 'pipe', 'inherit']
+  });
+  const standInOut = collect(standIn);
+  while (standInOut.lines.length === 0) {
+    if (standIn.exitCode !== null) throw new Error(`stand-in exited with ${standIn.exitCode}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const url = standInOut.lines[0]!;
+  const timelineFile = timelineDir ? path.join(timelineDir, `batch-sync-${rows}.json`) : undefined;
+  const loadAverageBefore = os.loadavg().map((v) => Number(v.toFixed(2)));
+  const loader = spawn(
+    process.execPath,
+    childArgs(runtime, ['--run-load', String(rows), url, ...(timelineFile ? [timelineFile] : [])]),
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } }
+  );
+  const loaderOut = collect(loader);
+  const code = await loaderOut.exited;
+  const loadAverageAfter = os.loadavg().map((v) => Number(v.toFixed(2)));
+  standIn.kill('SIGTERM');
+  await standInOut.exited;
+  if (code !== 0) throw new Error(`loader exited with ${code}`);
+  const report = JSON.parse(loaderOut.lines.at(-1)!) as LoaderReport;
+  const standInUsage = JSON.parse(standInOut.lines.at(-1) ?? '{"cpuSeconds":0}') as {
+    cpuSeconds: number;
+  };
   return {
     rows,
-    seconds: Number(summary.seconds.toFixed(1)),
-    rowsPerSecond: summary.rowsPerSecond,
-    peakRssMiB: Math.round(peak / 1024 / 1024),
-    jobs: summary.jobs,
-    mibSent: Number((summary.bytesSent / 1024 / 1024).toFixed(1)),
-    seedSeconds: Number(seedSeconds.toFixed(1))
+    seconds: Number(report.seconds.toFixed(1)),
+    rowsPerSecond: report.rowsPerSecond,
+    peakRssMiB: Math.round(report.maxRssKiB / 1024),
+    sampledPeakRssMiB: Math.round(report.sampledPeakRss / 1024 / 1024),
+    jobs: report.jobs,
+    mibSent: Number((report.bytesSent / 1024 / 1024).toFixed(1)),
+    loaderCpuSeconds: Number(report.cpuSeconds.toFixed(1)),
+    standInCpuSeconds: Number(standInUsage.cpuSeconds.toFixed(1)),
+    loadAverageBefore,
+    loadAverageAfter
   };
+}
+
+function markdown(runs: readonly Run[]): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const parts = [
+    '# batch-sync: Bulk API 2.0 loader → stand-in',
+    '',
+    'Written by `npm run bench -- --batch-sync`. Loader and stand-in each in a child process on the same shared',
+    "2-core machine; peak RSS is the loader process's kernel high-water mark (`maxRSS`); CPU seconds are user +",
+    'system of each process; load average (1, 5, 15 min) before → after the run shows what else the machine was doing.',
+    ''
+  ];
+  for (const run of runs) {
+    parts.push(
+      `## ${run.label}`,
+      '',
+      `${run.date} on ${run.machine}; loader runtime: ${run.runtime}; settings: ${
+        Object.entries(run.settings)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ') || 'defaults'
+      }.`,
+      '',
+      '| rows | seconds | rows/s | peak RSS (MiB) | jobs | MiB sent | loader CPU s | stand-in CPU s | load avg before → after |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...run.results.map(
+        (r) =>
+          `| ${n(r.rows)} | ${r.seconds} | ${n(r.rowsPerSecond)} | ${r.peakRssMiB} | ${r.jobs} | ${r.mibSent} | ${r.loaderCpuSeconds} | ${r.standInCpuSeconds} | ${r.loadAverageBefore.join(', ')} → ${r.loadAverageAfter.join(', ')} |`
+      ),
+      ''
+    );
+  }
+  return parts.join('\n');
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === '--serve-stand-in') return serveStandIn();
+  if (argv[0] === '--run-load') return runLoad(Number(argv[1]), argv[2]!, argv[3]);
   let sizes = [1_000_000, 10_000_000];
+  let label = 'latest';
+  let runtime = 'cjs';
+  let timelineDir: string | undefined;
+  let write = true;
+  const env: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--sizes')
+    const flag = argv[i];
+    if (flag === '--sizes')
       sizes = (argv[++i] ?? '').split(',').map((v) => Number(v.replace(/_/g, '')));
-    else throw new Error(`unknown option ${argv[i]}`);
+    else if (flag === '--label') label = argv[++i] ?? label;
+    else if (flag === '--runtime') runtime = argv[++i] ?? runtime;
+    else if (flag === '--timeline') timelineDir = argv[++i];
+    else if (flag === '--no-write') write = false;
+    else if (flag === '--cpu-prof') cpuProfileDir = path.resolve(argv[++i] ?? 'bench/tmp/profiles');
+    else if (flag === '--env') {
+      const [name, value] = (argv[++i] ?? '').split('=', 2) as [string, string | undefined];
+      if (!name.startsWith('BATCH_SYNC_') || value === undefined)
+        throw new Error('--env BATCH_SYNC_NAME=value');
+      env[name] = value;
+    } else throw new Error(`unknown option ${flag}`);
   }
+  if (!['cjs', 'tsx'].includes(runtime)) throw new Error('--runtime cjs|tsx');
+  if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error('bad --sizes');
+  if (timelineDir) fs.mkdirSync(timelineDir, { recursive: true });
   const results: Result[] = [];
   for (const rows of sizes) {
-    const result = await runSize(rows);
+    const result = await runSize(rows, runtime, env, timelineDir);
     console.log(JSON.stringify(result));
     results.push(result);
   }
-  fs.mkdirSync(RESULTS, { recursive: true });
+  if (!write) return;
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
-  fs.writeFileSync(
-    path.join(RESULTS, 'batch-sync.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2)}\n`
-  );
-  const table = [
-    '| rows | seconds | rows/s | peak RSS (MiB) | jobs | MiB sent |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...results.map(
-      (r) =>
-        `| ${r.rows.toLocaleString('en-US')} | ${r.seconds} | ${r.rowsPerSecond.toLocaleString('en-US')} | ${r.peakRssMiB} | ${r.jobs} | ${r.mibSent} |`
-    )
-  ];
-  fs.writeFileSync(
-    path.join(RESULTS, 'batch-sync.md'),
-    `# batch-sync: Bulk API 2.0 loader → stand-in\n\n${new Date().toISOString()} on ${machine} (shared machine).\n\n${table.join('\n')}\n`
-  );
+  const run: Run = {
+    label,
+    date: new Date().toISOString(),
+    machine,
+    runtime: runtime === 'tsx' ? 'tsx (CommonJS + ESM hooks)' : 'node --require tsx/cjs',
+    settings: { ...POLL_SETTINGS, ...env },
+    results
+  };
+  const jsonFile = path.join(RESULTS, 'batch-sync.json');
+  let runs: Run[] = [];
+  try {
+    const previous = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as { runs?: Run[] };
+    runs = (previous.runs ?? []).filter((r) => r.label !== label);
+  } catch {
+    // first run, or the older single-run format: start over
+  }
+  runs.push(run);
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(jsonFile, `${JSON.stringify({ runs }, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS, 'batch-sync.md'), markdown(runs));
 }
 
 if (require.main === module) {

@@ -233,9 +233,13 @@ describe('Bulk API 2.0 loader against the stand-in', () => {
       loader(standIn, { fetch: crashOnThirdUpload }).loader.run({ object: 'Product2', rows: ROWS })
     ).rejects.toThrow(/connection reset/);
     const runId = fixture.db.prepare('SELECT run_id FROM batch_sync_runs').pluck().get() as string;
-    expect(
-      fixture.db.prepare("SELECT count(*) FROM batch_sync_jobs WHERE state = 'Open'").pluck().get()
-    ).toBe(1);
+    // The job whose upload failed is Open; the pipeline may already have created the next one (spooled meanwhile).
+    const open = fixture.db
+      .prepare("SELECT job_id FROM batch_sync_jobs WHERE state = 'Open'")
+      .pluck()
+      .all() as string[];
+    expect(open.length).toBeGreaterThanOrEqual(1);
+    expect(open.length).toBeLessThanOrEqual(fixture.settings.maxJobsInFlight);
 
     const summary = await loader(standIn).loader.run({
       object: 'Product2',
@@ -248,9 +252,9 @@ describe('Bulk API 2.0 loader against the stand-in', () => {
     const abandoned = fixture.db
       .prepare("SELECT job_id FROM batch_sync_jobs WHERE state = 'Abandoned'")
       .pluck()
-      .all();
-    expect(abandoned).toHaveLength(1);
-    expect(standIn.jobs.get(abandoned[0] as string)!.state).toBe('Aborted');
+      .all() as string[];
+    expect(abandoned.sort()).toEqual(open.sort());
+    for (const jobId of abandoned) expect(standIn.jobs.get(jobId)!.state).toBe('Aborted');
   });
 
   it('refuses unknown objects and row counts above the daily allocation', async () => {

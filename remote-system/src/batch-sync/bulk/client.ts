@@ -33,6 +33,9 @@ export interface IngestJobInfo {
 
 export type ResultKind = 'successfulResults' | 'failedResults' | 'unprocessedrecords';
 
+/** Read size of an upload from its file: enough per syscall, little held at once. */
+const UPLOAD_CHUNK_BYTES = 256 * 1024;
+
 /** The org answered with an error; `errorCode` is the first code of its error list. */
 export class BulkApiError extends Error {
   constructor(
@@ -87,13 +90,19 @@ export class Bulk2Client {
     return (await response.json()) as IngestJobInfo;
   }
 
-  /** Uploads a CSV file as the job's data (one PUT; the caller keeps each file under the upload limit). */
+  /**
+   * Uploads a CSV file as the job's data (one PUT; the caller keeps each file under the upload limit), streamed
+   * from disk with backpressure: `fetch` pulls the next chunk of the file only when the socket took the last one.
+   * (Not `Readable.toWeb(fileStream)`: on Node 20 that web stream reads the whole file ahead into memory, measured
+   * as +70 MiB of ArrayBuffers during a 69 MiB upload.)
+   */
   async upload(jobId: string, file: string): Promise<void> {
     const size = (await fs.promises.stat(file)).size;
     const response = await this.send('PUT', `/${jobId}/batches`, {
       idempotent: false,
       body: () => ({
-        body: Readable.toWeb(fs.createReadStream(file)) as unknown as ReadableStream,
+        // undici's fetch accepts an async iterable body and reads it on demand (pull), one chunk at a time.
+        body: fs.createReadStream(file, { highWaterMark: UPLOAD_CHUNK_BYTES }),
         headers: { 'content-type': 'text/csv', 'content-length': String(size) }
       })
     });
@@ -125,7 +134,7 @@ export class Bulk2Client {
     request: {
       idempotent: boolean;
       json?: unknown;
-      body?: () => { body: ReadableStream; headers: Record<string, string> };
+      body?: () => { body: AsyncIterable<Uint8Array>; headers: Record<string, string> };
     }
   ): Promise<Response> {
     let session = await this.auth.session();

@@ -18,18 +18,27 @@ export interface LoadSource {
   count(db: Database.Database): number;
 }
 
+/** One prepared statement per connection and SQL text: a load reads thousands of blocks with the same query. */
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+function prepared(db: Database.Database, sql: string): Database.Statement {
+  let byText = statements.get(db);
+  if (byText === undefined) statements.set(db, (byText = new Map()));
+  let statement = byText.get(sql);
+  if (statement === undefined) byText.set(sql, (statement = db.prepare(sql).raw(true)));
+  return statement;
+}
+
+const PRODUCT2_ROWS = `SELECT sku, name, sku, family, CASE active WHEN 1 THEN 'true' ELSE 'false' END,
+       coalesce(description, '')
+  FROM batch_sync_catalog WHERE sku > ? ORDER BY sku LIMIT ?`;
+
 const product2: LoadSource = {
   object: 'Product2',
   externalIdField: 'ERP_Product_Code__c',
   columns: ['ERP_Product_Code__c', 'Name', 'ProductCode', 'Family', 'IsActive', 'Description'],
   rows(db, afterKey, limit) {
-    return db
-      .prepare(
-        `SELECT sku, name, sku, family, CASE active WHEN 1 THEN 'true' ELSE 'false' END, coalesce(description, '')
-           FROM batch_sync_catalog WHERE sku > ? ORDER BY sku LIMIT ?`
-      )
-      .raw(true)
-      .all(afterKey, limit) as unknown[][];
+    return prepared(db, PRODUCT2_ROWS).all(afterKey, limit) as unknown[][];
   },
   count(db) {
     return db.prepare('SELECT count(*) FROM batch_sync_catalog').pluck().get() as number;
