@@ -86,9 +86,13 @@ describe.each(byStatus('available'))('available pattern %s', (id) => {
   });
 });
 
-describe.each(byStatus('planned'))('planned pattern %s', (id) => {
-  it('has no built half (Apex classes or a remote index.ts): mark it available when it is done', () => {
-    expect(builtParts(id)).toEqual([]);
+describe('planned patterns', () => {
+  // one test over the whole list (which may be empty): describe.each refuses an empty table
+  it('have no built half (Apex classes or a remote index.ts): mark one available when it is done', () => {
+    const built = byStatus('planned')
+      .map((id) => ({ id, parts: builtParts(id) }))
+      .filter((pattern) => pattern.parts.length > 0);
+    expect(built).toEqual([]);
   });
 });
 
@@ -149,7 +153,8 @@ describe('generated lists', () => {
       }
       const edited = fs
         .readFileSync(path.join(copy, 'config/patterns.json'), 'utf8')
-        .replace('"status": "planned"', '"status": "available"');
+        .replace('"status": "available"', '"status": "planned"');
+      expect(edited).not.toBe(fs.readFileSync(path.join(ROOT, 'config/patterns.json'), 'utf8'));
       fs.writeFileSync(path.join(copy, 'config/patterns.json'), edited);
       const run = await syncCheck(copy);
       expect(run.code).toBe(1);
