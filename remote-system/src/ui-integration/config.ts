@@ -15,11 +15,15 @@ export interface UiIntegrationConfig {
    */
   readonly consumerSecret?: string;
   /**
-   * `UI_INTEGRATION_MAX_AGE_SECONDS` (default 900, 30..86 400): how old a signed request's `issuedAt` may be. Every
-   * action of the page (quote, write-back) carries the signed request again, so this is also how long a page may sit
-   * before the user has to reload it.
+   * `UI_INTEGRATION_MAX_AGE_SECONDS` (unset by default; 30..86 400 when set): how old a signed request's `issuedAt`
+   * may be, or undefined for no age check. Off by default because `issuedAt` is not a dependable clock: the Canvas
+   * Developer Guide defines it only as "the timestamp when the oauthToken was issued" (not when the request was
+   * signed), and signed requests captured from real orgs in public repositories carry values such as -1882588807 and
+   * 798284367, which are no recent time in seconds or milliseconds. Set it only after reading what your org sends.
+   * When set, every action of the page (quote, write-back) carries the signed request again, so it is also how long a
+   * page may sit before the user has to reload it.
    */
-  readonly maxAgeSeconds: number;
+  readonly maxAgeSeconds?: number;
   /**
    * `UI_INTEGRATION_MAX_REQUEST_BYTES` (default 65 536, 4 096..1 048 576): the largest form body, signed request
    * included, a canvas route reads; larger bodies get a 413 page before anything is parsed.
@@ -86,7 +90,9 @@ export function loadUiIntegrationConfig(env: Env = process.env): UiIntegrationCo
   }
   const config: UiIntegrationConfig = {
     ...(consumerSecret === undefined ? {} : { consumerSecret }),
-    maxAgeSeconds: reader.integer('UI_INTEGRATION_MAX_AGE_SECONDS', 900, 30, 86_400),
+    ...(reader.string('UI_INTEGRATION_MAX_AGE_SECONDS') === undefined
+      ? {}
+      : { maxAgeSeconds: reader.integer('UI_INTEGRATION_MAX_AGE_SECONDS', 900, 30, 86_400) }),
     maxRequestBytes: reader.integer('UI_INTEGRATION_MAX_REQUEST_BYTES', 65_536, 4_096, 1_048_576),
     frameAncestors,
     instanceHosts,

@@ -130,7 +130,7 @@ async function registerCanvas(
     }
     const canvas = verifySignedRequest(body?.signed_request, {
       secret: config.consumerSecret,
-      maxAgeSeconds: config.maxAgeSeconds,
+      ...(config.maxAgeSeconds === undefined ? {} : { maxAgeSeconds: config.maxAgeSeconds }),
       maxLength: config.maxRequestBytes,
       ...(options.now === undefined ? {} : { now: options.now })
     });

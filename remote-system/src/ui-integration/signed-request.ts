@@ -12,8 +12,13 @@ import { Value } from '@sinclair/typebox/value';
  * 1. shape of the raw string (size, one dot, base64 alphabets), before any decoding;
  * 2. the HMAC of the payload text, compared with the presented signature in constant time (`timingSafeEqual` over
  *    two 32-byte digests), before the payload is decoded or parsed;
- * 3. only then the JSON: the `algorithm` it names must be `HMACSHA256`, `issuedAt` must be recent, and the fields the
- *    page uses must be there with the right types.
+ * 3. only then the JSON: the `algorithm` it names must be `HMACSHA256`, the fields the page uses must be there with
+ *    the right types, and, only when an age limit is configured, `issuedAt` must be recent.
+ *
+ * Freshness: the signed request carries no dependable signing time. The guide defines `issuedAt` as "the timestamp
+ * when the oauthToken was issued", and requests captured from real orgs show values that are no recent time at all
+ * (negative ones among them), so the age check is off unless `maxAgeSeconds` is given. What bounds a replayed request
+ * is the token inside it: the write-back uses it, and Salesforce refuses it (401) once the session has ended.
  *
  * A failure at any step throws a {@link CanvasRejection} and nothing of the request is used.
  */
@@ -51,7 +56,10 @@ export const REJECTION = {
  */
 export const CanvasRequestSchema = Type.Object({
   algorithm: Type.String(),
-  /** Seconds since the epoch (the guide: "the timestamp when the oauthToken was issued"). */
+  /**
+   * The guide: "the timestamp when the oauthToken was issued". Read as seconds since the epoch only when an age limit
+   * is configured; real orgs have sent values that are no recent time (see the module comment).
+   */
   issuedAt: Type.Integer(),
   userId: Type.String({ minLength: 15, maxLength: 18 }),
   client: Type.Object({
@@ -94,7 +102,8 @@ export type CanvasRequest = Static<typeof CanvasRequestSchema>;
 export interface VerifyOptions {
   /** The consumer secret; undefined when `UI_INTEGRATION_CONSUMER_SECRET` is not set. */
   readonly secret: string | undefined;
-  readonly maxAgeSeconds: number;
+  /** Oldest `issuedAt` accepted, in seconds; undefined: no age check (the default, see the module comment). */
+  readonly maxAgeSeconds?: number | undefined;
   /** Longest signed request accepted, in characters. */
   readonly maxLength: number;
   /** Clock in milliseconds (tests move it). */
@@ -186,16 +195,18 @@ export function verifySignedRequest(raw: unknown, options: VerifyOptions): Canva
       `The signed request lacks what the page needs: ${first ? `${first.path || '/'} ${first.message}` : 'unknown shape'}.`
     );
   }
-  const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
-  const age = nowSeconds - decoded.issuedAt;
-  if (age > options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) {
-    throw new CanvasRejection(
-      403,
-      REJECTION.EXPIRED,
-      age > 0
-        ? `The signed request was issued ${age} s ago; at most ${options.maxAgeSeconds} s are accepted. Reload the Salesforce page.`
-        : 'The signed request is dated in the future; check the clocks.'
-    );
+  if (options.maxAgeSeconds !== undefined) {
+    const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
+    const age = nowSeconds - decoded.issuedAt;
+    if (age > options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) {
+      throw new CanvasRejection(
+        403,
+        REJECTION.EXPIRED,
+        age > 0
+          ? `The signed request was issued ${age} s ago; at most ${options.maxAgeSeconds} s are accepted. Reload the Salesforce page.`
+          : 'The signed request is dated in the future; check the clocks.'
+      );
+    }
   }
   return decoded;
 }

@@ -22,7 +22,7 @@ describe('canvas page', () => {
 
   beforeAll(async () => {
     standIn = await startSalesforceStandIn({ staticTokens: [USER_TOKEN] });
-    server = await start({ ...CANVAS_ENV });
+    server = await start({ ...CANVAS_ENV, UI_INTEGRATION_MAX_AGE_SECONDS: '900' });
     canvasUrl = `${server.baseUrl}/ui-integration/canvas`;
   });
   afterAll(async () => {

@@ -5,7 +5,7 @@ describe('UI Integration settings', () => {
   it('has safe defaults and no secret unless one is given', () => {
     const config = loadUiIntegrationConfig({});
     expect(config.consumerSecret).toBeUndefined();
-    expect(config.maxAgeSeconds).toBe(900);
+    expect(config.maxAgeSeconds).toBeUndefined();
     expect(config.maxRequestBytes).toBe(65_536);
     expect(config.frameAncestors).toEqual(DEFAULT_FRAME_ANCESTORS);
     expect(config.instanceHosts).toEqual(['*.salesforce.com', '*.force.com', '*.salesforce.mil']);

@@ -121,6 +121,16 @@ describe('verifying a Canvas signed request', () => {
     );
   });
 
+  it('checks no age unless a limit is configured: real orgs send issuedAt values that are no recent time', () => {
+    const withoutAge: VerifyOptions = { ...options, maxAgeSeconds: undefined };
+    // Values seen in signed requests captured from real orgs (public repositories).
+    for (const issuedAt of [-1882588807, 798284367, nowSeconds - 86_400 * 30]) {
+      const request = sign(canvasRequest(INSTANCE, { issuedAt }));
+      expect(verifySignedRequest(request, withoutAge).issuedAt).toBe(issuedAt);
+      expect(rejection(request).code).toBe(REJECTION.EXPIRED);
+    }
+  });
+
   it('refuses malformed requests before any decoding', () => {
     const payload = valid().split('.')[1] ?? '';
     for (const raw of [
