@@ -131,7 +131,8 @@ async function runLoad(rows: number, url: string, timelineFile: string | undefin
         m.rss,
         m.heapUsed,
         m.external,
-        m.arrayBuffers
+        m.arrayBuffers,
+        m.heapTotal
       ]);
     }
   };
