@@ -73,6 +73,7 @@ module.exports = [
       '.sfdx/**',
       '.cache/**',
       'remote-system/data/**',
+      'bench/tmp/**',
       'scripts/test/fixtures/**',
       '**/staticresources/**'
     ]
