@@ -90,7 +90,7 @@ export async function buildServer(
   });
 
   // Security headers first, so every answer carries them, including those sent from the hooks below.
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
 
   const faults = new InMemoryFaultSettings();
   const traffic = new TrafficLog(options.trafficCapacity);

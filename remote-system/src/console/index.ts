@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { OutgoingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isLoopbackAddress } from '../auth/bearer';
@@ -161,6 +162,8 @@ export async function registerConsole(
     const res = reply.raw;
     const started = performance.now();
     res.writeHead(200, {
+      // The hijacked stream writes its own head: keep the headers hooks set (security headers, correlation id).
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',

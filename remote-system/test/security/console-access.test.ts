@@ -140,6 +140,8 @@ describe('security headers', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('strict-transport-security')).toBeNull();
     expect(res.headers.get('cache-control')).toBe(cacheControl);
     expect(res.headers.get('x-powered-by')).toBeNull();
   });
@@ -149,6 +151,8 @@ describe('security headers', () => {
     const res = await fetch(`${server.baseUrl}/console/events`, { signal: controller.signal });
     expect(res.headers.get('content-security-policy')).toBe(CSP);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('no-cache, no-transform');
     controller.abort();
   });
 
