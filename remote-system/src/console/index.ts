@@ -72,7 +72,7 @@ export function isLocalConsoleRequest(request: FastifyRequest): boolean {
  * bodies or secrets. Fault changes must be JSON (`PUT`, `application/json`): a cross-site form cannot send that
  * without a CORS preflight this server never grants, so another web page cannot flip the knobs through the
  * presenter's browser. Security headers (CSP without inline script, frame-ancestors 'none', nosniff) come from
- * the server-wide `@fastify/helmet` registration (`src/auth/headers.ts`).
+ * the server-wide hook of `src/auth/headers.ts`.
  */
 export async function registerConsole(
   app: FastifyInstance,
