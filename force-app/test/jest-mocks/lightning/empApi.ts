@@ -3,6 +3,14 @@
  * subscriptions, so a test can push a message to the component's callback (`jestMockPublish`) or raise a
  * streaming error (`jestMockError`). The exported functions are `jest.fn`s: assert on their calls; call
  * `jestMockReset()` in `afterEach` (`jest.resetAllMocks()` would drop the implementations).
+ *
+ * What the real module does, as far as its documentation and Streaming API say: `subscribe` resolves to an object
+ * with `id`, `channel` and `replayId`; messages reach the callback as `{ channel, data: { schema, payload, event:
+ * { replayId, EventUuid? } } }`; errors of the page's one CometD connection (failed handshake or connect, a refused
+ * subscription) reach every `onError` listener as the Bayeux reply (`{ channel: '/meta/subscribe', subscription,
+ * error: '403::…', successful: false }`). Whether the `subscribe` promise settles when the server refuses the
+ * subscription is not documented: `jestMockRefuseSubscribe` plays the hardest case (the error reaches the
+ * listeners and the promise never settles).
  */
 
 export interface EmpSubscription {
@@ -19,6 +27,7 @@ const subscriptions = new Map<
   { subscription: EmpSubscription; callback: EmpMessageCallback }
 >();
 const errorCallbacks: EmpErrorCallback[] = [];
+const refusals = new Map<string, unknown>();
 let nextId = 1;
 let enabled = true;
 
@@ -28,6 +37,11 @@ export const subscribe = jest.fn(
     replayId: number,
     callback: EmpMessageCallback
   ): Promise<EmpSubscription> => {
+    if (refusals.has(channel)) {
+      const error = refusals.get(channel);
+      void Promise.resolve().then(() => jestMockError(error));
+      return new Promise<EmpSubscription>(() => undefined);
+    }
     const subscription: EmpSubscription = { id: `subscription-${nextId++}`, channel, replayId };
     subscriptions.set(subscription.id, { subscription, callback });
     return subscription;
@@ -80,6 +94,14 @@ export function jestMockSubscribedChannels(): string[] {
   return [...subscriptions.values()].map(({ subscription }) => subscription.channel);
 }
 
+/**
+ * Makes the server refuse every later subscription to `channel` (until `jestMockReset`): `subscribe` reports
+ * `error` to the `onError` listeners in a later microtask and returns a promise that never settles.
+ */
+export function jestMockRefuseSubscribe(channel: string, error: unknown): void {
+  refusals.set(channel, error);
+}
+
 /** Makes `isEmpEnabled` resolve to the given value (true by default). */
 export function jestMockSetEmpEnabled(value: boolean): void {
   enabled = value;
@@ -89,6 +111,7 @@ export function jestMockSetEmpEnabled(value: boolean): void {
 export function jestMockReset(): void {
   subscriptions.clear();
   errorCallbacks.length = 0;
+  refusals.clear();
   nextId = 1;
   enabled = true;
   subscribe.mockClear();

@@ -20,6 +20,12 @@ const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 const MAX_RETRIES = 8;
 /**
+ * Longest wait for a subscribe call. empApi reports a refused subscription (no access to the channel) through
+ * `onError`; whether the promise `subscribe` returned settles then is not documented, so the component stops
+ * waiting at that error or after this time, whichever comes first, and never stays stuck on a pending call.
+ */
+const SUBSCRIBE_TIMEOUT_MS = 15000;
+/**
  * At most one refresh of the page's standard components per 5 s: refreshing a related list of external objects is
  * one OData callout per list, so a burst of shipment events must not turn into a burst of callouts.
  */
@@ -73,6 +79,8 @@ export default class ShipmentTracker extends LightningElement {
 
   connected = false;
   subscriptions = {};
+  /** Channel → function that ends the wait of its pending subscribe call with an error. */
+  pendingSubscribes = {};
   subscribing;
   errorListenerRegistered = false;
   pending = [];
@@ -167,7 +175,10 @@ export default class ShipmentTracker extends LightningElement {
     if (this.subscriptions[channel] || !this.connected) {
       return;
     }
-    const subscription = await subscribe(channel, REPLAY_FROM_TIP, callback);
+    const subscription = await this.awaitSubscription(
+      channel,
+      subscribe(channel, REPLAY_FROM_TIP, callback)
+    );
     if (!subscription) {
       throw new Error(`No subscription to ${channel}`);
     }
@@ -177,6 +188,56 @@ export default class ShipmentTracker extends LightningElement {
       return;
     }
     this.subscriptions[channel] = subscription;
+  }
+
+  /**
+   * The answer to one subscribe call, or an error: the call's own rejection, a streaming error naming the channel
+   * (`failPendingSubscribe`), or no answer within SUBSCRIBE_TIMEOUT_MS. A subscription that arrives after the wait
+   * ended is given back at once.
+   */
+  awaitSubscription(channel, request) {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      let timer;
+      let fail;
+      const finish = (settle, value) => {
+        if (done) {
+          return;
+        }
+        done = true;
+        clearTimeout(timer);
+        if (this.pendingSubscribes[channel] === fail) {
+          delete this.pendingSubscribes[channel];
+        }
+        settle(value);
+      };
+      fail = (error) => finish(reject, error);
+      this.pendingSubscribes[channel] = fail;
+      // eslint-disable-next-line @lwc/lwc/no-async-operation
+      timer = setTimeout(
+        () => fail(new Error(`No answer to the subscription to ${channel}`)),
+        SUBSCRIBE_TIMEOUT_MS
+      );
+      Promise.resolve(request).then((subscription) => {
+        if (done) {
+          if (subscription) {
+            unsubscribe(subscription, () => {});
+          }
+          return;
+        }
+        finish(resolve, subscription);
+      }, fail);
+    });
+  }
+
+  /** Ends the wait of a pending subscribe call on `channel` with `error`; false when none is pending. */
+  failPendingSubscribe(channel, error) {
+    const fail = channel ? this.pendingSubscribes[channel] : undefined;
+    if (!fail) {
+      return false;
+    }
+    fail(error);
+    return true;
   }
 
   unsubscribeAll() {
@@ -198,6 +259,10 @@ export default class ShipmentTracker extends LightningElement {
       return;
     }
     const channel = error && typeof error === 'object' ? error.subscription : undefined;
+    if (this.failPendingSubscribe(channel, error)) {
+      // The refusal of a subscribe call still in progress: the call's caller handles it.
+      return;
+    }
     if (channel === ACCOUNT_CHANNEL) {
       this.accountChangesAvailable = false;
       delete this.subscriptions[ACCOUNT_CHANNEL];
@@ -214,7 +279,7 @@ export default class ShipmentTracker extends LightningElement {
   }
 
   scheduleRetry() {
-    if (!this.connected) {
+    if (!this.connected || this.retryTimer) {
       return;
     }
     if (this.retryAttempt >= MAX_RETRIES) {
@@ -372,6 +437,9 @@ export default class ShipmentTracker extends LightningElement {
 
   clearTimers() {
     this.clearRetryTimer();
+    for (const channel of Object.keys(this.pendingSubscribes)) {
+      this.failPendingSubscribe(channel, new Error('Disconnected'));
+    }
     if (this.refreshTimer) {
       clearTimeout(this.refreshTimer);
       this.refreshTimer = undefined;

@@ -4,6 +4,7 @@ import {
   isEmpEnabled,
   jestMockError,
   jestMockPublish,
+  jestMockRefuseSubscribe,
   jestMockReset,
   jestMockSetEmpEnabled,
   jestMockSubscribedChannels,
@@ -311,6 +312,57 @@ describe('c-shipment-tracker', () => {
     const element = await render();
     expect(state(element)).toBe('Live');
     expect(byId(element, 'account-changes-off')).not.toBeNull();
+  });
+
+  it('a refused Account subscription whose call never answers turns Account refreshes off and blocks no reconnect', async () => {
+    jest.useFakeTimers({ doNotFake: ['requestAnimationFrame', 'cancelAnimationFrame'] });
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const refusal = {
+      channel: '/meta/subscribe',
+      subscription: ACCOUNT_CHANGES,
+      error: '403::Insufficient permissions',
+      successful: false
+    };
+    jestMockRefuseSubscribe(ACCOUNT_CHANGES, refusal);
+    const element = await render();
+    await flushPromises(8);
+    expect(state(element)).toBe('Live');
+    expect(byId(element, 'account-changes-off')).not.toBeNull();
+    expect(jestMockSubscribedChannels()).toEqual([SHIPMENTS]);
+
+    // The connection drops: the component resubscribes after its backoff instead of waiting for the old call.
+    (subscribe as jest.Mock).mockClear();
+    jestMockError({ channel: '/meta/connect', error: '403::Unknown client', successful: false });
+    await flushPromises();
+    expect(state(element)).toBe('Reconnecting in 1 s (attempt 1 of 8)');
+    jest.advanceTimersByTime(500);
+    await flushPromises(8);
+    expect((subscribe as jest.Mock).mock.calls.map(([channel]) => channel)).toEqual([
+      SHIPMENTS,
+      ACCOUNT_CHANGES
+    ]);
+    expect(jestMockSubscribedChannels()).toEqual([SHIPMENTS]);
+    expect(state(element)).toBe('Live');
+  });
+
+  it('stops waiting for a subscribe call that never answers and tries again', async () => {
+    jest.useFakeTimers({ doNotFake: ['requestAnimationFrame', 'cancelAnimationFrame'] });
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    (subscribe as jest.Mock).mockImplementationOnce(() => new Promise(() => undefined));
+    const element = await render();
+    expect(state(element)).toBe('Connecting');
+
+    jest.advanceTimersByTime(14_999);
+    await flushPromises(8);
+    expect(state(element)).toBe('Connecting');
+    jest.advanceTimersByTime(1);
+    await flushPromises(8);
+    expect(state(element)).toBe('Reconnecting in 1 s (attempt 1 of 8)');
+
+    jest.advanceTimersByTime(500);
+    await flushPromises(8);
+    expect(state(element)).toBe('Live');
+    expect(jestMockSubscribedChannels()).toEqual([SHIPMENTS, ACCOUNT_CHANGES]);
   });
 
   it('goes offline after the last retry, and Reconnect starts again', async () => {
