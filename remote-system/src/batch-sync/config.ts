@@ -32,6 +32,11 @@ export interface BulkLoaderSettings {
    * time, in key order.
    */
   readonly maxJobsInFlight: number;
+  /**
+   * Worker threads that spool job files (SQLite → CSV, most of the loader's CPU work), each its own key range, while
+   * the main thread uploads, polls and reads results. 0: the same work in the main thread, one job at a time.
+   */
+  readonly spoolWorkers: number;
   /** Most rows per run: the org's allocation is 150,000,000 Bulk API records per rolling 24 hours. */
   readonly maxRowsPerRun: number;
   /** First wait between two job-status polls, doubled after each poll up to `pollMaxMs`. */
@@ -47,6 +52,12 @@ export interface BulkLoaderSettings {
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** Rows per job by default: see `bench/results/batch-sync.md` for the figures behind it. */
 export const DEFAULT_MAX_ROWS_PER_JOB = 10_000_000;
+/**
+ * No spool worker by default: on the shared 2-core benchmark machine one or two workers cost more CPU (thread start,
+ * a second copy of the modules) and 6 to 55 MiB more RSS than they gained (`bench/results/batch-sync.md`). Worth
+ * trying where the loader's host has idle cores of its own.
+ */
+export const DEFAULT_SPOOL_WORKERS = 0;
 /** Jobs in flight by default. */
 export const DEFAULT_MAX_JOBS_IN_FLIGHT = 3;
 /** The Bulk API 2.0 allocation: 150,000,000 records per rolling 24 hours. */
@@ -85,6 +96,7 @@ export function loadBatchSyncConfig(env: Env): BatchSyncConfig {
       DAILY_RECORD_ALLOCATION
     ),
     maxJobsInFlight: integer('BATCH_SYNC_MAX_JOBS_IN_FLIGHT', DEFAULT_MAX_JOBS_IN_FLIGHT, 1, 50),
+    spoolWorkers: integer('BATCH_SYNC_SPOOL_WORKERS', DEFAULT_SPOOL_WORKERS, 0, 16),
     maxRowsPerRun: integer(
       'BATCH_SYNC_MAX_ROWS_PER_RUN',
       DAILY_RECORD_ALLOCATION,

@@ -92,9 +92,9 @@ export class Bulk2Client {
 
   /**
    * Uploads a CSV file as the job's data (one PUT; the caller keeps each file under the upload limit), streamed
-   * from disk with backpressure: `fetch` pulls the next chunk of the file only when the socket took the last one.
-   * (Not `Readable.toWeb(fileStream)`: on Node 20 that web stream reads the whole file ahead into memory, measured
-   * as +70 MiB of ArrayBuffers during a 69 MiB upload.)
+   * from disk: `fetch` pulls the next chunk only when the socket took the last one, so a slow server holds back
+   * the reading (tested). The ArrayBuffers that grow during a fast upload (`npm run bench -- --batch-sync
+   * --timeline DIR`) are chunks already sent, waiting for a garbage collection, not data read ahead.
    */
   async upload(jobId: string, file: string): Promise<void> {
     const size = (await fs.promises.stat(file)).size;

@@ -3,15 +3,14 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { setImmediate as yieldToEventLoop, setTimeout as sleepUnless } from 'node:timers/promises';
-import BetterSqlite3 from 'better-sqlite3';
+import { setTimeout as sleepUnless } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
-import { stringify as stringifySync } from 'csv-stringify/sync';
 import type { BulkLoaderSettings } from '../config';
 import { TERMINAL_STATES, type Bulk2Client, type IngestJobInfo, type JobState } from './client';
 import { LOAD_SOURCES, type LoadSource } from './source';
+import { InlineSpooler, SpoolError, WorkerSpoolPool, type Spooled, type Spooler } from './spool';
 
 /**
  * Record errors worth one more try in a new job: contention and transient platform trouble, not data problems.
@@ -24,11 +23,6 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'REQUEST_RUNNING_TOO_LONG',
   'QUERY_TIMEOUT'
 ]);
-
-/** Rows stringified together; the size check works per block and falls back to single rows near the limit. */
-const BLOCK_ROWS = 1_000;
-/** Page cache of the spool's read connection, in KiB. */
-const READ_CACHE_KIB = 2_048;
 
 export class LoadError extends Error {
   constructor(message: string) {
@@ -105,14 +99,6 @@ interface LedgerJob {
   error_message: string | null;
 }
 
-interface Spooled {
-  readonly file: string;
-  readonly rows: number;
-  readonly bytes: number;
-  readonly firstKey: string;
-  readonly lastKey: string;
-}
-
 /**
  * The Bulk API 2.0 loader (ERP → Salesforce, millions of rows), in constant memory:
  *
@@ -133,8 +119,6 @@ interface Spooled {
  * jobs. Rows in a closed job are never sent again, except failed rows through the one retry.
  */
 export class BulkLoader {
-  /** The spool's own read-only connection (see {@link reader}); closed at the end of each run. */
-  private readConnection: Database.Database | undefined;
   /** Aborted when a run fails: jobs still being polled stop waiting (a `--resume` collects them). */
   private stop = new AbortController();
 
@@ -188,6 +172,7 @@ export class BulkLoader {
     const state = new RunState(this.db, runId, request.rows, this.onProgress);
     const inFlight = new InFlight();
     this.stop = new AbortController();
+    let spooler: Spooler | undefined;
     try {
       await this.abandonUnclosedJobs(state);
       for (const job of state.jobs()) {
@@ -195,7 +180,8 @@ export class BulkLoader {
           inFlight.add(this.collect(source, state, job, reportDir));
         }
       }
-      await this.sendRemaining(source, state, reportDir, inFlight);
+      spooler = this.spooler(source);
+      await this.sendRemaining(spooler, source, state, reportDir, inFlight);
       await inFlight.all();
       await this.retryFailedRows(source, state, reportDir);
       const summary = this.summarise(source, state, reportDir, started);
@@ -214,8 +200,7 @@ export class BulkLoader {
         .run(new Date().toISOString(), runId);
       throw error;
     } finally {
-      this.readConnection?.close();
-      this.readConnection = undefined;
+      await spooler?.close();
     }
   }
 
@@ -232,13 +217,15 @@ export class BulkLoader {
   }
 
   /**
-   * Spools, creates, uploads and closes the remaining jobs as a pipeline: the next job's file is spooled (CPU: SQLite
-   * and CSV) while the previous one uploads (I/O) and earlier ones run in the org and have their results read.
-   * Uploads go one at a time in key order, each closed before the next starts, so the closed jobs are always a prefix
-   * of the key range (what `--resume` relies on). A job counts against `maxJobsInFlight` from its creation until its
-   * results are read; the next spool waits for a slot, which also bounds the spooled files on disk.
+   * Spools, creates, uploads and closes the remaining jobs as a pipeline. The rows still to send are planned as
+   * consecutive key ranges of `maxRowsPerJob` rows; up to `spooler.parallelism` ranges are spooled at once (worker
+   * threads), ahead of the uploads, while earlier jobs upload, run in the org and have their results read. Jobs are
+   * created and uploaded strictly in key order, each closed before the next upload starts, so the closed jobs are
+   * always a prefix of the key range (what `--resume` relies on). A job counts against `maxJobsInFlight` from its
+   * creation until its results are read. On disk: the files of the ranges spooled ahead and of the jobs in flight.
    */
   private async sendRemaining(
+    spooler: Spooler,
     source: LoadSource,
     state: RunState,
     reportDir: string,
@@ -246,46 +233,115 @@ export class BulkLoader {
   ): Promise<void> {
     const loadJobs = state.jobs().filter((j) => j.kind === 'load' && j.state !== 'Abandoned');
     let after = loadJobs.reduce((max, j) => (j.last_key! > max ? j.last_key! : max), '');
-    let remaining = state.rowsTotal - loadJobs.reduce((sum, j) => sum + j.row_count, 0);
+    let toPlan = state.rowsTotal - loadJobs.reduce((sum, j) => sum + j.row_count, 0);
+    let files = 0;
+    const nextFile = () => path.join(reportDir, `upload-${++files}.csv`);
+    const ahead: Promise<Spooled[]>[] = [];
+    const planNext = (): boolean => {
+      if (toPlan <= 0) return false;
+      const range = source.rangeAfter(
+        this.db,
+        after,
+        Math.min(toPlan, this.settings.maxRowsPerJob)
+      );
+      if (range === undefined) {
+        toPlan = 0; // the source has fewer rows than asked
+        return false;
+      }
+      const task = this.spoolRange(spooler, after, range.lastKey, nextFile);
+      task.catch(() => undefined); // observed when its turn comes
+      ahead.push(task);
+      after = range.lastKey;
+      toPlan -= range.rows;
+      return true;
+    };
     let previousUpload: Promise<void> = Promise.resolve();
-    while (remaining > 0) {
-      while (inFlight.size >= this.settings.maxJobsInFlight) await inFlight.any();
-      inFlight.throwIfFailed();
-      const file = path.join(reportDir, `upload-${state.nextSeq()}.csv`);
-      const spooled = await this.spool(source, after, remaining, file);
-      if (spooled === undefined) break; // the source has fewer rows than asked
-      inFlight.throwIfFailed();
-      const job = await this.client.createJob({
-        object: source.object,
-        operation: 'upsert',
-        externalIdFieldName: source.externalIdField
-      });
-      state.insert({
-        job_id: job.id,
-        kind: 'load',
-        first_key: spooled.firstKey,
-        last_key: spooled.lastKey,
-        row_count: spooled.rows,
-        byte_count: spooled.bytes,
-        state: 'Open'
-      });
-      after = spooled.lastKey;
-      remaining -= spooled.rows;
-      const uploaded = this.uploadAfter(previousUpload, state, job.id, spooled.file);
-      previousUpload = uploaded;
-      inFlight.add(uploaded.then(() => this.collect(source, state, state.job(job.id), reportDir)));
+    // Files spooled but not yet given to a job (removed if the run stops before they are).
+    let unsent: Spooled[] = [];
+    try {
+      for (;;) {
+        while (ahead.length < spooler.parallelism && planNext());
+        const next = ahead.shift();
+        if (next === undefined) break;
+        unsent = await next.catch((error: unknown) => {
+          throw error instanceof SpoolError ? new LoadError(error.message) : error;
+        });
+        while (unsent.length > 0) {
+          while (inFlight.size >= this.settings.maxJobsInFlight) await inFlight.any();
+          inFlight.throwIfFailed();
+          const spooled = unsent[0]!;
+          const job = await this.client.createJob({
+            object: source.object,
+            operation: 'upsert',
+            externalIdFieldName: source.externalIdField
+          });
+          state.insert({
+            job_id: job.id,
+            kind: 'load',
+            first_key: spooled.firstKey,
+            last_key: spooled.lastKey,
+            row_count: spooled.rows,
+            byte_count: spooled.bytes,
+            state: 'Open'
+          });
+          unsent.shift();
+          const uploaded = this.uploadAfter(previousUpload, state, job.id, spooled.file);
+          previousUpload = uploaded;
+          inFlight.add(
+            uploaded.then(() => this.collect(source, state, state.job(job.id), reportDir))
+          );
+        }
+      }
+    } finally {
+      // After a failure: files spooled ahead are never uploaded.
+      for (const task of ahead.splice(0)) unsent.push(...(await task.catch(() => [] as Spooled[])));
+      for (const spooled of unsent) await fs.promises.rm(spooled.file, { force: true });
     }
   }
 
-  /** Uploads and closes a job once the previous upload has closed its job (a failed one stops this one too). */
+  /** Spools one planned key range into one job file, or several when a limit cuts it. */
+  private async spoolRange(
+    spooler: Spooler,
+    after: string,
+    through: string,
+    nextFile: () => string
+  ): Promise<Spooled[]> {
+    const spooled: Spooled[] = [];
+    let from = after;
+    for (;;) {
+      const part = await spooler.spool(from, through, nextFile());
+      if (part === undefined) break;
+      spooled.push(part);
+      if (!part.cut) break;
+      from = part.lastKey;
+    }
+    return spooled;
+  }
+
+  /** The spool of this run: worker threads unless turned off or the database is in memory. */
+  private spooler(source: LoadSource): Spooler {
+    const limits = {
+      maxRowsPerJob: this.settings.maxRowsPerJob,
+      maxUploadBytes: this.settings.maxUploadBytes
+    };
+    if (this.settings.spoolWorkers > 0 && !this.db.memory) {
+      return new WorkerSpoolPool(this.settings.spoolWorkers, this.db.name, source.object, limits);
+    }
+    return new InlineSpooler(this.db, source, limits);
+  }
+
+  /**
+   * Uploads and closes a job once the previous upload has closed its job (a failed one stops this one too: the job
+   * stays Open in the ledger, for `--resume` to abort and send again). The file is removed either way.
+   */
   private async uploadAfter(
     previous: Promise<void>,
     state: RunState,
     jobId: string,
     file: string
   ): Promise<void> {
-    await previous;
     try {
+      await previous;
       await this.client.upload(jobId, file);
       const closed = await this.client.setState(jobId, 'UploadComplete');
       state.update(jobId, { state: closed.state });
@@ -293,88 +349,6 @@ export class BulkLoader {
     } finally {
       await fs.promises.rm(file, { force: true });
     }
-  }
-
-  /** Writes the next job file: rows after `after`, at most `remaining`, under the size and row limits. */
-  private async spool(
-    source: LoadSource,
-    after: string,
-    remaining: number,
-    file: string
-  ): Promise<Spooled | undefined> {
-    const limitRows = Math.min(remaining, this.settings.maxRowsPerJob);
-    const header = stringifySync([source.columns as string[]]);
-    // Synchronous writes of each block's text: the string is encoded into a transient native buffer and copied
-    // to the page cache in one call, where a WriteStream would allocate a Buffer per block (garbage that only a GC
-    // returns) and hop through the thread pool. A block is ~70 KiB: the event loop is held for microseconds.
-    const fd = fs.openSync(file, 'w');
-    let bytes = fs.writeSync(fd, header);
-    let rows = 0;
-    let firstKey: string | undefined;
-    let lastKey = after;
-    let full = false;
-    const reader = this.reader();
-    try {
-      let cursor = after;
-      let left = limitRows;
-      while (left > 0 && !full) {
-        const block = source.rows(reader, cursor, Math.min(BLOCK_ROWS, left));
-        if (block.length === 0) break;
-        cursor = String(block[block.length - 1]![0]);
-        left -= block.length;
-        let text = stringifySync(block);
-        let size = Buffer.byteLength(text);
-        let take = block;
-        if (bytes + size > this.settings.maxUploadBytes) {
-          // Near the limit: add single rows while they fit; the rest start the next job.
-          full = true;
-          const parts: string[] = [];
-          size = 0;
-          take = [];
-          for (const row of block) {
-            const one = stringifySync([row]);
-            const n = Buffer.byteLength(one);
-            if (bytes + size + n > this.settings.maxUploadBytes) break;
-            parts.push(one);
-            size += n;
-            take.push(row);
-          }
-          text = parts.join('');
-          if (take.length === 0 && rows === 0) {
-            throw new LoadError(
-              `row ${String(block[0]![0])} alone is larger than BATCH_SYNC_MAX_UPLOAD_BYTES (${this.settings.maxUploadBytes})`
-            );
-          }
-        }
-        if (take.length > 0) {
-          firstKey ??= String(take[0]![0]);
-          lastKey = String(take[take.length - 1]![0]);
-          rows += take.length;
-          bytes += fs.writeSync(fd, text);
-        }
-        await yieldToEventLoop(); // let uploads, polls and result reads of jobs in flight run
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (rows === 0) {
-      await fs.promises.rm(file, { force: true });
-      return undefined;
-    }
-    return { file, rows, bytes, firstKey: firstKey!, lastKey };
-  }
-
-  /**
-   * The connection the spool reads through: its own read-only one, with a small page cache (a key-order scan
-   * reads each page once; the shared connection's cache would fill with pages never read again). An in-memory
-   * database has no second connection: it is read through the loader's own.
-   */
-  private reader(): Database.Database {
-    if (this.readConnection?.open) return this.readConnection;
-    if (this.db.memory || this.db.name === '' || this.db.name === ':memory:') return this.db;
-    this.readConnection = new BetterSqlite3(this.db.name, { readonly: true, fileMustExist: true });
-    this.readConnection.pragma(`cache_size = -${READ_CACHE_KIB}`);
-    return this.readConnection;
   }
 
   /** Waits for a job to end, then reads its three result files as streams. */

@@ -9,11 +9,21 @@ export interface LoadSource {
   readonly externalIdField: string;
   readonly columns: readonly string[];
   /**
-   * At most `limit` rows after `afterKey` in key order, as arrays in `columns` order; the key is element 0. Read
-   * with `.all()` one block at a time (no iterator stays open across an `await`: better-sqlite3 refuses writes on a
-   * connection with an open iterator, and the loader writes its ledger while it spools).
+   * At most `limit` rows with a key after `afterKey` and up to `throughKey` (inclusive) in key order, as arrays in
+   * `columns` order; the key is element 0. Read with `.all()` one block at a time (no iterator stays open across an
+   * `await`: better-sqlite3 refuses writes on a connection with an open iterator).
    */
-  rows(db: Database.Database, afterKey: string, limit: number): unknown[][];
+  rows(db: Database.Database, afterKey: string, throughKey: string, limit: number): unknown[][];
+  /**
+   * The key range of the next `rows` rows after `afterKey`: its last key and how many rows it holds (fewer at the
+   * end of the source), or `undefined` when no row follows. Lets the loader hand consecutive ranges to several
+   * spool workers at once.
+   */
+  rangeAfter(
+    db: Database.Database,
+    afterKey: string,
+    rows: number
+  ): { lastKey: string; rows: number } | undefined;
   /** Rows available to send. */
   count(db: Database.Database): number;
 }
@@ -31,14 +41,24 @@ function prepared(db: Database.Database, sql: string): Database.Statement {
 
 const PRODUCT2_ROWS = `SELECT sku, name, sku, family, CASE active WHEN 1 THEN 'true' ELSE 'false' END,
        coalesce(description, '')
-  FROM batch_sync_catalog WHERE sku > ? ORDER BY sku LIMIT ?`;
+  FROM batch_sync_catalog WHERE sku > ? AND sku <= ? ORDER BY sku LIMIT ?`;
+/** Walks the primary key only: no row is decoded into JavaScript values. */
+const PRODUCT2_RANGE = `SELECT count(*), max(sku)
+  FROM (SELECT sku FROM batch_sync_catalog WHERE sku > ? ORDER BY sku LIMIT ?)`;
 
 const product2: LoadSource = {
   object: 'Product2',
   externalIdField: 'ERP_Product_Code__c',
   columns: ['ERP_Product_Code__c', 'Name', 'ProductCode', 'Family', 'IsActive', 'Description'],
-  rows(db, afterKey, limit) {
-    return prepared(db, PRODUCT2_ROWS).all(afterKey, limit) as unknown[][];
+  rows(db, afterKey, throughKey, limit) {
+    return prepared(db, PRODUCT2_ROWS).all(afterKey, throughKey, limit) as unknown[][];
+  },
+  rangeAfter(db, afterKey, rows) {
+    const [count, lastKey] = prepared(db, PRODUCT2_RANGE).get(afterKey, rows) as [
+      number,
+      string | null
+    ];
+    return count > 0 && lastKey !== null ? { lastKey, rows: count } : undefined;
   },
   count(db) {
     return db.prepare('SELECT count(*) FROM batch_sync_catalog').pluck().get() as number;
