@@ -1,4 +1,6 @@
 import type { PatternModule } from '../../src/pattern-module';
+import { createUiIntegrationModule } from '../../src/ui-integration';
+import { loadUiIntegrationConfig } from '../../src/ui-integration/config';
 import type { SecuritySnapshot } from '../../src/auth/status';
 import type { TrafficEvent } from '../../src/traffic';
 import { demoPattern, startTestServer, type TestServer } from '../support';
@@ -191,6 +193,31 @@ describe('rate limit window and switch', () => {
       const anonymous = await server.request('/demo/echo', { headers: { authorization: '' } });
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('x-ratelimit-limit')).toBe('60');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('rate limits on a route with its own authentication and its own error pages', () => {
+  it('the UI Integration canvas page keeps working, and past the limit renders its 429 page with Retry-After', async () => {
+    const server = await startTestServer({
+      patterns: [createUiIntegrationModule({ config: loadUiIntegrationConfig({}) })],
+      config: { RATE_LIMIT_MAX: '2' }
+    });
+    try {
+      const open = () =>
+        server.request('/ui-integration/canvas', { headers: { authorization: '' } });
+      // The page needs no bearer secret: a GET (opened outside Salesforce) gets its own 405 page.
+      expect((await open()).status).toBe(405);
+      expect((await open()).status).toBe(405);
+      const limited = await open();
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(limited.headers.get('content-type')).toMatch(/^text\/html/);
+      // Its own framing policy still replaces the server-wide one.
+      expect(limited.headers.get('x-frame-options')).toBeNull();
+      expect(limited.headers.get('content-security-policy')).toContain('frame-ancestors https://');
     } finally {
       await server.close();
     }
