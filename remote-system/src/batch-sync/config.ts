@@ -50,8 +50,12 @@ export interface BulkLoaderSettings {
 
 /** 100 MiB: the raw upload size Salesforce advises so that base64 (+~50 %) stays under the 150 MB limit. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
-/** Rows per job by default: see `bench/results/batch-sync.md` for the figures behind it. */
-export const DEFAULT_MAX_ROWS_PER_JOB = 10_000_000;
+/**
+ * Rows per job by default: ten of the org's internal 10,000-record batches (a multiple, so no part-filled batch
+ * counts against the 15,000 batches per 24 h), 1,500 jobs for a full daily allocation, and small enough that a load
+ * of a million rows overlaps ten jobs (`bench/results/batch-sync.md`).
+ */
+export const DEFAULT_MAX_ROWS_PER_JOB = 100_000;
 /**
  * No spool worker by default: on the shared 2-core benchmark machine one or two workers cost more CPU (thread start,
  * a second copy of the modules) and 6 to 55 MiB more RSS than they gained (`bench/results/batch-sync.md`). Worth

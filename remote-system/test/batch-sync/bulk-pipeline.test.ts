@@ -4,6 +4,8 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Bulk2Client } from '../../src/batch-sync/bulk/client';
+import { loadBatchSyncConfig } from '../../src/batch-sync/config';
+import { ConfigError } from '../../src/config';
 import { BulkLoader } from '../../src/batch-sync/bulk/loader';
 import { catalogRow, ensureCatalogRows, skuOf } from '../../src/batch-sync/bulk/source';
 import { STAND_IN_TOKEN, startBulk2StandIn, type Bulk2StandIn } from '../stand-ins/bulk2';
@@ -280,5 +282,21 @@ describe('Bulk API 2.0 stand-in: the benchmark path', () => {
     expect(fast.map((r) => r.slice(1))).toEqual(full.map((r) => r.slice(1)));
     expect(fast[13]!.slice(2)).toEqual([skuOf(13), catalogRow(13)[1], catalogRow(13)[3] ?? '']);
     expect(fast[11]![4]).toContain('\n');
+  });
+});
+
+describe('loader pipeline settings', () => {
+  it('defaults to jobs of 100,000 rows (ten internal batches), 3 in flight, the spool in the main thread', () => {
+    const { bulk } = loadBatchSyncConfig({});
+    expect(bulk).toMatchObject({ maxRowsPerJob: 100_000, maxJobsInFlight: 3, spoolWorkers: 0 });
+  });
+
+  it('names each out-of-range setting', () => {
+    expect(() =>
+      loadBatchSyncConfig({ BATCH_SYNC_MAX_JOBS_IN_FLIGHT: '0', BATCH_SYNC_SPOOL_WORKERS: '-1' })
+    ).toThrow(ConfigError);
+    expect(() =>
+      loadBatchSyncConfig({ BATCH_SYNC_MAX_JOBS_IN_FLIGHT: '0', BATCH_SYNC_SPOOL_WORKERS: '-1' })
+    ).toThrow(/BATCH_SYNC_MAX_JOBS_IN_FLIGHT[\s\S]*BATCH_SYNC_SPOOL_WORKERS/);
   });
 });
