@@ -75,8 +75,9 @@ async function main(): Promise<void> {
   if (config.usingDefaultSecret) {
     lines.push(
       '',
-      'WARNING: ERP_SHARED_SECRET is not set; using the development secret. Set your own before exposing',
-      '         this server, and put the same value in the org (External Credential ERP_Credential → ApiKey).'
+      'WARNING: ERP_SHARED_SECRET is not set; using the development secret, on loopback only (with a non-loopback',
+      '         HOST or PUBLIC_URL the server refuses to start). Generate one with `openssl rand -hex 32` and put the',
+      '         same value in the org (External Credential ERP_Credential → ApiKey).'
     );
   }
   if (config.exposure.exposed && config.consoleAccess === 'open') {
