@@ -90,7 +90,7 @@ describe('planned patterns', () => {
   // one test over the whole list (which may be empty): describe.each refuses an empty table
   it('have no built half (Apex classes or a remote index.ts): mark one available when it is done', () => {
     const built = byStatus('planned')
-      .map((id) => ({ id, parts: builtParts(id) }))
+      .map(([id]) => ({ id, parts: builtParts(id) }))
       .filter((pattern) => pattern.parts.length > 0);
     expect(built).toEqual([]);
   });

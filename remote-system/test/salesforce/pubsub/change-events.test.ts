@@ -10,7 +10,10 @@ import {
  * Change Data Capture decoding against a small schema whose bitmaps are worked out by hand (bit i = field i of the
  * schema, least significant bit first; `N-0x…` = members of the compound field at position N).
  */
-const nullable = (type: unknown) => ({ type: ['null', type], default: null });
+const nullable = (type: avro.Schema): { type: avro.Schema; default: null } => ({
+  type: ['null', type] as avro.Schema,
+  default: null
+});
 const type = avro.Type.forSchema({
   type: 'record',
   name: 'WidgetChangeEvent',
