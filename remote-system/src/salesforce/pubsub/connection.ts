@@ -51,6 +51,8 @@ export function tenantIdOf(session: SalesforceSession): string {
 export class PubSubConnection {
   private readonly client: PubSubClient;
   private readonly schemas = new Map<string, Promise<avro.Type>>();
+  /** The same types once fetched, for the synchronous lookup of the subscriber's hot path. */
+  private readonly resolvedSchemas = new Map<string, avro.Type>();
 
   constructor(private readonly options: PubSubConnectionOptions) {
     const Client = loadPubSubPackage().client;
@@ -111,11 +113,23 @@ export class PubSubConnection {
     if (!pending) {
       pending = this.unary<{ schema_json: string }>((metadata, callback) =>
         this.client.GetSchema({ schema_id: schemaId }, metadata, callback)
-      ).then((info) => avro.Type.forSchema(JSON.parse(info.schema_json) as avro.Schema));
+      ).then((info) => {
+        const type = avro.Type.forSchema(JSON.parse(info.schema_json) as avro.Schema);
+        this.resolvedSchemas.set(schemaId, type);
+        return type;
+      });
       pending.catch(() => this.schemas.delete(schemaId));
       this.schemas.set(schemaId, pending);
     }
     return pending;
+  }
+
+  /**
+   * The Avro type of a schema id already fetched, without a round trip through a promise (the subscriber decodes a
+   * whole FetchResponse synchronously when every event's schema is cached, which is the rule after the first one).
+   */
+  cachedSchema(schemaId: string): avro.Type | undefined {
+    return this.resolvedSchemas.get(schemaId);
   }
 
   /** Schemas fetched so far (for diagnostics and tests). */

@@ -135,6 +135,9 @@ export const MAX_NUM_REQUESTED = 100;
 
 class StreamEnded extends Error {}
 
+/** Thrown inside the fast path's transaction to roll it back and hand the segment to the careful path. */
+class FallBack {}
+
 /** One received event, decoded (or not: `payload` null and `decodeError` set). */
 interface Item {
   readonly id: string;
@@ -194,6 +197,8 @@ export class PubSubSubscriber {
   private generation = 0;
   private call?: grpc.ClientDuplexStream<FetchRequest, FetchResponse>;
   private outstanding = 0;
+  /** Events received and not yet committed (or dead-lettered), across streams. */
+  private buffered = 0;
   /** Serialises batch processing: batches commit in the order the stream delivered them. */
   private queue: Promise<void> = Promise.resolve();
   private wakeBackoff?: () => void;
@@ -398,10 +403,21 @@ export class PubSubSubscriber {
         }
         delivered = true;
         armIdle();
-        this.outstanding = Math.max(0, this.outstanding - response.events.length);
-        this.stats.received += response.events.length;
+        const count = response.events.length;
+        this.outstanding = Math.max(0, this.outstanding - count);
+        this.stats.received += count;
+        this.buffered += count;
+        // Pipelining: ask for the next batch now, while this one is decoded and committed (bounded, see requestMore).
+        this.requestMore(generation);
         this.queue = this.queue
-          .then(() => this.process(response, generation))
+          .then(async () => {
+            try {
+              await this.process(response);
+            } finally {
+              this.buffered -= count;
+            }
+            this.requestMore(generation);
+          })
           .catch((error: unknown) => {
             // A batch that cannot commit (database error) must not be acknowledged: reopen from the checkpoint.
             this.stats.lastError = (error as Error).message;
@@ -436,9 +452,59 @@ export class PubSubSubscriber {
     }
   }
 
-  /** Decodes, applies and checkpoints one FetchResponse, then asks for more. */
-  private async process(response: FetchResponse, generation: number): Promise<void> {
-    const { consumer, connection, db } = this.options;
+  /** Decodes one FetchResponse's events with the schemas they were written with. */
+  private async decode(response: FetchResponse): Promise<Item[]> {
+    const { connection } = this.options;
+    const items: Item[] = new Array<Item>(response.events.length);
+    const missing: number[] = [];
+    // Hot path: every schema id is cached (the rule after the first event), so the whole response decodes
+    // synchronously; an event with an unknown schema id waits for GetSchema below.
+    for (let index = 0; index < response.events.length; index += 1) {
+      const type = connection.cachedSchema(response.events[index]!.event.schema_id);
+      if (type) items[index] = this.decodeOne(response.events[index]!, type);
+      else missing.push(index);
+    }
+    for (const index of missing) {
+      const { event, replay_id } = response.events[index]!;
+      let type: avro.Type;
+      try {
+        type = await connection.schema(event.schema_id);
+      } catch (error) {
+        if (isAuthError(error)) throw error;
+        items[index] = {
+          id: event.id,
+          replayId: replayIdToHex(replay_id),
+          schemaId: event.schema_id,
+          raw: Buffer.from(event.payload),
+          payload: null,
+          decodeError: (error as Error).message
+        };
+        continue;
+      }
+      items[index] = this.decodeOne(response.events[index]!, type);
+    }
+    return items;
+  }
+
+  private decodeOne({ event, replay_id }: FetchResponse['events'][number], type: avro.Type): Item {
+    const base = {
+      id: event.id,
+      replayId: replayIdToHex(replay_id),
+      schemaId: event.schema_id,
+      raw: Buffer.from(event.payload)
+    };
+    try {
+      const payload = type.fromBuffer(base.raw) as Record<string, unknown>;
+      const change = isChangeEventPayload(payload) ? readChangeEvent(payload, type) : undefined;
+      return { ...base, payload, ...(change ? { change } : {}) };
+    } catch (error) {
+      return { ...base, payload: null, decodeError: (error as Error).message };
+    }
+  }
+
+  /** Decodes, applies and checkpoints one FetchResponse (the caller then asks for more). */
+  private async process(response: FetchResponse): Promise<void> {
+    const { consumer } = this.options;
     if (response.events.length === 0) {
       this.stats.keepalives += 1;
       // pending_num_requested > 0 with no events: the server owed us events and had none, so we are at the tip and
@@ -449,34 +515,10 @@ export class PubSubSubscriber {
         this.stats.lastReplayId = latest;
       }
       this.notify({ kind: 'keepalive', message: 'Keepalive' });
-      this.requestMore(generation);
       return;
     }
 
-    const decoded: Item[] = await Promise.all(
-      response.events.map(async ({ event, replay_id }): Promise<Item> => {
-        const base = {
-          id: event.id,
-          replayId: replayIdToHex(replay_id),
-          schemaId: event.schema_id,
-          raw: Buffer.from(event.payload)
-        };
-        let type: avro.Type;
-        try {
-          type = await connection.schema(event.schema_id);
-        } catch (error) {
-          if (isAuthError(error)) throw error;
-          return { ...base, payload: null, decodeError: (error as Error).message };
-        }
-        try {
-          const payload = type.fromBuffer(base.raw) as Record<string, unknown>;
-          const change = isChangeEventPayload(payload) ? readChangeEvent(payload, type) : undefined;
-          return { ...base, payload, ...(change ? { change } : {}) };
-        } catch (error) {
-          return { ...base, payload: null, decodeError: (error as Error).message };
-        }
-      })
-    );
+    const decoded = await this.decode(response);
 
     const outcomes: Record<ProcessedOutcome | 'business-duplicate', number> = {
       applied: 0,
@@ -506,6 +548,8 @@ export class PubSubSubscriber {
     // Segments: normally one per batch. When an event fails and has attempts left with a backoff, the events before
     // it are committed, the consumer waits, and the next segment starts at that event.
     let start = 0;
+    // Until an event of this response fails, segments run on the fast path: one transaction, no savepoint per event.
+    let careful = false;
     while (start < decoded.length) {
       let end = decoded.length;
       let retryAt: number | undefined;
@@ -541,80 +585,46 @@ export class PubSubSubscriber {
         }
       }
 
-      const segment = db.transaction(() => {
-        let duplicates = 0;
-        for (let index = start; index < end; index += 1) {
-          const item = decoded[index]!;
-          if (this.ledger.has(consumer.name, item.id)) {
-            outcomes.duplicate += 1;
-            duplicates += 1;
+      if (!careful) {
+        const fast = this.applyFast(decoded, start, end, prepared, eventOf);
+        if (fast.failedAt === undefined) {
+          outcomes.applied += fast.applied;
+          outcomes.duplicate += fast.duplicates;
+          outcomes['business-duplicate'] += fast.businessDuplicates;
+          if (retryAt === undefined) {
+            start = end;
             continue;
           }
-          let error =
-            item.payload === null ? `Cannot decode event: ${item.decodeError ?? 'unknown'}` : '';
-          const preparationFailed = consumer.prepare !== undefined && !prepared.has(index);
-          if (item.payload !== null && preparationFailed)
-            error = lastError.get(index) ?? 'prepare failed';
-          if (item.payload !== null && !preparationFailed) {
-            const event = eventOf(item);
-            while ((attempts.get(index) ?? 0) < this.maxAttempts) {
-              try {
-                const outcome = db.transaction(
-                  () => consumer.handle(event, db, prepared.get(index)) ?? 'applied'
-                )();
-                if (outcome === 'duplicate') outcomes['business-duplicate'] += 1;
-                else outcomes.applied += 1;
-                this.ledger.record(consumer.name, item.id, item.replayId, 'applied');
-                error = '';
-                break;
-              } catch (caught) {
-                const used = fail(index, caught);
-                error = lastError.get(index)!;
-                if (used < this.maxAttempts && this.retryBackoffMs > 0) {
-                  // Commit what precedes this event; wait outside the transaction; try it again.
-                  if (index > start) {
-                    this.checkpoints.save(
-                      consumer.name,
-                      consumer.topic,
-                      decoded[index - 1]!.replayId,
-                      index - start,
-                      duplicates
-                    );
-                  }
-                  return index;
-                }
-                if (used < this.maxAttempts) this.stats.retries += 1;
-              }
+          // A prepare failure waits below before its next attempt (the fast path committed what precedes it).
+          start = end;
+        } else {
+          // Nothing of the fast attempt was kept. The rest of this response goes event by event, each in its own
+          // savepoint; a failure of the handler counts as the event's first attempt.
+          careful = true;
+          if (fast.error !== undefined) {
+            const used = fail(fast.failedAt, fast.error);
+            if (used < this.maxAttempts && this.retryBackoffMs > 0) {
+              end = fast.failedAt;
+              retryAt = fast.failedAt;
+            } else if (used < this.maxAttempts) {
+              this.stats.retries += 1;
             }
           }
-          if (error) {
-            this.deadLetters.add({
-              consumer: consumer.name,
-              topic: consumer.topic,
-              eventId: item.id,
-              replayId: item.replayId,
-              schemaId: item.schemaId,
-              payload: item.payload,
-              rawPayload: item.raw,
-              error,
-              attempts: Math.max(attempts.get(index) ?? 0, 1)
+        }
+      }
+
+      const segment =
+        start >= end && retryAt !== undefined
+          ? retryAt
+          : this.applyCareful(decoded, start, end, retryAt, {
+              prepared,
+              attempts,
+              lastError,
+              fail,
+              eventOf,
+              outcomes,
+              letters
             });
-            this.ledger.record(consumer.name, item.id, item.replayId, 'dead-lettered');
-            outcomes['dead-lettered'] += 1;
-            letters.push({ eventId: item.id, error });
-          }
-        }
-        if (end > start) {
-          this.checkpoints.save(
-            consumer.name,
-            consumer.topic,
-            decoded[end - 1]!.replayId,
-            end - start,
-            duplicates
-          );
-        }
-        return retryAt;
-      })();
 
       if (segment === undefined) {
         start = end;
@@ -655,7 +665,179 @@ export class PubSubSubscriber {
       message: `${decoded.length} events: ${outcomes.applied} applied, ${outcomes.duplicate} duplicates ignored`,
       details: { ...outcomes, replayId: this.stats.lastReplayId }
     });
-    this.requestMore(generation);
+  }
+
+  /**
+   * The fast path: events `[start, end)` in one transaction with one ledger lookup for all of them and no savepoint
+   * per event, then the checkpoint. It commits only when every event was either already in the ledger or handled
+   * without a throw. The first event that cannot be applied this way (a throw from the handler, an undecodable
+   * payload, a failed `prepare`) rolls the whole transaction back and is reported in `failedAt` (with the handler's
+   * error, if it threw), so that {@link applyCareful} handles the segment event by event. A database error that is
+   * not the handler's (the ledger, the checkpoint, the commit) propagates: the batch is not acknowledged.
+   */
+  private applyFast(
+    decoded: readonly Item[],
+    start: number,
+    end: number,
+    prepared: ReadonlyMap<number, unknown>,
+    eventOf: (item: Item) => DecodedEvent
+  ): {
+    applied: number;
+    duplicates: number;
+    businessDuplicates: number;
+    failedAt?: number;
+    error?: unknown;
+  } {
+    const { consumer, db } = this.options;
+    const counts = { applied: 0, duplicates: 0, businessDuplicates: 0 };
+    if (end <= start) return counts;
+    let failedAt: number | undefined;
+    let error: unknown;
+    const fallBack = new FallBack();
+    try {
+      db.transaction(() => {
+        const ids: string[] = [];
+        for (let index = start; index < end; index += 1) ids.push(decoded[index]!.id);
+        const seen = this.ledger.seen(consumer.name, ids);
+        const at = new Date().toISOString();
+        for (let index = start; index < end; index += 1) {
+          const item = decoded[index]!;
+          if (seen.has(item.id)) {
+            counts.duplicates += 1;
+            continue;
+          }
+          if (item.payload === null || (consumer.prepare !== undefined && !prepared.has(index))) {
+            failedAt = index;
+            throw fallBack;
+          }
+          let outcome: HandleOutcome;
+          try {
+            outcome = consumer.handle(eventOf(item), db, prepared.get(index)) ?? 'applied';
+          } catch (caught) {
+            failedAt = index;
+            error = caught;
+            throw fallBack;
+          }
+          if (outcome === 'duplicate') counts.businessDuplicates += 1;
+          else counts.applied += 1;
+          this.ledger.record(consumer.name, item.id, item.replayId, 'applied', at);
+          // The same event id twice in one response (a redelivery) is a duplicate the second time.
+          seen.add(item.id);
+        }
+        this.checkpoints.save(
+          consumer.name,
+          consumer.topic,
+          decoded[end - 1]!.replayId,
+          end - start,
+          counts.duplicates
+        );
+      })();
+    } catch (caught) {
+      if (caught !== fallBack) throw caught;
+      return { applied: 0, duplicates: 0, businessDuplicates: 0, failedAt: failedAt!, error };
+    }
+    return counts;
+  }
+
+  /**
+   * The careful path, after an event of the response failed: events `[start, end)` in one transaction, each in its
+   * own savepoint, so a throw rolls back that event's writes only; an event is tried until `maxAttempts` and then
+   * dead-lettered. With `retryBackoffMs`, a failure with attempts left commits the events before it and returns its
+   * index (the caller waits, then resumes there). Returns `retryAt` (a prepare failure to wait for) otherwise.
+   */
+  private applyCareful(
+    decoded: readonly Item[],
+    start: number,
+    end: number,
+    retryAt: number | undefined,
+    state: {
+      prepared: ReadonlyMap<number, unknown>;
+      attempts: Map<number, number>;
+      lastError: ReadonlyMap<number, string>;
+      fail: (index: number, error: unknown) => number;
+      eventOf: (item: Item) => DecodedEvent;
+      outcomes: Record<ProcessedOutcome | 'business-duplicate', number>;
+      letters: { eventId: string; error: string }[];
+    }
+  ): number | undefined {
+    const { consumer, db } = this.options;
+    const { prepared, attempts, lastError, fail, eventOf, outcomes, letters } = state;
+    return db.transaction(() => {
+      let duplicates = 0;
+      for (let index = start; index < end; index += 1) {
+        const item = decoded[index]!;
+        if (this.ledger.has(consumer.name, item.id)) {
+          outcomes.duplicate += 1;
+          duplicates += 1;
+          continue;
+        }
+        let error =
+          item.payload === null ? `Cannot decode event: ${item.decodeError ?? 'unknown'}` : '';
+        const preparationFailed = consumer.prepare !== undefined && !prepared.has(index);
+        if (item.payload !== null && preparationFailed)
+          error = lastError.get(index) ?? 'prepare failed';
+        if (item.payload !== null && !preparationFailed) {
+          const event = eventOf(item);
+          // An event whose attempts were all used on the fast path goes straight to the dead letters.
+          error = lastError.get(index) ?? '';
+          while ((attempts.get(index) ?? 0) < this.maxAttempts) {
+            try {
+              const outcome = db.transaction(
+                () => consumer.handle(event, db, prepared.get(index)) ?? 'applied'
+              )();
+              if (outcome === 'duplicate') outcomes['business-duplicate'] += 1;
+              else outcomes.applied += 1;
+              this.ledger.record(consumer.name, item.id, item.replayId, 'applied');
+              error = '';
+              break;
+            } catch (caught) {
+              const used = fail(index, caught);
+              error = lastError.get(index)!;
+              if (used < this.maxAttempts && this.retryBackoffMs > 0) {
+                // Commit what precedes this event; wait outside the transaction; try it again.
+                if (index > start) {
+                  this.checkpoints.save(
+                    consumer.name,
+                    consumer.topic,
+                    decoded[index - 1]!.replayId,
+                    index - start,
+                    duplicates
+                  );
+                }
+                return index;
+              }
+              if (used < this.maxAttempts) this.stats.retries += 1;
+            }
+          }
+        }
+        if (error) {
+          this.deadLetters.add({
+            consumer: consumer.name,
+            topic: consumer.topic,
+            eventId: item.id,
+            replayId: item.replayId,
+            schemaId: item.schemaId,
+            payload: item.payload,
+            rawPayload: item.raw,
+            error,
+            attempts: Math.max(attempts.get(index) ?? 0, 1)
+          });
+          this.ledger.record(consumer.name, item.id, item.replayId, 'dead-lettered');
+          outcomes['dead-lettered'] += 1;
+          letters.push({ eventId: item.id, error });
+        }
+      }
+      if (end > start) {
+        this.checkpoints.save(
+          consumer.name,
+          consumer.topic,
+          decoded[end - 1]!.replayId,
+          end - start,
+          duplicates
+        );
+      }
+      return retryAt;
+    })();
   }
 
   /** Runs the consumer's `prepare` with a deadline; the signal is aborted when the deadline passes or on stop. */
@@ -693,13 +875,17 @@ export class PubSubSubscriber {
   }
 
   /**
-   * Tops the request back up to `batchSize` once at least half of it has arrived and been committed: never more than
-   * `batchSize` events owed, and the server rarely waits for a request.
+   * Flow control. Tops the request back up to `batchSize` once at least half of it has arrived, so the server never
+   * owes more than `batchSize` (≤ 100) events, and does so as soon as a batch *arrives*, not after it is committed: the
+   * next batch crosses the network while this one is decoded and written. What is held in memory stays bounded too:
+   * no request while more than `batchSize` received events wait to be committed (at most one batch being written and
+   * one waiting), and none while a failing event's retry backs off.
    */
   private requestMore(generation: number): void {
     const call = this.call;
     if (this.stopped || !call || generation !== this.generation) return;
-    if (this.outstanding > this.batchSize / 2) return;
+    if (this.stats.state === 'backing-off') return;
+    if (this.outstanding > this.batchSize / 2 || this.buffered > this.batchSize) return;
     const more = this.batchSize - this.outstanding;
     this.outstanding += more;
     this.stats.maxOutstanding = Math.max(this.stats.maxOutstanding, this.outstanding);
