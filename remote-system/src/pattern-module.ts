@@ -17,11 +17,6 @@ export interface PatternModule {
   /** One-line description of the business step this half plays. */
   readonly summary: string;
   /**
-   * @deprecated Ignored: the console and the start-up print list the module's routes from their schema `summary`.
-   * Give each route a `summary` instead; this field will be removed once no module sets it.
-   */
-  readonly endpoints?: readonly EndpointDescription[];
-  /**
    * Salesforce External Service registrations generated from this module's OpenAPI operations
    * (`npm run generate:external-services`; a test fails while a committed file is stale).
    */

@@ -27,13 +27,6 @@ export function createBatchSyncModule(options: BatchSyncModuleOptions): PatternM
     title: 'Batch Data Synchronization',
     summary:
       'Cursor-paged customer balances for the nightly Batch Apex sync; Bulk API 2.0 loader for the catalog.',
-    endpoints: [
-      {
-        method: 'GET',
-        path: '/customers',
-        description: 'Credit limits and balances, keyset-paged (?limit, ?cursor, ?numbers=C-…,C-…)'
-      }
-    ],
     register(app: FastifyInstance, deps: PatternDependencies): void {
       const pages = new CustomerPages(deps.db, new CursorCodec(options.tokenSecret), {
         defaultSize: config.defaultPageSize,

@@ -37,30 +37,6 @@ export function createFireAndForgetModule(options: FireAndForgetModuleOptions = 
     title: 'Fire and Forget',
     summary:
       'Closed-won Opportunities arrive as Platform Events over the Pub/Sub API; the ERP invoices each exactly once.',
-    endpoints: [
-      {
-        method: 'GET',
-        path: '/status',
-        description: 'Checkpoint, events, invoices, duplicates, dead letters'
-      },
-      { method: 'GET', path: '/invoices', description: 'Invoice requests received, newest first' },
-      {
-        method: 'GET',
-        path: '/dead-letters',
-        description: 'Poison events (?status=open|replayed|discarded)'
-      },
-      {
-        method: 'POST',
-        path: '/dead-letters/:id/replay',
-        description: 'Run a dead letter through the consumer again'
-      },
-      {
-        method: 'POST',
-        path: '/dead-letters/:id/discard',
-        description: 'Close a dead letter without effect'
-      },
-      { method: 'POST', path: '/write-back/requeue', description: 'Retry write-backs that gave up' }
-    ],
     register(app: FastifyInstance, deps: PatternDependencies): void {
       const letters = new DeadLetterStore(deps.db);
       const errors = {
