@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --batch-sync [--sizes 1000000,10000000] [--label after] [--runtime cjs|tsx] [--timeline DIR]
- * [--cpu-prof DIR] [--no-write] [--env NAME=VALUE ...]`
+ * [--cpu-prof DIR] [--repeat N] [--no-write] [--env NAME=VALUE ...]`
  *
  * Batch Data Synchronization benchmark: the Bulk API 2.0 loader sends N catalog rows from SQLite to the Bulk API
  * 2.0 stand-in (`remote-system/test/stand-ins/bulk2.ts`) with the loader's default settings (only the poll pace and
@@ -18,6 +18,7 @@
  *
  * `--timeline DIR` writes, per size, the loader process's memory (`process.memoryUsage()` every 50 ms) and each
  * Bulk API request (start, end) as JSON, to see which phase holds memory and where the pipeline waits.
+ * `--repeat N` runs every size N times, interleaved (the table keeps each run; the line under it the median).
  * `--cpu-prof DIR` writes a V8 CPU profile of the loader and of the stand-in process to DIR.
  * `--env NAME=VALUE` passes a `BATCH_SYNC_*` setting to the loader (e.g. a job size to compare).
  *
@@ -276,12 +277,24 @@ function markdown(runs: readonly Run[]): string {
           .join(', ') || 'defaults'
       }.`,
       '',
-      '| rows | seconds | rows/s | peak RSS (MiB) | jobs | MiB sent | loader CPU s | stand-in CPU s | load avg before → after |',
+      '| rows | seconds | rows/s | peak RSS (MiB) | jobs | MiB sent | loader CPU s (µs/row) | stand-in CPU s | load avg before → after |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
       ...run.results.map(
         (r) =>
-          `| ${n(r.rows)} | ${r.seconds} | ${n(r.rowsPerSecond)} | ${r.peakRssMiB} | ${r.jobs} | ${r.mibSent} | ${r.loaderCpuSeconds} | ${r.standInCpuSeconds} | ${r.loadAverageBefore.join(', ')} → ${r.loadAverageAfter.join(', ')} |`
+          `| ${n(r.rows)} | ${r.seconds} | ${n(r.rowsPerSecond)} | ${r.peakRssMiB} | ${r.jobs} | ${r.mibSent} | ${r.loaderCpuSeconds} (${((r.loaderCpuSeconds / r.rows) * 1e6).toFixed(1)}) | ${r.standInCpuSeconds} | ${r.loadAverageBefore.join(', ')} → ${r.loadAverageAfter.join(', ')} |`
       ),
+      ''
+    );
+    const sizes = [...new Set(run.results.map((r) => r.rows))];
+    parts.push(
+      sizes
+        .map((rows) => {
+          const of = run.results.filter((r) => r.rows === rows);
+          const rates = of.map((r) => r.rowsPerSecond).sort((a, b) => a - b);
+          const median = rates[Math.floor((rates.length - 1) / 2)]!;
+          return `${n(rows)} rows: median ${n(median)} rows/s of ${of.length} (${n(rates[0]!)}–${n(rates.at(-1)!)}), highest peak RSS ${Math.max(...of.map((r) => r.peakRssMiB))} MiB.`;
+        })
+        .join(' '),
       ''
     );
   }
@@ -296,6 +309,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   let runtime = 'cjs';
   let timelineDir: string | undefined;
   let write = true;
+  let repeat = 1;
   const env: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -305,6 +319,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     else if (flag === '--runtime') runtime = argv[++i] ?? runtime;
     else if (flag === '--timeline') timelineDir = argv[++i];
     else if (flag === '--no-write') write = false;
+    else if (flag === '--repeat') repeat = Number(argv[++i]);
     else if (flag === '--cpu-prof') cpuProfileDir = path.resolve(argv[++i] ?? 'bench/tmp/profiles');
     else if (flag === '--env') {
       const [name, value] = (argv[++i] ?? '').split('=', 2) as [string, string | undefined];
@@ -315,12 +330,16 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (!['cjs', 'tsx'].includes(runtime)) throw new Error('--runtime cjs|tsx');
   if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error('bad --sizes');
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('bad --repeat');
   if (timelineDir) fs.mkdirSync(timelineDir, { recursive: true });
   const results: Result[] = [];
-  for (const rows of sizes) {
-    const result = await runSize(rows, runtime, env, timelineDir);
-    console.log(JSON.stringify(result));
-    results.push(result);
+  // Rounds interleave the sizes, so that a busy minute on the shared machine does not land on one size only.
+  for (let round = 0; round < repeat; round++) {
+    for (const rows of sizes) {
+      const result = await runSize(rows, runtime, env, timelineDir);
+      console.log(JSON.stringify(result));
+      results.push(result);
+    }
   }
   if (!write) return;
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
