@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
-import { parseFilter } from './filter-parser';
+import { parseFilter, type FilterNode } from './filter-parser';
 import { PageTokens, type PageCursor } from './paging';
 import { compileSearch } from './search';
 import { compileFilter, quoteIdentifier, type SqlFragment } from './sql';
@@ -36,6 +36,8 @@ export interface QueryOptions {
   readonly orderByText?: string;
   readonly selectText?: string;
   readonly filter?: SqlFragment;
+  /** The parsed `$filter` (for the maintained row counts). */
+  readonly filterTree?: FilterNode;
   readonly search?: SqlFragment;
   /** `$orderby` keys, completed with the entity key so the order is total. */
   readonly sort: readonly SortKey[];
@@ -159,12 +161,14 @@ export function parseQueryOptions(raw: RawQuery, entity: EntitySetDefinition): Q
   if (skipToken !== undefined && (top !== undefined || skip !== undefined)) {
     throw new ODataQueryError('$skiptoken cannot be combined with $top or $skip', '$skiptoken');
   }
+  const filterTree = filterText === undefined ? undefined : parseFilter(filterText);
   return {
     filterText,
     searchText,
     orderByText,
     selectText,
-    filter: filterText === undefined ? undefined : compileFilter(parseFilter(filterText)),
+    filter: filterTree === undefined ? undefined : compileFilter(filterTree),
+    filterTree,
     search: searchText === undefined ? undefined : compileSearch(searchText, entity),
     sort: totalOrder(
       orderByText === undefined ? defaultOrder(entity) : parseOrderBy(orderByText, entity),
@@ -197,6 +201,8 @@ export class EntityQueries {
   private readonly statements = new Map<string, Database.Statement>();
   /** The SQL the last `page`/`count` call ran, for `EXPLAIN QUERY PLAN` in tests and the benchmark. */
   lastQueries: { sql: string; params: unknown[] }[] = [];
+  /** Reads a maintained row count, when the database keeps them (see `EntitySetDefinition.counts`). */
+  private readonly counter: Database.Statement | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -207,6 +213,40 @@ export class EntityQueries {
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`page size must be between 1 and ${MAX_PAGE_SIZE}`);
     }
+    const counts = entity.counts;
+    const kept =
+      counts !== undefined &&
+      db
+        .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+        .pluck()
+        .get(counts.table) === 1;
+    this.counter = kept
+      ? db
+          .prepare(
+            `SELECT n FROM ${quoteIdentifier(counts.table)} WHERE dimension = ? AND value = ?`
+          )
+          .pluck()
+      : undefined;
+  }
+
+  /**
+   * The maintained count that answers `options` exactly, as its `[dimension, value]` key: the whole table (no
+   * `$filter`/`$search`), or one `eq` between a counted column and a literal (either side). Anything else is counted.
+   */
+  private counterKey(options: QueryOptions): [string, string] | undefined {
+    const counts = this.entity.counts;
+    if (!counts || options.search) return undefined;
+    const tree = options.filterTree;
+    if (!tree) return ['*', ''];
+    if (tree.kind !== 'compare' || tree.op !== 'eq') return undefined;
+    const [property, literal] =
+      tree.left.kind === 'property' ? [tree.left, tree.right] : [tree.right, tree.left];
+    if (property.kind !== 'property' || literal.kind !== 'literal') return undefined;
+    if (!counts.columns.includes(property.property.column)) return undefined;
+    if (literal.value === null) return [property.property.column, 'null'];
+    return typeof literal.value === 'string'
+      ? [property.property.column, `v:${literal.value}`]
+      : undefined;
   }
 
   /** A cached prepared statement (the SQL text only ever varies with the query's shape). */
@@ -234,6 +274,11 @@ export class EntityQueries {
 
   /** Number of rows matching `$filter` and `$search` (`$top`/`$skip` do not apply, as OData says). */
   count(options: QueryOptions): number {
+    const key = this.counter && this.counterKey(options);
+    if (this.counter && key) {
+      this.lastQueries = [{ sql: this.counter.source, params: key }];
+      return (this.counter.get(...key) as number | undefined) ?? 0;
+    }
     const where = this.where(options);
     const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
     this.lastQueries = [{ sql, params: where.params }];
@@ -255,17 +300,19 @@ export class EntityQueries {
   /** One page of results, with the token for the next one. */
   page(options: QueryOptions, maxPageSize = this.pageSize): PageResult {
     const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
-    const fingerprint = PageTokens.fingerprint([
-      options.filterText,
-      options.searchText,
-      options.orderByText,
-      options.selectText,
-      String(options.count)
-    ]);
+    // The token's binding to the query: a SHA-256 computed only when a token is read or a next link is emitted.
+    const fingerprint = (): string =>
+      PageTokens.fingerprint([
+        options.filterText,
+        options.searchText,
+        options.orderByText,
+        options.selectText,
+        String(options.count)
+      ]);
     let cursor: PageCursor | undefined;
     let count: number | undefined;
     if (options.skipToken !== undefined) {
-      cursor = this.tokens.decode(options.skipToken, fingerprint, options.sort.length);
+      cursor = this.tokens.decode(options.skipToken, fingerprint(), options.sort.length);
       checkCursorTypes(cursor, options.sort);
       count = cursor.count;
     }
@@ -312,7 +359,7 @@ export class EntityQueries {
     if (hasMore && (stillOwed === null || stillOwed > 0)) {
       const last = pageRows[pageRows.length - 1]!;
       const after = sortColumns.map((p) => last[fetched.indexOf(p)] ?? null);
-      nextToken = this.tokens.encode({ after, remaining: stillOwed, count }, fingerprint);
+      nextToken = this.tokens.encode({ after, remaining: stillOwed, count }, fingerprint());
     }
     const result = pageRows.map((row) =>
       toEntity(

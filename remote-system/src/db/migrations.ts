@@ -81,6 +81,65 @@ const REPLACED_SHIPMENT_INDEXES = [
   'shipments_status_shipped_at'
 ];
 
+/**
+ * data-virtualization: columns whose row counts `shipment_counts` keeps, so `$count` of the whole table or of an
+ * `eq` filter on one of them (a list view's or related list's row count) is one key lookup instead of counting
+ * millions of index entries. Every write to `shipments` pays one counter update per column it changes.
+ */
+export const SHIPMENT_COUNTED_COLUMNS = [
+  'customer_number',
+  'status',
+  'carrier',
+  'destination_city'
+] as const;
+
+/** The counter key of a column value (NULL has its own key). */
+const counterValue = (ref: string): string =>
+  `CASE WHEN ${ref} IS NULL THEN 'null' ELSE 'v:' || ${ref} END`;
+
+/**
+ * Creates `shipment_counts` (`dimension` = a column of SHIPMENT_COUNTED_COLUMNS, or `*` for the table; `value` =
+ * `v:<value>` or `null`), fills it from the rows present and installs the triggers that keep it exact.
+ */
+export function installShipmentCounters(db: Database.Database): void {
+  const bump = (sign: '+' | '-', row: 'NEW' | 'OLD', column: string): string =>
+    `INSERT INTO shipment_counts (dimension, value, n) VALUES ('${column}', ${counterValue(`${row}.${column}`)}, ${sign}1)
+       ON CONFLICT (dimension, value) DO UPDATE SET n = n ${sign} 1;`;
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS shipment_counts (
+      dimension TEXT NOT NULL,
+      value     TEXT NOT NULL,
+      n         INTEGER NOT NULL,
+      PRIMARY KEY (dimension, value)
+    ) WITHOUT ROWID;
+    DELETE FROM shipment_counts;
+    INSERT INTO shipment_counts (dimension, value, n) SELECT '*', '', count(*) FROM shipments;
+    ${SHIPMENT_COUNTED_COLUMNS.map(
+      (c) =>
+        `INSERT INTO shipment_counts (dimension, value, n)
+           SELECT '${c}', ${counterValue(c)}, count(*) FROM shipments GROUP BY ${c};`
+    ).join('\n')}
+    CREATE TRIGGER IF NOT EXISTS shipment_counts_insert AFTER INSERT ON shipments BEGIN
+      INSERT INTO shipment_counts (dimension, value, n) VALUES ('*', '', 1)
+        ON CONFLICT (dimension, value) DO UPDATE SET n = n + 1;
+      ${SHIPMENT_COUNTED_COLUMNS.map((c) => bump('+', 'NEW', c)).join('\n')}
+    END;
+    CREATE TRIGGER IF NOT EXISTS shipment_counts_delete AFTER DELETE ON shipments BEGIN
+      UPDATE shipment_counts SET n = n - 1 WHERE dimension = '*';
+      ${SHIPMENT_COUNTED_COLUMNS.map((c) => bump('-', 'OLD', c)).join('\n')}
+    END;
+    ${SHIPMENT_COUNTED_COLUMNS.map(
+      (
+        c
+      ) => `CREATE TRIGGER IF NOT EXISTS shipment_counts_update_${c} AFTER UPDATE OF ${c} ON shipments
+        WHEN OLD.${c} IS NOT NEW.${c} BEGIN
+        ${bump('-', 'OLD', c)}
+        ${bump('+', 'NEW', c)}
+      END;`
+    ).join('\n')}
+  `);
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -323,6 +382,7 @@ export const MIGRATIONS: readonly Migration[] = [
       // existing 10M-row database this builds 21 indexes: minutes, and GBs of disk (the pattern's docs page).
       for (const name of REPLACED_SHIPMENT_INDEXES) db.exec(`DROP INDEX IF EXISTS ${name}`);
       for (const index of SHIPMENT_INDEXES) db.exec(index.sql);
+      installShipmentCounters(db);
       db.exec('ANALYZE shipments');
     }
   },
@@ -350,91 +410,6 @@ export const MIGRATIONS: readonly Migration[] = [
           updated_at      TEXT NOT NULL
         );
         CREATE INDEX ui_update_outbox_state ON ui_update_outbox (state, created_at);
-      `);
-    }
-  },
-  {
-    version: 11,
-    name: 'event-driven: customer change consumers (links, segments, change history, resync requests, positions, knobs)',
-    up: (db) => {
-      // Three independent consumers of one Account change stream, each with its own tables (their checkpoints,
-      // ledgers and dead letters are the shared pubsub_* tables of migration 6, keyed by consumer name).
-      db.exec(`
-        CREATE TABLE event_driven_customer_links (
-          account_id            TEXT PRIMARY KEY,
-          customer_number       TEXT NOT NULL,
-          deleted               INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
-          last_commit_timestamp INTEGER NOT NULL,
-          source                TEXT NOT NULL CHECK (source IN ('event', 're-read')),
-          updated_at            TEXT NOT NULL
-        ) WITHOUT ROWID;
-
-        CREATE TABLE event_driven_segment_members (
-          account_id            TEXT PRIMARY KEY,
-          industry              TEXT,
-          annual_revenue        REAL,
-          employees             INTEGER,
-          country               TEXT,
-          segment               TEXT NOT NULL,
-          deleted               INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
-          last_commit_timestamp INTEGER NOT NULL,
-          updated_at            TEXT NOT NULL
-        ) WITHOUT ROWID;
-
-        CREATE TABLE event_driven_change_history (
-          event_id         TEXT NOT NULL,
-          record_id        TEXT NOT NULL,
-          change_type      TEXT NOT NULL,
-          changed_fields   TEXT NOT NULL,
-          nulled_fields    TEXT NOT NULL,
-          commit_timestamp INTEGER NOT NULL,
-          transaction_key  TEXT NOT NULL,
-          received_at      TEXT NOT NULL,
-          PRIMARY KEY (event_id, record_id)
-        ) WITHOUT ROWID;
-
-        CREATE TABLE event_driven_change_counts (
-          day         TEXT NOT NULL,
-          change_type TEXT NOT NULL,
-          events      INTEGER NOT NULL,
-          records     INTEGER NOT NULL,
-          PRIMARY KEY (day, change_type)
-        ) WITHOUT ROWID;
-
-        CREATE TABLE event_driven_resync_requests (
-          id               INTEGER PRIMARY KEY,
-          consumer         TEXT NOT NULL,
-          entity           TEXT NOT NULL,
-          reason           TEXT NOT NULL,
-          event_id         TEXT NOT NULL,
-          commit_timestamp INTEGER NOT NULL,
-          status           TEXT NOT NULL CHECK (status IN ('open', 'done')),
-          requested_at     TEXT NOT NULL,
-          UNIQUE (consumer, event_id)
-        );
-
-        CREATE TABLE event_driven_positions (
-          consumer              TEXT PRIMARY KEY,
-          last_event_id         TEXT NOT NULL,
-          last_change_type      TEXT NOT NULL,
-          last_commit_timestamp INTEGER NOT NULL,
-          updated_at            TEXT NOT NULL
-        ) WITHOUT ROWID;
-
-        CREATE TABLE event_driven_knobs (
-          consumer TEXT PRIMARY KEY,
-          mode     TEXT NOT NULL CHECK (mode IN ('throw', 'hang')),
-          set_at   TEXT NOT NULL
-        ) WITHOUT ROWID;
-
-        CREATE TABLE event_driven_replay_requests (
-          dead_letter_id INTEGER PRIMARY KEY REFERENCES pubsub_dead_letters (id),
-          consumer       TEXT NOT NULL,
-          requested_at   TEXT NOT NULL,
-          outcome        TEXT,
-          error          TEXT,
-          done_at        TEXT
-        );
       `);
     }
   }

@@ -1,0 +1,808 @@
+/**
+ * `npm run bench [-- --sizes 1000000,10000000 --requests 400 --before <checkout> --profile <dir>]`
+ *
+ * Data Virtualization benchmark: Salesforce Connect's query shapes against the OData producer through the real HTTP
+ * server (the composition root, bearer auth included) in its own process on 127.0.0.1, each beside the same SQL run
+ * directly on SQLite, with the server process's CPU time per request and its peak RSS (from /proc). Databases are
+ * built once with the seed module under `bench/tmp/` (gitignored) and reused. Results go to
+ * `bench/results/data-virtualization.{md,json}`. Not part of `npm test`: a 10M-row database takes minutes to build.
+ *
+ * `--before <checkout>` measures an older version in the same run, shape by shape and interleaved with the current
+ * one (so both see the same machine load): `<checkout>` is a copy of the repository at the old commit (for example
+ * `git archive <commit> | tar -x -C /tmp/before`, with `node_modules` linked), its server serving
+ * `bench/tmp/shipments-<N>-before.sqlite` (a database its own code built). `--profile <dir>` runs the current
+ * server under `node --cpu-prof --cpu-prof-dir=<dir>` (the profile is written when the run ends).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import * as prettier from 'prettier';
+import { loadConfig } from '../remote-system/src/config';
+import { createDataVirtualizationModule } from '../remote-system/src/data-virtualization';
+import { SHIPMENTS } from '../remote-system/src/data-virtualization/entity';
+import * as currentPaging from '../remote-system/src/data-virtualization/paging';
+import { PageTokens } from '../remote-system/src/data-virtualization/paging';
+import * as currentQuery from '../remote-system/src/data-virtualization/query';
+import type { RawQuery } from '../remote-system/src/data-virtualization/query';
+import { openDatabase, seedDatabase } from '../remote-system/src/db';
+import { buildServer } from '../remote-system/src/server';
+
+const SECRET = 'bench-secret-0123456789abcdef';
+const ROOT = path.resolve(__dirname);
+const TMP = path.join(ROOT, 'tmp');
+const RESULTS = path.join(ROOT, 'results');
+const PAGE_ROWS = 200;
+const DEPTH = 500_000;
+/** Requests for the cheap shapes whose server CPU is reported (the kernel counts CPU in 10 ms ticks). */
+const CPU_REQUESTS = 2000;
+
+interface Options {
+  sizes: number[];
+  requests: number;
+  concurrency: number;
+  before?: string;
+  profile?: string;
+  shapes?: RegExp;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const options: Options = { sizes: [1_000_000, 10_000_000], requests: 400, concurrency: 4 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = inline ?? argv[++i] ?? '';
+    if (flag === '--sizes')
+      options.sizes = value.split(',').map((v) => Number(v.replace(/_/g, '')));
+    else if (flag === '--requests') options.requests = Number(value);
+    else if (flag === '--concurrency') options.concurrency = Number(value);
+    else if (flag === '--before') options.before = path.resolve(value);
+    else if (flag === '--profile') options.profile = path.resolve(value);
+    else if (flag === '--shapes') options.shapes = new RegExp(value, 'i');
+    else throw new Error(`unknown option ${flag}`);
+  }
+  if (options.sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error('bad --sizes');
+  if (!Number.isInteger(options.requests) || options.requests < 10)
+    throw new Error('bad --requests');
+  return options;
+}
+
+/** Opens (building if needed) a database with `shipments` rows; a `bench_meta` row marks a finished build. */
+function database(shipments: number): Database.Database {
+  fs.mkdirSync(TMP, { recursive: true });
+  const file = path.join(TMP, `shipments-${shipments}.sqlite`);
+  if (fs.existsSync(file)) {
+    const db = openDatabase(file);
+    const done = db
+      .prepare("SELECT count(*) FROM sqlite_master WHERE name = 'bench_meta'")
+      .pluck()
+      .get() as number;
+    if (done === 1) return db;
+    db.close();
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+  }
+  const db = openDatabase(file);
+  const started = performance.now();
+  let lastReport = 0;
+  const report = seedDatabase(db, {
+    shipments,
+    onProgress: (written, total) => {
+      if (written - lastReport >= 1_000_000 || written === total) {
+        lastReport = written;
+        console.log(`  seeded ${written.toLocaleString()} / ${total.toLocaleString()} shipments`);
+      }
+    }
+  });
+  db.exec('ANALYZE');
+  db.exec(`CREATE TABLE bench_meta (built_at TEXT, build_ms INTEGER)`);
+  db.prepare('INSERT INTO bench_meta VALUES (?, ?)').run(
+    new Date().toISOString(),
+    Math.round(performance.now() - started)
+  );
+  console.log(
+    `  built ${file} in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
+      `(${report.shipmentRowsPerSecond.toLocaleString()} rows/s, index ${report.indexMs} ms)`
+  );
+  return db;
+}
+
+interface Stats {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+  rps: number;
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+function stats(samples: number[], elapsedMs: number): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return {
+    count: samples.length,
+    p50: round2(at(0.5)),
+    p99: round2(at(0.99)),
+    max: round2(sorted[sorted.length - 1]!),
+    mean: round2(samples.reduce((a, b) => a + b, 0) / samples.length),
+    rps: Math.round((samples.length / elapsedMs) * 1000)
+  };
+}
+
+/** Time budget per measurement: a shape that takes seconds (the "before" of a fixed one) stops early. */
+const WARM_UP_BUDGET_MS = 3_000;
+const MEASURE_BUDGET_MS = 20_000;
+const MIN_SAMPLES = 10;
+
+/**
+ * Runs `task` `count` times with `concurrency` workers (after up to 20 warm-up requests); per-call latency in ms.
+ * Slow shapes stop after the time budget with at least MIN_SAMPLES samples (the table shows how many).
+ */
+async function measure(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void> | void
+): Promise<Stats & { warmUp: number }> {
+  const warmUpStarted = performance.now();
+  let warmUp = 0;
+  while (warmUp < Math.min(20, count) && performance.now() - warmUpStarted < WARM_UP_BUDGET_MS) {
+    await task(warmUp++);
+  }
+  const samples: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const more = (): boolean =>
+    next < count && (next < MIN_SAMPLES || performance.now() - started < MEASURE_BUDGET_MS);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (more()) {
+        const i = next++;
+        const t0 = performance.now();
+        await task(i);
+        samples.push(performance.now() - t0);
+      }
+    })
+  );
+  return { ...stats(samples, performance.now() - started), warmUp };
+}
+
+/** CPU time (user + system, ms) and memory (kB) of a process, from /proc (Linux). */
+function processStats(pid: number): { cpuMs: number; rssKb: number; peakRssKb: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat (utime, stime) in clock ticks of 10 ms; `fields` starts at field 3.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1]);
+  return { cpuMs: ticks * 10, rssKb: kb('VmRSS'), peakRssKb: kb('VmHWM') };
+}
+
+interface Shape {
+  readonly name: string;
+  /** Whether an index answers it (the ≤ 20 ms goal applies); scans are measured with fewer requests. */
+  readonly indexed: boolean;
+  /** Cheap shapes whose per-request server CPU is the fixed cost: measured with more requests. */
+  readonly cpu?: boolean;
+  request(i: number): { resource: string; query: RawQuery; maxPageSize?: number };
+}
+
+interface VariantResult {
+  variant: 'before' | 'after';
+  rows: number;
+  http1: Stats;
+  httpN: Stats;
+  /** Server CPU per request at concurrency 1 (ms), from the process's CPU ticks. */
+  cpuMsPerRequest: number;
+  rssMb: number;
+  peakRssMb: number;
+  sqlite?: Stats;
+  plan?: string;
+}
+
+interface ShapeResult {
+  shape: string;
+  indexed: boolean;
+  variants: VariantResult[];
+}
+
+function encodeQuery(query: RawQuery): string {
+  return Object.entries(query)
+    .map(([k, v]) =>
+      k === '$skiptoken' ? `${k}=${String(v)}` : `${k}=${encodeURIComponent(String(v))}`
+    )
+    .join('&');
+}
+
+interface Variant {
+  readonly name: 'before' | 'after';
+  readonly db: Database.Database;
+  readonly server: { url: string; child: ChildProcess };
+  readonly queries: typeof currentQuery;
+  readonly paging: typeof currentPaging;
+  /** That version's entity description (its query module accepts only its own property objects). */
+  readonly entity: typeof SHIPMENTS;
+}
+
+async function runSize(shipments: number, options: Options): Promise<SizeResult> {
+  console.log(`\n== ${shipments.toLocaleString()} shipments`);
+  const loadBefore = os.loadavg();
+  const db = database(shipments);
+  const count = db.prepare('SELECT count(*) FROM shipments').pluck().get() as number;
+  const customers = db.prepare('SELECT customer_number FROM customers').pluck().all() as string[];
+  const largestCustomer = customers[0]!;
+  const carriers = db
+    .prepare(
+      'SELECT carrier FROM shipments WHERE carrier IS NOT NULL GROUP BY carrier ORDER BY count(*) DESC'
+    )
+    .pluck()
+    .all() as string[];
+  const { minDay, maxDay } = db
+    .prepare('SELECT min(shipped_at) AS minDay, max(shipped_at) AS maxDay FROM shipments')
+    .get() as { minDay: string; maxDay: string };
+  const firstDay = Date.parse(minDay);
+  const days = Math.max(1, Math.floor((Date.parse(maxDay) - firstDay) / 86_400_000));
+  const keyAt = (i: number): string => `SHP-${String(1 + ((i * 7_919) % count)).padStart(10, '0')}`;
+  const customerAt = (i: number): string => customers[(i * 31) % customers.length]!;
+  const dayAt = (i: number): [string, string] => {
+    const start = firstDay + ((i * 13) % days) * 86_400_000;
+    const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+    return [iso(start), iso(start + 86_400_000)];
+  };
+
+  // Next links deep in a sorted set: the token the producer issues after row `depth` of the order, signed with the
+  // server's key (following 2,500 links to get there measures nothing new).
+  const depth = Math.min(DEPTH, count - PAGE_ROWS - 1);
+  const tokens = new PageTokens(SECRET);
+  const deepToken = (orderBy: string, sql: string): string => {
+    const after = db
+      .prepare(`SELECT ${sql} LIMIT 1 OFFSET ?`)
+      .raw()
+      .get(depth - 1) as (string | number | null)[];
+    return tokens.encode(
+      { after, remaining: null },
+      PageTokens.fingerprint([undefined, undefined, orderBy, undefined, 'false'])
+    );
+  };
+  const deepByDate = deepToken(
+    'ShippedAt desc',
+    'shipped_at, shipment_number FROM shipments ORDER BY shipped_at DESC, shipment_number DESC'
+  );
+  const deepByCity = deepToken(
+    'DestinationCity',
+    'destination_city, shipment_number FROM shipments ORDER BY destination_city, shipment_number'
+  );
+  const rareCarrier = carriers[carriers.length - 1]!;
+  const page = (query: RawQuery) => () => ({
+    resource: 'Shipments',
+    query,
+    maxPageSize: PAGE_ROWS
+  });
+
+  const allShapes: Shape[] = [
+    {
+      name: "key lookup: Shipments('…')",
+      indexed: true,
+      cpu: true,
+      request: (i) => ({ resource: `Shipments('${keyAt(i)}')`, query: {} })
+    },
+    {
+      name: "key lookup: $filter=ShipmentNumber eq '…'",
+      indexed: true,
+      cpu: true,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: { $filter: `ShipmentNumber eq '${keyAt(i)}'` }
+      })
+    },
+    {
+      name: "related list: CustomerNumber eq '…', $orderby=ShippedAt desc, $top=25, $count=true",
+      indexed: true,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: {
+          $filter: `CustomerNumber eq '${customerAt(i)}'`,
+          $orderby: 'ShippedAt desc',
+          $top: '25',
+          $count: 'true'
+        }
+      })
+    },
+    {
+      name: `related list of the largest customer (${largestCustomer}) sorted by a non-date column: $orderby=DestinationCity, $top=25, $count=true`,
+      indexed: true,
+      request: () => ({
+        resource: 'Shipments',
+        query: {
+          $filter: `CustomerNumber eq '${largestCustomer}'`,
+          $orderby: 'DestinationCity',
+          $top: '25',
+          $count: 'true'
+        }
+      })
+    },
+    {
+      name: "list-view filter: Status eq 'Exception', $top=100 (default order)",
+      indexed: true,
+      request: () => ({
+        resource: 'Shipments',
+        query: { $filter: "Status eq 'Exception'", $top: '100' }
+      })
+    },
+    {
+      name: `list-view filter + sort + count: Carrier eq '${rareCarrier}', $orderby=ShippedAt desc, $top=25, $count=true`,
+      indexed: true,
+      request: () => ({
+        resource: 'Shipments',
+        query: {
+          $filter: `Carrier eq '${rareCarrier}'`,
+          $orderby: 'ShippedAt desc',
+          $top: '25',
+          $count: 'true'
+        }
+      })
+    },
+    {
+      name: "list-view filter + sort by another column: Status eq 'Exception', $orderby=DestinationCity, $top=25 (no index has both)",
+      indexed: false,
+      request: () => ({
+        resource: 'Shipments',
+        query: { $filter: "Status eq 'Exception'", $orderby: 'DestinationCity', $top: '25' }
+      })
+    },
+    {
+      name: 'one day of ShippedAt, $orderby=ShippedAt desc, $top=100',
+      indexed: true,
+      request: (i) => {
+        const [from, to] = dayAt(i);
+        return {
+          resource: 'Shipments',
+          query: {
+            $filter: `ShippedAt ge ${from} and ShippedAt lt ${to}`,
+            $orderby: 'ShippedAt desc',
+            $top: '100'
+          }
+        };
+      }
+    },
+    {
+      name: `sorted by a non-date column, page 1: $orderby=DestinationCity desc (${PAGE_ROWS} rows)`,
+      indexed: true,
+      request: page({ $orderby: 'DestinationCity desc' })
+    },
+    {
+      name: `sorted by a number, page 1: $orderby=WeightKg (${PAGE_ROWS} rows)`,
+      indexed: true,
+      request: page({ $orderby: 'WeightKg' })
+    },
+    {
+      name: `server-driven paging, depth ${depth.toLocaleString()} via nextLink: $orderby=ShippedAt desc (${PAGE_ROWS} rows)`,
+      indexed: true,
+      request: page({ $orderby: 'ShippedAt desc', $skiptoken: deepByDate })
+    },
+    {
+      name: `server-driven paging, depth ${depth.toLocaleString()} via nextLink: $orderby=DestinationCity (${PAGE_ROWS} rows)`,
+      indexed: true,
+      request: page({ $orderby: 'DestinationCity', $skiptoken: deepByCity })
+    },
+    {
+      name: `client-driven paging: $orderby=ShippedAt desc, $top=${PAGE_ROWS}, $skip=${depth.toLocaleString()}`,
+      indexed: true,
+      request: () => ({
+        resource: 'Shipments',
+        query: { $orderby: 'ShippedAt desc', $top: String(PAGE_ROWS), $skip: String(depth) }
+      })
+    },
+    {
+      name: `client-driven paging: $orderby=DestinationCity, $top=${PAGE_ROWS}, $skip=${depth.toLocaleString()}`,
+      indexed: true,
+      request: () => ({
+        resource: 'Shipments',
+        query: { $orderby: 'DestinationCity', $top: String(PAGE_ROWS), $skip: String(depth) }
+      })
+    },
+    {
+      name: `client-driven paging, default order: $top=${PAGE_ROWS}, $skip=${depth.toLocaleString()}`,
+      indexed: true,
+      request: () => ({
+        resource: 'Shipments',
+        query: { $top: String(PAGE_ROWS), $skip: String(depth) }
+      })
+    },
+    {
+      name: 'Shipments/$count (whole table)',
+      indexed: true,
+      request: () => ({ resource: 'Shipments/$count', query: {} })
+    },
+    {
+      name: "Shipments/$count?$filter=CustomerNumber eq '…'",
+      indexed: true,
+      request: (i) => ({
+        resource: 'Shipments/$count',
+        query: { $filter: `CustomerNumber eq '${customerAt(i)}'` }
+      })
+    },
+    {
+      name: "Shipments/$count?$filter=Status eq 'Delivered' (the most frequent status)",
+      indexed: true,
+      request: () => ({
+        resource: 'Shipments/$count',
+        query: { $filter: "Status eq 'Delivered'" }
+      })
+    },
+    {
+      name: "contains(DestinationCity,'ich'), $top=25 (no index: substring)",
+      indexed: false,
+      request: () => ({
+        resource: 'Shipments',
+        query: { $filter: "contains(DestinationCity,'ich')", $top: '25' }
+      })
+    }
+  ];
+  const shapes = allShapes.filter((s) => !options.shapes || options.shapes.test(s.name));
+
+  // The servers run in their own processes (as in production), so the client's work does not stall their event loops.
+  const variants: Variant[] = [];
+  if (options.before) {
+    const file = path.join(TMP, `shipments-${shipments}-before.sqlite`);
+    if (!fs.existsSync(file)) throw new Error(`--before needs ${file} (built by that checkout)`);
+    const beforeDb = openBeforeDatabase(file);
+    variants.push({
+      name: 'before',
+      db: beforeDb,
+      server: await startServerProcess(path.join(options.before, 'bench/run.ts'), file, []),
+      queries: (await import(
+        path.join(options.before, 'remote-system/src/data-virtualization/query')
+      )) as typeof currentQuery,
+      paging: (await import(
+        path.join(options.before, 'remote-system/src/data-virtualization/paging')
+      )) as typeof currentPaging,
+      entity: (
+        (await import(
+          path.join(options.before, 'remote-system/src/data-virtualization/entity')
+        )) as {
+          SHIPMENTS: typeof SHIPMENTS;
+        }
+      ).SHIPMENTS
+    });
+  }
+  variants.push({
+    name: 'after',
+    db,
+    server: await startServerProcess(
+      __filename,
+      db.name,
+      options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : []
+    ),
+    queries: currentQuery,
+    paging: currentPaging,
+    entity: SHIPMENTS
+  });
+
+  const results: ShapeResult[] = [];
+  try {
+    for (const shape of shapes) {
+      const result: ShapeResult = { shape: shape.name, indexed: shape.indexed, variants: [] };
+      // Scans are slow by nature at 10M rows: fewer samples keep the run bounded.
+      const requests = shape.cpu
+        ? Math.max(options.requests, CPU_REQUESTS)
+        : shape.indexed
+          ? options.requests
+          : Math.min(options.requests, 40);
+      console.log(`  ${shape.name}`);
+      for (const variant of variants) {
+        const send = async (i: number): Promise<number> => {
+          const { resource, query, maxPageSize } = shape.request(i);
+          const qs = encodeQuery(query);
+          const response = await fetch(
+            `${variant.server.url}/data-virtualization/odata/${resource}${qs ? `?${qs}` : ''}`,
+            {
+              headers: {
+                authorization: `Bearer ${SECRET}`,
+                ...(maxPageSize ? { prefer: `odata.maxpagesize=${maxPageSize}` } : {})
+              }
+            }
+          );
+          const body = await response.text();
+          if (response.status !== 200)
+            throw new Error(`${shape.name} (${variant.name}): HTTP ${response.status} ${body}`);
+          return resource.endsWith('$count') || resource.includes("('")
+            ? Number(body.length > 0)
+            : (JSON.parse(body) as { value: unknown[] }).value.length;
+        };
+        const pid = variant.server.child.pid!;
+        const rows = await send(0);
+        const cpuStart = processStats(pid).cpuMs;
+        const http1 = await measure(requests, 1, async (i) => {
+          await send(i);
+        });
+        // Includes the warm-up requests measure() sends first.
+        const cpuMs = processStats(pid).cpuMs - cpuStart;
+        const served = http1.count + http1.warmUp;
+        const httpN = await measure(requests, options.concurrency, async (i) => {
+          await send(i);
+        });
+        const memory = processStats(pid);
+        const direct = directSqlite(variant, shape, requests);
+        result.variants.push({
+          variant: variant.name,
+          rows,
+          http1,
+          httpN,
+          cpuMsPerRequest: round2(cpuMs / served),
+          rssMb: Math.round(memory.rssKb / 1024),
+          peakRssMb: Math.round(memory.peakRssKb / 1024),
+          ...(direct ?? {})
+        });
+        const v = result.variants[result.variants.length - 1]!;
+        console.log(
+          `    ${variant.name.padEnd(6)} HTTP p50 ${http1.p50} ms, p99 ${http1.p99} ms, ${httpN.rps} req/s (x${options.concurrency}); ` +
+            `CPU ${v.cpuMsPerRequest} ms/req, RSS ${v.rssMb} MB (peak ${v.peakRssMb}); ` +
+            `SQLite p50 ${v.sqlite?.p50 ?? '-'} ms, p99 ${v.sqlite?.p99 ?? '-'} ms`
+        );
+      }
+      results.push(result);
+    }
+  } finally {
+    for (const variant of variants) {
+      await stopServer(variant.server.child);
+      if (variant.db !== db) variant.db.close();
+    }
+  }
+  const loadAfter = os.loadavg();
+  const indexes = indexSizes(db);
+  db.close();
+  return { shipments, results, load: { before: loadBefore, after: loadAfter }, indexes };
+}
+
+/** The "before" database, opened without running this checkout's migrations on it. */
+function openBeforeDatabase(file: string): Database.Database {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Sqlite = require('better-sqlite3') as typeof Database;
+  return new Sqlite(file, { readonly: true });
+}
+
+/** The SQL the variant's producer generates for each request, run straight on SQLite (prepared, not timed). */
+function directSqlite(
+  variant: Variant,
+  shape: Shape,
+  requests: number
+): { sqlite: Stats; plan: string } | undefined {
+  const { EntityQueries, parseQueryOptions } = variant.queries;
+  const direct = new EntityQueries(
+    variant.db,
+    variant.entity,
+    new variant.paging.PageTokens(SECRET),
+    2000
+  );
+  const planned = new Map<string, { sql: string; params: unknown[] }[]>();
+  const sqlFor = (i: number): { sql: string; params: unknown[] }[] => {
+    const request = shape.request(i);
+    const key = JSON.stringify(request);
+    const cached = planned.get(key);
+    if (cached) return cached;
+    const { resource, query, maxPageSize } = request;
+    let built: { sql: string; params: unknown[] }[];
+    if (resource.startsWith('Shipments(')) {
+      built = [
+        {
+          sql: 'SELECT * FROM shipments WHERE shipment_number = ?',
+          params: [resource.slice("Shipments('".length, -2)]
+        }
+      ];
+    } else {
+      const parsed = parseQueryOptions(query, variant.entity);
+      if (resource.endsWith('/$count')) direct.count(parsed);
+      else direct.page(parsed, maxPageSize);
+      built = direct.lastQueries;
+    }
+    planned.set(key, built);
+    return built;
+  };
+  const statements = new Map<string, Database.Statement>();
+  const workload = Array.from({ length: requests }, (_, i) =>
+    sqlFor(i).map(({ sql, params }) => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = variant.db.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return { statement, params };
+    })
+  );
+  const samples: number[] = [];
+  const started = performance.now();
+  for (const steps of workload) {
+    if (samples.length >= MIN_SAMPLES && performance.now() - started > MEASURE_BUDGET_MS) break;
+    const t0 = performance.now();
+    for (const { statement, params } of steps) statement.raw().all(...params);
+    samples.push(performance.now() - t0);
+  }
+  const plan = sqlFor(0)
+    .map(({ sql, params }) =>
+      (
+        variant.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as {
+          detail: string;
+        }[]
+      )
+        .map((r) => r.detail)
+        .join('; ')
+    )
+    .join(' ⟶ ');
+  return { sqlite: stats(samples, performance.now() - started), plan };
+}
+
+/** Disk used by the table and each index (MB), from SQLite's dbstat table. */
+function indexSizes(db: Database.Database): { name: string; mb: number }[] {
+  try {
+    return (
+      db
+        .prepare(
+          "SELECT name, sum(pgsize) AS bytes FROM dbstat WHERE name = 'shipments' OR name IN " +
+            "(SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shipments') " +
+            'GROUP BY name ORDER BY bytes DESC'
+        )
+        .all() as { name: string; bytes: number }[]
+    ).map((r) => ({ name: r.name, mb: Math.round(r.bytes / 1_048_576) }));
+  } catch {
+    return [];
+  }
+}
+
+interface SizeResult {
+  shipments: number;
+  results: ShapeResult[];
+  load: { before: number[]; after: number[] };
+  indexes: { name: string; mb: number }[];
+}
+
+function markdown(all: SizeResult[], options: Options): string {
+  const load = (l: number[]): string => l.map((n) => n.toFixed(1)).join(' / ');
+  const lines = [
+    '# Data Virtualization benchmark',
+    '',
+    `Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} CPU(s) ` +
+      `(${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${options.requests} requests per shape ` +
+      `(${CPU_REQUESTS} for the key lookups, 40 for the scans) after up to 20 warm-up requests; a shape still ` +
+      `running after ${MEASURE_BUDGET_MS / 1000} s stops there (n = samples at concurrency 1). HTTP = the real server ` +
+      '(composition root, bearer auth, JSON logs off) in its own process on 127.0.0.1, the client in this one; ' +
+      `"x${options.concurrency}" = ${options.concurrency} concurrent clients. CPU = the server process's user + ` +
+      'system CPU time per request at concurrency 1 (from /proc, 10 ms ticks, warm-up included); RSS = its ' +
+      'resident set after the shape, peak = its high-water mark so far. SQLite = the SQL the producer generates for ' +
+      'the same request, run directly (prepared). Latencies in ms.',
+    ''
+  ];
+  if (options.before) {
+    lines.push(
+      '"before" = the previous version (its code and its database, with the indexes it had), measured in the same ' +
+        'run and interleaved shape by shape with "after" (this version), so both saw the same machine load.',
+      ''
+    );
+  }
+  for (const { shipments, results, load: l, indexes } of all) {
+    lines.push(
+      `## ${shipments.toLocaleString()} shipments`,
+      '',
+      `Load average (1 / 5 / 15 min) when this size started: ${load(l.before)}; when it ended: ${load(l.after)} ` +
+        '(the machine is shared with other jobs).',
+      '',
+      `| query shape | version | rows | n | HTTP p50 | HTTP p99 | HTTP req/s (x1) | HTTP req/s (x${options.concurrency}) ` +
+        '| server CPU ms/req | RSS MB (peak) | SQLite p50 | SQLite p99 | index |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+    );
+    for (const r of results) {
+      for (const v of r.variants) {
+        lines.push(
+          `| ${r.shape.replace(/\|/g, '\\|')} | ${v.variant} | ${v.rows} | ${v.http1.count} | ${v.http1.p50} | ${v.http1.p99} | ` +
+            `${v.http1.rps} | ${v.httpN.rps} | ${v.cpuMsPerRequest} | ${v.rssMb} (${v.peakRssMb}) | ` +
+            `${v.sqlite?.p50 ?? '—'} | ${v.sqlite?.p99 ?? '—'} | ${r.indexed ? 'yes' : 'no'} |`
+        );
+      }
+    }
+    if (indexes.length > 0) {
+      lines.push(
+        '',
+        'Disk (this version): ' + indexes.map((i) => `\`${i.name}\` ${i.mb} MB`).join(', ') + '.'
+      );
+    }
+    lines.push('', '<details><summary>Query plans</summary>', '');
+    for (const r of results) {
+      for (const v of r.variants) {
+        if (v.plan) lines.push(`- ${r.shape} (${v.variant}): \`${v.plan}\``);
+      }
+    }
+    lines.push('', '</details>', '');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts `<entry> --serve <db>` in a child process and waits for its URL. */
+function startServerProcess(
+  entry: string,
+  file: string,
+  nodeArgs: readonly string[]
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, ...process.execArgv, entry, '--serve', file],
+    {
+      stdio: ['ignore', 'pipe', 'inherit']
+    }
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /LISTENING (\S+)/.exec(output);
+      if (match) resolve({ url: match[1]!, child });
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+}
+
+/** SIGTERM, then wait for the exit (a `--cpu-prof` profile is written on the way out). */
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Child-process mode: the real composition root over an existing bench database. */
+export async function serve(file: string): Promise<void> {
+  const db = openDatabase(file);
+  const config = loadConfig({
+    ERP_SHARED_SECRET: SECRET,
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    DATABASE_PATH: ':memory:'
+  });
+  // The module as patterns.ts registers it, with the paging key pinned so the parent's deep link verifies.
+  const app: FastifyInstance = await buildServer(config, {
+    db,
+    logger: false,
+    patterns: [createDataVirtualizationModule({ tokenSecret: SECRET })]
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`LISTENING ${url}\n`);
+  process.once('SIGTERM', () => {
+    void app.close().then(() => {
+      db.close();
+      process.exit(0);
+    });
+  });
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === '--serve') {
+    await serve(argv[1] ?? '');
+    return;
+  }
+  const options = parseArgs(argv);
+  const all: SizeResult[] = [];
+  for (const size of options.sizes) all.push(await runSize(size, options));
+  fs.mkdirSync(RESULTS, { recursive: true });
+  // Written through the project's prettier config so `npm test`'s format check accepts the committed results.
+  const write = async (name: string, text: string): Promise<void> => {
+    const filepath = path.join(RESULTS, name);
+    const config = (await prettier.resolveConfig(filepath)) ?? {};
+    fs.writeFileSync(filepath, await prettier.format(text, { ...config, filepath }));
+  };
+  await write(
+    'data-virtualization.json',
+    JSON.stringify({ generatedAt: new Date().toISOString(), options, runs: all }, null, 2)
+  );
+  await write('data-virtualization.md', markdown(all, options));
+  console.log(`\nwrote ${path.relative(process.cwd(), RESULTS)}/data-virtualization.{md,json}`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
