@@ -365,3 +365,89 @@ describe('event-driven drift between the halves', () => {
     );
   });
 });
+
+/**
+ * The Apex trigger fires only for objects selected on the standard `ChangeEvents` channel (Change Data Capture
+ * Developer Guide, "Change Event Trigger Considerations"), so this folder selects Account there too. UI Update ships
+ * the same component for its `/data/AccountChangeEvent` subscription: deployed together the two files are one
+ * component and the CLI sends one of them, so they must not differ, and neither may filter or enrich the standard
+ * stream (every standard-channel subscriber would be affected).
+ */
+const STANDARD_MEMBER = 'ChangeEvents_AccountChangeEvent.platformEventChannelMember-meta.xml';
+const OTHER_STANDARD_MEMBER = `force-app/main/ui-update/platformEventChannelMembers/${STANDARD_MEMBER}`;
+
+function standardMemberFindings(own: SourceText, other: SourceText | undefined): DriftFinding[] {
+  const findings: DriftFinding[] = [];
+  const element = (name: string): string | undefined =>
+    new RegExp(`<${name}>([^<]*)</${name}>`).exec(own.text)?.[1]?.trim();
+  if (
+    element('eventChannel') !== 'ChangeEvents' ||
+    element('selectedEntity') !== 'AccountChangeEvent'
+  ) {
+    findings.push({
+      at: { file: own.file, line: lineOf(own, '<eventChannel>') },
+      message: `the trigger's selection is ${element('eventChannel')}/${element('selectedEntity')}, not ChangeEvents/AccountChangeEvent`,
+      other: 'force-app/main/event-driven/triggers/AccountChangeEventTrigger.trigger'
+    });
+  }
+  for (const name of ['filterExpression', 'enrichedFields']) {
+    if (own.text.includes(`<${name}>`)) {
+      findings.push({
+        at: { file: own.file, line: lineOf(own, `<${name}>`) },
+        message: `the standard-channel member has ${name}: it would change the stream of every standard-channel subscriber`
+      });
+    }
+  }
+  if (other && other.text !== own.text) {
+    findings.push({
+      at: { file: own.file, line: 1 },
+      message:
+        'the two copies of ChangeEvents_AccountChangeEvent differ: a deploy of both sends only one',
+      other: { file: other.file, line: 1 }
+    });
+  }
+  return findings;
+}
+
+describe('event-driven standard-channel selection for the Apex trigger', () => {
+  const own = readSource(`${BASE}/platformEventChannelMembers/${STANDARD_MEMBER}`);
+  const other = fs.existsSync(path.join(REPO_ROOT, OTHER_STANDARD_MEMBER))
+    ? readSource(OTHER_STANDARD_MEMBER)
+    : undefined;
+
+  it('selects Account on ChangeEvents, unfiltered, identical to the UI Update copy', () => {
+    expect(formatFindings(standardMemberFindings(own, other))).toEqual([]);
+  });
+
+  it('finds a filter added to one copy only', () => {
+    const changed = {
+      ...own,
+      text: own.text.replace(
+        '<selectedEntity>',
+        '<filterExpression>Industry = &apos;Retail&apos;</filterExpression>\n  <selectedEntity>'
+      )
+    };
+    const findings = formatFindings(
+      standardMemberFindings(changed, other ?? { file: OTHER_STANDARD_MEMBER, text: own.text })
+    );
+    expect(findings).toHaveLength(2);
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /ChangeEvents_AccountChangeEvent.*:\d+ the standard-channel member has filterExpression/
+        ),
+        expect.stringMatching(/the two copies of ChangeEvents_AccountChangeEvent differ/)
+      ])
+    );
+  });
+
+  it('finds a selection moved to another channel', () => {
+    const changed = {
+      ...own,
+      text: own.text.replace('>ChangeEvents<', '>ERP_Customer_Changes__chn<')
+    };
+    expect(formatFindings(standardMemberFindings(changed, undefined)).join('\n')).toMatch(
+      /selection is ERP_Customer_Changes__chn\/AccountChangeEvent/
+    );
+  });
+});
