@@ -1,0 +1,184 @@
+import fs from 'node:fs';
+import type Database from 'better-sqlite3';
+import {
+  DeadLetterStore,
+  PubSubConnection,
+  PubSubSubscriber,
+  type DecodedEvent,
+  type EventConsumer,
+  type SubscriberOptions
+} from '../../../src/salesforce/pubsub';
+import { startPubSubFixture, TOPIC, type PubSubFixture } from '../../fire-and-forget/support';
+
+/**
+ * The subscriber's throughput machinery against the local Pub/Sub API stand-in: a FetchResponse is applied in one
+ * transaction without a savepoint per event, and redone event by event when one of its events fails; the next batch
+ * is requested while the current one is being written, never with more than `batchSize` events owed.
+ */
+
+function payload(n: number): Record<string, unknown> {
+  return {
+    CreatedDate: 1767225600000 + n,
+    CreatedById: '005000000000001AAA',
+    Opportunity_Id__c: `006${String(n).padStart(12, '0')}AAA`,
+    Account_Id__c: null,
+    ERP_Customer_Number__c: 'C-000001',
+    Amount__c: n,
+    Currency_Iso_Code__c: 'EUR',
+    Line_Summary__c: null,
+    Line_Count__c: 0,
+    Correlation_Id__c: `e${n}`
+  };
+}
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** A consumer writing one row per event, whose handler throws while `failing(correlation)` says so. */
+function consumer(
+  name: string,
+  failing: (correlation: string, attempt: number) => boolean = () => false
+): EventConsumer & { calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  return {
+    name,
+    topic: TOPIC,
+    startFrom: 'EARLIEST',
+    calls,
+    handle(event: DecodedEvent, db: Database.Database) {
+      const correlation = String(event.payload.Correlation_Id__c);
+      const attempt = (calls.get(correlation) ?? 0) + 1;
+      calls.set(correlation, attempt);
+      // The write comes first, so a throw after it proves the rollback of this event's partial effect.
+      db.prepare('INSERT INTO test_effects (consumer, event_id, correlation) VALUES (?, ?, ?)').run(
+        name,
+        event.id,
+        correlation
+      );
+      if (failing(correlation, attempt)) throw new Error(`cannot handle ${correlation}`);
+    }
+  };
+}
+
+function effects(db: Database.Database, name: string): string[] {
+  return db
+    .prepare('SELECT correlation FROM test_effects WHERE consumer = ? ORDER BY rowid')
+    .pluck()
+    .all(name) as string[];
+}
+
+describe('PubSubSubscriber fast path and pipelined flow control', () => {
+  let fixture: PubSubFixture;
+  let connection: PubSubConnection;
+  const running: PubSubSubscriber[] = [];
+
+  const subscriber = (eventConsumer: EventConsumer, options: Partial<SubscriberOptions> = {}) => {
+    const created = new PubSubSubscriber({
+      connection,
+      db: fixture.db,
+      consumer: eventConsumer,
+      initialBackoffMs: 20,
+      maxBackoffMs: 200,
+      ...options
+    });
+    running.push(created);
+    created.start();
+    return created;
+  };
+
+  beforeEach(async () => {
+    fixture = await startPubSubFixture({ keepaliveMs: 60_000 });
+    fixture.db.exec('CREATE TABLE test_effects (consumer TEXT, event_id TEXT, correlation TEXT)');
+    connection = new PubSubConnection({
+      endpoint: fixture.standIn.endpoint,
+      caPem: fs.readFileSync(fixture.caFile),
+      auth: fixture.auth
+    });
+  });
+
+  afterEach(async () => {
+    for (const s of running.splice(0)) await s.stop();
+    connection.close();
+    await fixture.close();
+  });
+
+  it('redoes a batch event by event when one event fails once: every effect once, in order, one ledger row each', async () => {
+    fixture.standIn.publish(
+      TOPIC,
+      range(1, 25).map((n) => payload(n))
+    );
+    const flaky = consumer(
+      'flaky',
+      (correlation, attempt) => correlation === 'e7' && attempt === 1
+    );
+    const sub = subscriber(flaky, { batchSize: 10, maxAttempts: 3 });
+    await sub.waitFor((s) => s.applied === 25);
+    // The fast attempt at the first batch wrote e1..e7 and was rolled back as a whole: nothing of it remains.
+    expect(effects(fixture.db, 'flaky')).toEqual(range(1, 25).map((n) => `e${n}`));
+    expect(flaky.calls.get('e7')).toBe(2);
+    expect(flaky.calls.get('e1')).toBe(2);
+    expect(flaky.calls.get('e11')).toBe(1);
+    expect(sub.stats.retries).toBe(1);
+    expect(sub.stats.deadLettered).toBe(0);
+    expect(
+      fixture.db
+        .prepare("SELECT count(*) FROM pubsub_processed_events WHERE consumer = 'flaky'")
+        .pluck()
+        .get()
+    ).toBe(25);
+    const events = fixture.standIn.events(TOPIC);
+    expect(sub.checkpoint()).toBe(events[24]!.replayId.toString('hex'));
+  });
+
+  it('dead-letters an event that fails on its only attempt without trying it again', async () => {
+    fixture.standIn.publish(
+      TOPIC,
+      range(1, 5).map((n) => payload(n))
+    );
+    const poison = consumer('only-once', (correlation) => correlation === 'e2');
+    const sub = subscriber(poison, { maxAttempts: 1 });
+    await sub.waitFor((s) => s.applied === 4 && s.deadLettered === 1);
+    expect(poison.calls.get('e2')).toBe(1);
+    expect(effects(fixture.db, 'only-once')).toEqual(['e1', 'e3', 'e4', 'e5']);
+    const [letter] = new DeadLetterStore(fixture.db).list('only-once');
+    expect(letter).toMatchObject({ attempts: 1, error: 'cannot handle e2', status: 'open' });
+    expect(sub.stats.retries).toBe(0);
+  });
+
+  it('requests the next batch while the current one is written, with at most batchSize owed and one batch waiting', async () => {
+    fixture.standIn.publish(
+      TOPIC,
+      range(1, 50).map((n) => payload(n))
+    );
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const base = consumer('pipelined');
+    const held: EventConsumer = {
+      ...base,
+      // Holds the first batch before its transaction (prepare runs outside it), as a slow write would.
+      prepare: async (event) => {
+        if (event.payload.Correlation_Id__c === 'e1') await gate;
+        return undefined;
+      }
+    };
+    const sub = subscriber(held, { batchSize: 10 });
+    // waitFor checks after batches and state changes; receipt is neither, so poll for it.
+    for (let waited = 0; sub.stats.received < 20 && waited < 5_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // The second batch was requested and delivered before the first committed; a third is not asked for.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      expect(sub.stats.received).toBe(20);
+      expect(fixture.standIn.stats.fetchRequests).toBe(2);
+      expect(sub.checkpoint()).toBeUndefined();
+    } finally {
+      release();
+    }
+    await sub.waitFor((s) => s.applied === 50);
+    expect(effects(fixture.db, 'pipelined')).toEqual(range(1, 50).map((n) => `e${n}`));
+    expect(fixture.standIn.stats.maxOutstanding).toBeLessThanOrEqual(10);
+    expect(fixture.standIn.stats.maxNumRequested).toBeLessThanOrEqual(10);
+    expect(sub.stats.maxOutstanding).toBeLessThanOrEqual(10);
+  });
+});
