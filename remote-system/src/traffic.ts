@@ -28,23 +28,46 @@ type NewEvent =
   | Omit<Extract<TrafficEvent, { kind: 'request' }>, 'id' | 'at'>
   | Omit<Extract<TrafficEvent, { kind: 'note' }>, 'id' | 'at'>;
 
+/** A recorded event as stored: the caller's fields, its id and the time as a number (the ISO text is made on read). */
+interface Stored {
+  readonly event: NewEvent;
+  readonly id: number;
+  readonly atMs: number;
+  /** The public form, built once when first read. */
+  full?: TrafficEvent;
+}
+
 /**
  * Ring buffer of the latest traffic plus a fan-out to live subscribers (the console's SSE streams). Memory stays
  * bounded however long the server runs; a slow subscriber never blocks a request (publishing is synchronous and
  * each SSE stream writes into its own socket buffer).
+ *
+ * Recording is on every request's path, so it does the least it can: one slot write in a fixed array (no shifting),
+ * `Date.now()` instead of a formatted date; the ISO timestamp and the public event object are built only when
+ * someone reads the event (a subscriber at once, `recent()` later), at most once per event.
  */
 export class TrafficLog implements TrafficRecorder {
-  private readonly buffer: TrafficEvent[] = [];
+  private readonly slots: (Stored | undefined)[];
+  /** Index of the slot the next event goes to. */
+  private head = 0;
+  private size = 0;
   private readonly subscribers = new Set<(event: TrafficEvent) => void>();
   private nextId = 1;
 
-  constructor(readonly capacity = 500) {}
+  constructor(readonly capacity = 500) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError('traffic capacity must be a positive integer');
+    }
+    this.slots = new Array<Stored | undefined>(capacity).fill(undefined);
+  }
 
-  record(event: NewEvent): TrafficEvent {
-    const full = { ...event, id: this.nextId++, at: new Date().toISOString() } as TrafficEvent;
-    this.buffer.push(full);
-    if (this.buffer.length > this.capacity)
-      this.buffer.splice(0, this.buffer.length - this.capacity);
+  record(event: NewEvent): void {
+    const stored: Stored = { event, id: this.nextId++, atMs: Date.now() };
+    this.slots[this.head] = stored;
+    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+    if (this.size < this.capacity) this.size++;
+    if (this.subscribers.size === 0) return;
+    const full = materialize(stored);
     for (const subscriber of this.subscribers) {
       try {
         subscriber(full);
@@ -52,7 +75,6 @@ export class TrafficLog implements TrafficRecorder {
         // A broken subscriber must not break the request that produced the event.
       }
     }
-    return full;
   }
 
   note(pattern: string, message: string, details?: Record<string, unknown>): void {
@@ -61,7 +83,13 @@ export class TrafficLog implements TrafficRecorder {
 
   /** The buffered events, oldest first (optionally only those after `afterId`). */
   recent(afterId = 0): TrafficEvent[] {
-    return this.buffer.filter((event) => event.id > afterId);
+    const events: TrafficEvent[] = [];
+    const oldest = (this.head - this.size + this.capacity) % this.capacity;
+    for (let i = 0; i < this.size; i++) {
+      const stored = this.slots[(oldest + i) % this.capacity]!;
+      if (stored.id > afterId) events.push(materialize(stored));
+    }
+    return events;
   }
 
   subscribe(listener: (event: TrafficEvent) => void): () => void {
@@ -72,4 +100,13 @@ export class TrafficLog implements TrafficRecorder {
   get subscriberCount(): number {
     return this.subscribers.size;
   }
+}
+
+function materialize(stored: Stored): TrafficEvent {
+  stored.full ??= {
+    ...stored.event,
+    id: stored.id,
+    at: new Date(stored.atMs).toISOString()
+  } as TrafficEvent;
+  return stored.full;
 }
