@@ -203,6 +203,8 @@ export class EntityQueries {
   lastQueries: { sql: string; params: unknown[] }[] = [];
   /** Reads a maintained row count, when the database keeps them (see `EntitySetDefinition.counts`). */
   private readonly counter: Database.Statement | undefined;
+  /** `byKey` with every property, in entity order. */
+  private byKeyAll: Database.Statement | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -289,11 +291,20 @@ export class EntityQueries {
 
   /** One entity by key, or undefined. */
   byKey(key: string, select: readonly PropertyDefinition[]): Record<string, unknown> | undefined {
-    const columns = select.map((p) => quoteIdentifier(p.column)).join(', ');
-    const sql =
-      `SELECT ${columns} FROM ${quoteIdentifier(this.entity.table)} ` +
-      `WHERE ${quoteIdentifier(this.entity.key.column)} = ?`;
-    const row = this.statement(sql).raw().get(key) as SqlValue[] | undefined;
+    // The statement for the full entity is built once: a key lookup is the cheapest and most frequent request,
+    // so its fixed cost is mostly what is done around the SQL.
+    const properties = this.entity.properties;
+    const all = select.length === properties.length && select.every((p, i) => p === properties[i]);
+    let statement = all ? this.byKeyAll : undefined;
+    if (!statement) {
+      const columns = select.map((p) => quoteIdentifier(p.column)).join(', ');
+      statement = this.statement(
+        `SELECT ${columns} FROM ${quoteIdentifier(this.entity.table)} ` +
+          `WHERE ${quoteIdentifier(this.entity.key.column)} = ?`
+      ).raw();
+      if (all) this.byKeyAll = statement;
+    }
+    const row = statement.get(key) as SqlValue[] | undefined;
     return row && toEntity(select, row);
   }
 
