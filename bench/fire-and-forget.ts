@@ -1,6 +1,6 @@
 /**
- * `npx tsx bench/fire-and-forget.ts [--events 20000] [--runs 3] [--label after] [--in-process] [--runtime cjs|tsx]
- * [--cpu-prof DIR] [--no-write] [--env NAME=VALUE ...]`
+ * `npx tsx bench/fire-and-forget.ts [--events 20000] [--runs 3] [--label after] [--baseline DIR --baseline-label
+ * before] [--in-process] [--runtime cjs|tsx] [--cpu-prof DIR] [--no-write] [--env NAME=VALUE ...]`
  *
  * Fire and Forget benchmark: events per second end to end through the local Pub/Sub API stand-in (TLS gRPC, Avro)
  * into the invoicing consumer, with durable checkpoints and idempotent writes (per FetchResponse one SQLite
@@ -21,7 +21,10 @@
  * show what sharing one event loop costs. Children run TypeScript through `tsx`'s CommonJS hooks only
  * (`node --require tsx/cjs`); `--runtime tsx` uses the full `tsx` command line (it adds an ESM loader thread).
  * `--cpu-prof DIR` writes a V8 CPU profile of each child to DIR. `--env NAME=VALUE` passes a setting to the
- * subscriber (for example `FIRE_AND_FORGET_BATCH_SIZE=50`). CPU seconds are user + system of each process over the
+ * subscriber (for example `FIRE_AND_FORGET_BATCH_SIZE=50`, or `BENCH_SQLITE_SYNCHRONOUS=FULL` to measure an fsync per
+ * commit). `--baseline DIR` compares with an earlier version: DIR is a checkout of it (`git worktree add DIR <commit>`,
+ * or `git archive`, with `node_modules` linked) holding a copy of this file; the runs alternate between the two, so
+ * both see the same machine, and each is recorded under its own label. CPU seconds are user + system of each process over the
  * timed window (the stand-in's publishing and the subscriber's database seeding are outside it), which on a shared
  * machine says more than the wall clock: load average shows what else was running.
  *
@@ -91,6 +94,8 @@ interface Run {
   machine: string;
   layout: 'stand-in in its own process' | 'stand-in in the subscriber process';
   runtime: string;
+  /** The harness of a baseline checkout the subscriber ran from (absent: this checkout). */
+  code?: string;
   settings: Record<string, string>;
   sqlite: string;
   results: RunResult[];
@@ -167,6 +172,12 @@ async function runSubscriber(
   fs.writeFileSync(caFile, caPem!);
   const db = openDatabase(path.join(dir, 'erp.sqlite'));
   seedDatabase(db, { customers: 25, products: 12, orders: 0, shipments: 0 });
+  // To measure what an fsync per commit costs (the project's connection keeps SQLite's WAL default, NORMAL).
+  const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS;
+  if (synchronous) {
+    if (!/^(OFF|NORMAL|FULL|EXTRA)$/.test(synchronous)) throw new Error('BENCH_SQLITE_SYNCHRONOUS');
+    db.pragma(`synchronous = ${synchronous}`);
+  }
   const settings: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith('FIRE_AND_FORGET_') && value !== undefined) settings[name] = value;
@@ -221,12 +232,13 @@ async function runSubscriber(
 /** Set by `--cpu-prof DIR`: each child writes a V8 CPU profile there. */
 let cpuProfileDir: string | undefined;
 
-function childArgs(runtime: string, args: string[]): string[] {
+/** Argument list that runs `script` (this file, or its copy in a baseline checkout) in a child process. */
+function childArgs(runtime: string, script: string, args: string[]): string[] {
   const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
   if (runtime === 'tsx') {
-    return [...profile, ...process.execArgv, __filename, ...args];
+    return [...profile, ...process.execArgv, script, ...args];
   }
-  return [...profile, '--require', 'tsx/cjs', __filename, ...args];
+  return [...profile, '--require', 'tsx/cjs', script, ...args];
 }
 
 function collect(child: ChildProcess): { lines: string[]; exited: Promise<number | null> } {
@@ -246,19 +258,31 @@ function collect(child: ChildProcess): { lines: string[]; exited: Promise<number
 
 const loadAverage = () => os.loadavg().map((v) => Number(v.toFixed(2)));
 
+interface Variant {
+  readonly label: string;
+  /** The harness the children run: this file, or its copy in a baseline checkout. */
+  readonly script: string;
+}
+
 async function runOnce(
+  variant: Variant,
   events: number,
   inProcess: boolean,
   runtime: string,
   env: Record<string, string>
 ): Promise<RunResult> {
+  const script = variant.script;
   let standIn: ChildProcess | undefined;
   let standInOut: ReturnType<typeof collect> | undefined;
   let target: string[] = [];
   if (!inProcess) {
-    standIn = spawn(process.execPath, childArgs(runtime, ['--serve-stand-in', String(events)]), {
-      stdio: ['ignore', 'pipe', 'inherit']
-    });
+    standIn = spawn(
+      process.execPath,
+      childArgs(runtime, script, ['--serve-stand-in', String(events)]),
+      {
+        stdio: ['ignore', 'pipe', 'inherit']
+      }
+    );
     standInOut = collect(standIn);
     while (standInOut.lines.length === 0) {
       if (standIn.exitCode !== null) throw new Error(`stand-in exited with ${standIn.exitCode}`);
@@ -274,7 +298,7 @@ async function runOnce(
   const loadAverageBefore = loadAverage();
   const subscriber = spawn(
     process.execPath,
-    childArgs(runtime, ['--run-subscriber', String(events), ...target]),
+    childArgs(runtime, script, ['--run-subscriber', String(events), ...target]),
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } }
   );
   const subscriberOut = collect(subscriber);
@@ -336,7 +360,7 @@ function markdown(runs: readonly Run[]): string {
     parts.push(
       `## ${run.label}`,
       '',
-      `${run.date} on ${run.machine}; ${run.layout}; runtime: ${run.runtime}; SQLite: ${run.sqlite}; settings: ${
+      `${run.date} on ${run.machine}; ${run.layout}; ${run.code ? `code: ${run.code}; ` : ''}runtime: ${run.runtime}; SQLite: ${run.sqlite}; settings: ${
         Object.entries(run.settings)
           .map(([k, v]) => `${k}=${v}`)
           .join(', ') || 'defaults'
@@ -362,6 +386,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   let events = 20_000;
   let runs = 3;
   let label = 'latest';
+  let baseline: string | undefined;
+  let baselineLabel = 'baseline';
   let runtime = 'cjs';
   let inProcess = false;
   let write = true;
@@ -371,14 +397,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (flag === '--events') events = Number(argv[++i]);
     else if (flag === '--runs') runs = Number(argv[++i]);
     else if (flag === '--label') label = argv[++i] ?? label;
+    else if (flag === '--baseline') baseline = path.resolve(argv[++i] ?? '');
+    else if (flag === '--baseline-label') baselineLabel = argv[++i] ?? baselineLabel;
     else if (flag === '--runtime') runtime = argv[++i] ?? runtime;
     else if (flag === '--in-process') inProcess = true;
     else if (flag === '--no-write') write = false;
     else if (flag === '--cpu-prof') cpuProfileDir = path.resolve(argv[++i] ?? 'bench/tmp/profiles');
     else if (flag === '--env') {
       const [name, value] = (argv[++i] ?? '').split('=', 2) as [string, string | undefined];
-      if (!name.startsWith('FIRE_AND_FORGET_') || value === undefined) {
-        throw new Error('--env FIRE_AND_FORGET_NAME=value');
+      if (!/^(FIRE_AND_FORGET|BENCH_SQLITE)_/.test(name) || value === undefined) {
+        throw new Error('--env FIRE_AND_FORGET_NAME=value (or BENCH_SQLITE_SYNCHRONOUS=FULL)');
       }
       env[name] = value;
     } else throw new Error(`unknown option ${flag}`);
@@ -388,37 +416,61 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error('bad --runs');
   if (cpuProfileDir) fs.mkdirSync(cpuProfileDir, { recursive: true });
 
-  const results: RunResult[] = [];
-  for (let i = 0; i < runs; i++) {
-    const result = await runOnce(events, inProcess, runtime, env);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    results.push(result);
-  }
-  const run: Run = {
-    label,
-    date: new Date().toISOString(),
-    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
-    layout: inProcess ? 'stand-in in the subscriber process' : 'stand-in in its own process',
-    runtime: runtime === 'tsx' ? 'tsx (CommonJS + ESM hooks)' : 'node --require tsx/cjs',
-    settings: env,
-    sqlite: results[0]!.sqlite,
-    results,
-    median: {
-      eventsPerSecond: median(results.map((r) => r.eventsPerSecond)),
-      subscriberCpuUsPerEvent: median(results.map((r) => r.subscriberCpuUsPerEvent))
+  // With --baseline, the runs alternate between the baseline checkout and this one, so both see the same machine.
+  const variants: Variant[] = [
+    ...(baseline
+      ? [{ label: baselineLabel, script: path.join(baseline, 'bench', 'fire-and-forget.ts') }]
+      : []),
+    { label, script: __filename }
+  ];
+  for (const variant of variants) {
+    if (!fs.existsSync(variant.script)) {
+      throw new Error(`${variant.script} is missing: copy this harness into the baseline checkout`);
     }
-  };
-  process.stdout.write(`${JSON.stringify(run.median)}\n`);
+  }
+  const results = new Map<string, RunResult[]>(variants.map((v) => [v.label, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const variant of variants) {
+      const result = await runOnce(variant, events, inProcess, runtime, env);
+      process.stdout.write(`${JSON.stringify({ label: variant.label, ...result })}\n`);
+      results.get(variant.label)!.push(result);
+    }
+  }
+  const date = new Date().toISOString();
+  const measured: Run[] = variants.map((variant) => {
+    const own = results.get(variant.label)!;
+    return {
+      label: variant.label,
+      date,
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
+      layout: inProcess ? 'stand-in in the subscriber process' : 'stand-in in its own process',
+      runtime: runtime === 'tsx' ? 'tsx (CommonJS + ESM hooks)' : 'node --require tsx/cjs',
+      ...(variant.script === __filename
+        ? {}
+        : { code: path.relative(process.cwd(), variant.script) }),
+      settings: env,
+      sqlite: own[0]!.sqlite,
+      results: own,
+      median: {
+        eventsPerSecond: median(own.map((r) => r.eventsPerSecond)),
+        subscriberCpuUsPerEvent: median(own.map((r) => r.subscriberCpuUsPerEvent))
+      }
+    };
+  });
+  for (const run of measured) {
+    process.stdout.write(`${JSON.stringify({ label: run.label, median: run.median })}\n`);
+  }
   if (!write) return;
   const jsonFile = path.join(RESULTS, 'fire-and-forget.json');
   let previous: Run[] = [];
   try {
     const parsed = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as { runs?: Run[] };
-    previous = (parsed.runs ?? []).filter((r) => r.label !== label);
+    const replaced = new Set(measured.map((r) => r.label));
+    previous = (parsed.runs ?? []).filter((r) => !replaced.has(r.label));
   } catch {
     // first run, or the older single-run format: start over
   }
-  const all = [...previous, run];
+  const all = [...previous, ...measured];
   fs.mkdirSync(RESULTS, { recursive: true });
   fs.writeFileSync(jsonFile, `${JSON.stringify({ runs: all }, null, 2)}\n`);
   fs.writeFileSync(path.join(RESULTS, 'fire-and-forget.md'), markdown(all));

@@ -129,19 +129,12 @@ export class CheckpointStore {
 /** The per-consumer ledger of handled event ids. */
 export class ProcessedEvents {
   private readonly hasStatement: Database.Statement<[string, string]>;
-  private readonly seenStatement: Database.Statement<[string, string]>;
   private readonly recordStatement: Database.Statement<[string, string, string, string, string]>;
 
   constructor(db: Database.Database) {
     this.hasStatement = db.prepare(
       'SELECT 1 FROM pubsub_processed_events WHERE consumer = ? AND event_id = ?'
     );
-    this.seenStatement = db
-      .prepare(
-        `SELECT event_id FROM pubsub_processed_events
-         WHERE consumer = ? AND event_id IN (SELECT value FROM json_each(?))`
-      )
-      .pluck();
     this.recordStatement = db.prepare(
       `INSERT INTO pubsub_processed_events (consumer, event_id, replay_id, outcome, processed_at)
        VALUES (?, ?, ?, ?, ?)
@@ -151,12 +144,6 @@ export class ProcessedEvents {
 
   has(consumer: string, eventId: string): boolean {
     return this.hasStatement.get(consumer, eventId) !== undefined;
-  }
-
-  /** Which of `eventIds` the ledger holds: one statement for a whole FetchResponse instead of one per event. */
-  seen(consumer: string, eventIds: readonly string[]): Set<string> {
-    if (eventIds.length === 0) return new Set();
-    return new Set(this.seenStatement.all(consumer, JSON.stringify(eventIds)) as string[]);
   }
 
   /** `at`: the processing time, ISO 8601 (a batch passes one for all its events); default now. */

@@ -668,8 +668,7 @@ export class PubSubSubscriber {
   }
 
   /**
-   * The fast path: events `[start, end)` in one transaction with one ledger lookup for all of them and no savepoint
-   * per event, then the checkpoint. It commits only when every event was either already in the ledger or handled
+   * The fast path: events `[start, end)` in one transaction with no savepoint per event, then the checkpoint. It commits only when every event was either already in the ledger or handled
    * without a throw. The first event that cannot be applied this way (a throw from the handler, an undecodable
    * payload, a failed `prepare`) rolls the whole transaction back and is reported in `failedAt` (with the handler's
    * error, if it threw), so that {@link applyCareful} handles the segment event by event. A database error that is
@@ -696,13 +695,12 @@ export class PubSubSubscriber {
     const fallBack = new FallBack();
     try {
       db.transaction(() => {
-        const ids: string[] = [];
-        for (let index = start; index < end; index += 1) ids.push(decoded[index]!.id);
-        const seen = this.ledger.seen(consumer.name, ids);
         const at = new Date().toISOString();
         for (let index = start; index < end; index += 1) {
           const item = decoded[index]!;
-          if (seen.has(item.id)) {
+          // Per event, inside the transaction: it also sees an id recorded earlier in this response. (One
+          // json_each lookup for the whole response measured slower than these indexed probes.)
+          if (this.ledger.has(consumer.name, item.id)) {
             counts.duplicates += 1;
             continue;
           }
@@ -721,8 +719,6 @@ export class PubSubSubscriber {
           if (outcome === 'duplicate') counts.businessDuplicates += 1;
           else counts.applied += 1;
           this.ledger.record(consumer.name, item.id, item.replayId, 'applied', at);
-          // The same event id twice in one response (a redelivery) is a duplicate the second time.
-          seen.add(item.id);
         }
         this.checkpoints.save(
           consumer.name,
