@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --batch-sync [--sizes 1000000,10000000] [--label after] [--runtime cjs|tsx] [--timeline DIR]
- * [--cpu-prof DIR] [--repeat N] [--no-write] [--env NAME=VALUE ...]`
+ * [--cpu-prof DIR] [--repeat N] [--no-write] [--env NAME=VALUE ...] [--node-flag FLAG ...]`
  *
  * Batch Data Synchronization benchmark: the Bulk API 2.0 loader sends N catalog rows from SQLite to the Bulk API
  * 2.0 stand-in (`remote-system/test/stand-ins/bulk2.ts`) with the loader's default settings (only the poll pace and
@@ -20,6 +20,7 @@
  * Bulk API request (start, end) as JSON, to see which phase holds memory and where the pipeline waits.
  * `--repeat N` runs every size N times, interleaved (the table keeps each run; the line under it the median).
  * `--cpu-prof DIR` writes a V8 CPU profile of the loader and of the stand-in process to DIR.
+ * `--node-flag FLAG` starts the loader process with a Node/V8 flag (e.g. `--max-semi-space-size=4`).
  * `--env NAME=VALUE` passes a `BATCH_SYNC_*` setting to the loader (e.g. a job size to compare).
  *
  * Results: `bench/results/batch-sync.{md,json}`; a run replaces the earlier run with the same `--label` and keeps
@@ -183,11 +184,15 @@ function traceRequests(client: Bulk2Client, started: number, events: unknown[][]
 /** Set by `--cpu-prof DIR`: each child writes a V8 CPU profile there (open it in Chrome DevTools). */
 let cpuProfileDir: string | undefined;
 
+/** Set by `--node-flag FLAG` (repeatable): Node/V8 flags for the loader process only. */
+const loaderFlags: string[] = [];
+
 /** Argument list that runs this file in a child process with the chosen TypeScript runtime. */
 function childArgs(runtime: string, args: string[]): string[] {
   const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  if (runtime === 'tsx') return [...profile, ...process.execArgv, __filename, ...args];
-  return [...profile, '--require', 'tsx/cjs', __filename, ...args];
+  const flags = args[0] === '--run-load' ? loaderFlags : [];
+  if (runtime === 'tsx') return [...profile, ...flags, ...process.execArgv, __filename, ...args];
+  return [...profile, ...flags, '--require', 'tsx/cjs', __filename, ...args];
 }
 
 function collect(child: ChildProcess): { lines: string[]; exited: Promise<number | null> } {
@@ -320,6 +325,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     else if (flag === '--timeline') timelineDir = argv[++i];
     else if (flag === '--no-write') write = false;
     else if (flag === '--repeat') repeat = Number(argv[++i]);
+    else if (flag === '--node-flag') loaderFlags.push(argv[++i] ?? '');
     else if (flag === '--cpu-prof') cpuProfileDir = path.resolve(argv[++i] ?? 'bench/tmp/profiles');
     else if (flag === '--env') {
       const [name, value] = (argv[++i] ?? '').split('=', 2) as [string, string | undefined];
@@ -348,7 +354,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     date: new Date().toISOString(),
     machine,
     runtime: runtime === 'tsx' ? 'tsx (CommonJS + ESM hooks)' : 'node --require tsx/cjs',
-    settings: { ...POLL_SETTINGS, ...env },
+    settings: {
+      ...POLL_SETTINGS,
+      ...env,
+      ...(loaderFlags.length ? { nodeFlags: loaderFlags.join(' ') } : {})
+    },
     results
   };
   const jsonFile = path.join(RESULTS, 'batch-sync.json');

@@ -239,11 +239,7 @@ export class BulkLoader {
     const ahead: Promise<Spooled[]>[] = [];
     const planNext = (): boolean => {
       if (toPlan <= 0) return false;
-      const range = source.rangeAfter(
-        this.db,
-        after,
-        Math.min(toPlan, this.settings.maxRowsPerJob)
-      );
+      const range = spooler.rangeAfter(after, Math.min(toPlan, this.settings.maxRowsPerJob));
       if (range === undefined) {
         toPlan = 0; // the source has fewer rows than asked
         return false;
@@ -325,7 +321,7 @@ export class BulkLoader {
       maxUploadBytes: this.settings.maxUploadBytes
     };
     if (this.settings.spoolWorkers > 0 && !this.db.memory) {
-      return new WorkerSpoolPool(this.settings.spoolWorkers, this.db.name, source.object, limits);
+      return new WorkerSpoolPool(this.settings.spoolWorkers, this.db.name, source, limits);
     }
     return new InlineSpooler(this.db, source, limits);
   }

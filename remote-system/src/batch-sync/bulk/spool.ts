@@ -132,6 +132,8 @@ function openReader(databaseFile: string): Database.Database {
 export interface Spooler {
   /** Ranges it can spool at the same time. */
   readonly parallelism: number;
+  /** The next range to spool (see {@link LoadSource.rangeAfter}), read through a small-cache connection. */
+  rangeAfter(after: string, rows: number): { lastKey: string; rows: number } | undefined;
   spool(after: string, through: string, file: string): Promise<Spooled | undefined>;
   close(): Promise<void>;
 }
@@ -154,6 +156,10 @@ export class InlineSpooler implements Spooler {
     this.reader = this.ownsReader ? openReader(db.name) : db;
   }
 
+  rangeAfter(after: string, rows: number): { lastKey: string; rows: number } | undefined {
+    return this.source.rangeAfter(this.reader, after, rows);
+  }
+
   spool(after: string, through: string, file: string): Promise<Spooled | undefined> {
     return spoolJobFile(this.reader, this.source, this.limits, after, through, file, () =>
       yieldToEventLoop()
@@ -168,12 +174,24 @@ export class InlineSpooler implements Spooler {
 /** Spools in `size` worker threads; each request goes to the worker with the fewest requests waiting. */
 export class WorkerSpoolPool implements Spooler {
   private readonly workers: WorkerSpooler[];
+  /** The main thread's connection for planning ranges. */
+  private readonly planner: Database.Database;
 
-  constructor(size: number, databaseFile: string, object: string, limits: SpoolLimits) {
+  constructor(
+    size: number,
+    databaseFile: string,
+    private readonly source: LoadSource,
+    limits: SpoolLimits
+  ) {
+    this.planner = openReader(databaseFile);
     this.workers = Array.from(
       { length: size },
-      () => new WorkerSpooler(databaseFile, object, limits)
+      () => new WorkerSpooler(databaseFile, source.object, limits)
     );
+  }
+
+  rangeAfter(after: string, rows: number): { lastKey: string; rows: number } | undefined {
+    return this.source.rangeAfter(this.planner, after, rows);
   }
 
   get parallelism(): number {
@@ -186,6 +204,7 @@ export class WorkerSpoolPool implements Spooler {
   }
 
   async close(): Promise<void> {
+    this.planner.close();
     await Promise.all(this.workers.map((w) => w.close()));
   }
 }
