@@ -22,6 +22,7 @@ import type { FastifyInstance } from 'fastify';
 import * as prettier from 'prettier';
 import { loadConfig } from '../remote-system/src/config';
 import { createDataVirtualizationModule } from '../remote-system/src/data-virtualization';
+import { loadDataVirtualizationConfig } from '../remote-system/src/data-virtualization/config';
 import { SHIPMENTS } from '../remote-system/src/data-virtualization/entity';
 import * as currentPaging from '../remote-system/src/data-virtualization/paging';
 import { PageTokens } from '../remote-system/src/data-virtualization/paging';
@@ -481,6 +482,27 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
     entity: SHIPMENTS
   });
 
+  // Warm each server up (JIT, statement cache) with every shape before anything is measured, so the first shape's
+  // CPU figure is not the compiler's: a few requests each, the slow ones once.
+  for (const variant of variants) {
+    for (const shape of shapes) {
+      for (let i = 0; i < (shape.cpu ? 300 : 1); i++) {
+        const { resource, query, maxPageSize } = shape.request(i);
+        const qs = encodeQuery(query);
+        const response = await fetch(
+          `${variant.server.url}/data-virtualization/odata/${resource}${qs ? `?${qs}` : ''}`,
+          {
+            headers: {
+              authorization: `Bearer ${SECRET}`,
+              ...(maxPageSize ? { prefer: `odata.maxpagesize=${maxPageSize}` } : {})
+            }
+          }
+        );
+        await response.arrayBuffer();
+      }
+    }
+  }
+
   const results: ShapeResult[] = [];
   try {
     for (const shape of shapes) {
@@ -667,7 +689,8 @@ function markdown(all: SizeResult[], options: Options): string {
       `(${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${options.requests} requests per shape ` +
       `(${CPU_REQUESTS} for the key lookups, 40 for the scans) after up to 20 warm-up requests; a shape still ` +
       `running after ${MEASURE_BUDGET_MS / 1000} s stops there (n = samples at concurrency 1). HTTP = the real server ` +
-      '(composition root, bearer auth, JSON logs off) in its own process on 127.0.0.1, the client in this one; ' +
+      '(composition root, bearer auth, JSON logs off, rate limiting off) in its own process on 127.0.0.1, the ' +
+      'client in this one; ' +
       `"x${options.concurrency}" = ${options.concurrency} concurrent clients. CPU = the server process's user + ` +
       'system CPU time per request at concurrency 1 (from /proc, 10 ms ticks, warm-up included); RSS = its ' +
       'resident set after the shape, peak = its high-water mark so far. SQLite = the SQL the producer generates for ' +
@@ -759,13 +782,20 @@ export async function serve(file: string): Promise<void> {
     ERP_SHARED_SECRET: SECRET,
     LOG_LEVEL: 'silent',
     PORT: '0',
-    DATABASE_PATH: ':memory:'
+    DATABASE_PATH: ':memory:',
+    // One client sends thousands of requests a minute with one credential: per-credential limiting off.
+    RATE_LIMIT_MAX: '0'
   });
   // The module as patterns.ts registers it, with the paging key pinned so the parent's deep link verifies.
   const app: FastifyInstance = await buildServer(config, {
     db,
     logger: false,
-    patterns: [createDataVirtualizationModule({ tokenSecret: SECRET })]
+    patterns: [
+      createDataVirtualizationModule({
+        tokenSecret: SECRET,
+        ...loadDataVirtualizationConfig(process.env)
+      })
+    ]
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`LISTENING ${url}\n`);
@@ -786,6 +816,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   const all: SizeResult[] = [];
   for (const size of options.sizes) all.push(await runSize(size, options));
   fs.mkdirSync(RESULTS, { recursive: true });
+  // Sizes measured by an earlier run (in this format) stay in the results, so sizes can be run one at a time.
+  const previous = path.join(RESULTS, 'data-virtualization.json');
+  if (fs.existsSync(previous)) {
+    const earlier = (JSON.parse(fs.readFileSync(previous, 'utf8')) as { runs?: SizeResult[] }).runs;
+    for (const run of earlier ?? []) {
+      if (run.load && !all.some((r) => r.shipments === run.shipments)) all.push(run);
+    }
+    all.sort((a, b) => a.shipments - b.shipments);
+  }
   // Written through the project's prettier config so `npm test`'s format check accepts the committed results.
   const write = async (name: string, text: string): Promise<void> => {
     const filepath = path.join(RESULTS, name);

@@ -2,6 +2,7 @@ import { createBatchSyncModule } from './batch-sync';
 import { loadBatchSyncConfig } from './batch-sync/config';
 import type { AppConfig } from './config';
 import { createDataVirtualizationModule } from './data-virtualization';
+import { loadDataVirtualizationConfig } from './data-virtualization/config';
 import { createEventDrivenModule } from './event-driven';
 import { loadEventDrivenConfig } from './event-driven/config';
 import { createFireAndForgetModule } from './fire-and-forget';
@@ -41,7 +42,8 @@ export function patternModules(config: AppConfig): PatternModule[] {
     // Paging tokens are signed with the shared secret, so next-page links survive a restart.
     createDataVirtualizationModule({
       tokenSecret: config.sharedSecret,
-      publicUrl: config.explicitPublicUrl
+      publicUrl: config.explicitPublicUrl,
+      ...loadDataVirtualizationConfig(config.env)
     }),
     createBatchSyncModule({
       tokenSecret: config.sharedSecret,

@@ -23,6 +23,10 @@ export interface DataVirtualizationOptions {
   readonly pageSize?: number;
   /** Base URL used in `@odata.nextLink` and `@odata.context`; defaults to the request's own host. */
   readonly publicUrl?: string;
+  /** SQLite page cache for the connection, in MB (see `DataVirtualizationConfig`); SQLite's default when absent. */
+  readonly pageCacheMb?: number;
+  /** Memory-mapped I/O size in MB (see `DataVirtualizationConfig`); off when absent or 0. */
+  readonly mmapMb?: number;
 }
 
 /** Absolute service root as the caller reached it (`PUBLIC_URL` when set, else the forwarded or direct host). */
@@ -83,6 +87,14 @@ export function createDataVirtualizationModule(
       'OData 4.0 producer over the ERP shipments for Salesforce Connect (External Object Shipment__x): ' +
       'filters, sorting, search, counts and keyset server-driven paging.',
     register(app: FastifyInstance, deps: PatternDependencies) {
+      // Sized from configuration: deep pages walk index pages that then stay cached (the connection is shared, so
+      // every pattern's reads benefit; SQLite ignores both for an in-memory database).
+      if (options.pageCacheMb !== undefined) {
+        deps.db.pragma(`cache_size = -${Math.round(options.pageCacheMb * 1024)}`);
+      }
+      if (options.mmapMb !== undefined && options.mmapMb > 0) {
+        deps.db.pragma(`mmap_size = ${Math.round(options.mmapMb * 1_048_576)}`);
+      }
       const queries = new EntityQueries(deps.db, SHIPMENTS, tokens, pageSize);
 
       const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
