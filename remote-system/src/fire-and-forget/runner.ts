@@ -3,6 +3,8 @@ import type { SalesforceAuth } from '../salesforce/auth';
 import {
   PubSubConnection,
   PubSubSubscriber,
+  startBackgroundCheckpoints,
+  type BackgroundCheckpoints,
   type EventConsumer,
   type SubscriberNotification
 } from '../salesforce/pubsub';
@@ -26,11 +28,17 @@ export interface InvoiceSubscriberOptions {
   /** Subscriber tuning passed through (tests shorten the backoff). */
   readonly initialBackoffMs?: number;
   readonly idleTimeoutMs?: number;
+  /**
+   * WAL checkpoints on a worker thread instead of in the commits of the event loop (see `wal-checkpoints.ts`).
+   * Default true; a no-op for an in-memory database.
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 export interface InvoiceSubscriber {
   readonly subscriber: PubSubSubscriber;
   readonly writeBack?: InvoiceWriteBack;
+  readonly checkpoints?: BackgroundCheckpoints;
   /** Sends due write-backs now (also runs after every committed batch). */
   flushWriteBacks(): Promise<WriteBackResult | undefined>;
   stop(): Promise<void>;
@@ -38,7 +46,8 @@ export interface InvoiceSubscriber {
 
 /**
  * Wires the Fire and Forget subscriber: one Pub/Sub connection, the invoicing consumer on the shared subscriber
- * machinery, and the write-back outbox drained after each committed batch and on a timer (for retries).
+ * machinery, the write-back outbox drained after each committed batch and on a timer (for retries), and the
+ * database's WAL checkpoints on a worker thread.
  */
 export function startInvoiceSubscriber(options: InvoiceSubscriberOptions): InvoiceSubscriber {
   const { config, db, auth } = options;
@@ -101,16 +110,20 @@ export function startInvoiceSubscriber(options: InvoiceSubscriberOptions): Invoi
   });
   const timer = setInterval(() => void flush(), options.writeBackIntervalMs ?? 5_000);
   timer.unref();
+  const checkpoints =
+    options.backgroundCheckpoints === false ? undefined : startBackgroundCheckpoints(db);
   subscriber.start();
 
   return {
     subscriber,
     ...(writeBack ? { writeBack } : {}),
+    ...(checkpoints ? { checkpoints } : {}),
     flushWriteBacks: flush,
     async stop() {
       clearInterval(timer);
       await subscriber.stop();
       await draining;
+      await checkpoints?.stop();
       connection.close();
     }
   };

@@ -36,6 +36,8 @@ export type {
   SubscriberOptions,
   SubscriberStats
 } from './subscriber';
+export { startBackgroundCheckpoints } from './wal-checkpoints';
+export type { BackgroundCheckpoints } from './wal-checkpoints';
 export {
   GRPC_MAX_MESSAGE_BYTES,
   MAX_EVENT_BYTES,
