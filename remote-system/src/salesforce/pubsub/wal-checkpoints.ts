@@ -103,6 +103,8 @@ export function startBackgroundCheckpoints(
     stats,
     async stop() {
       restore();
+      // Unreferenced, the worker would let the process end while this waits for it (an empty event loop).
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,23 @@ describe('startBackgroundCheckpoints', () => {
     const reopened = openDatabase(path.join(dir, 'erp.sqlite'));
     expect(reopened.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(4_000);
     reopened.close();
+  });
+
+  it('keeps a process alive until stop() has ended the worker (it is unreferenced while running)', () => {
+    const module = path.resolve(__dirname, '../../../src/salesforce/pubsub/wal-checkpoints.ts');
+    const dbModule = path.resolve(__dirname, '../../../src/db/index.ts');
+    const script = `
+      const { openDatabase } = require(${JSON.stringify(dbModule)});
+      const { startBackgroundCheckpoints } = require(${JSON.stringify(module)});
+      const db = openDatabase(${JSON.stringify(path.join(dir, 'alive.sqlite'))});
+      const background = startBackgroundCheckpoints(db, { intervalMs: 50 });
+      background.stop().then(() => { db.close(); process.stdout.write('stopped'); });
+    `;
+    const output = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000
+    });
+    expect(output).toBe('stopped');
   });
 
   it('does nothing for an in-memory database', async () => {
