@@ -27,10 +27,18 @@ describe('metadata semantics', () => {
       `${FIELDS}/Ratio__c.field-meta.xml:5 semantics/field-type`, // scale > precision
       `${FIELDS}/Stage__c.field-meta.xml:5 semantics/field-type`, // Picklist without valueSet
       `${FIELDS}/Subject__c.field-meta.xml:5 semantics/field-type`, // Text without length
-      `${FIELDS}/Urgent__c.field-meta.xml:5 semantics/field-type` // Checkbox without defaultValue
+      `${FIELDS}/Urgent__c.field-meta.xml:5 semantics/field-type`, // Checkbox without defaultValue
+      `${M}/permissionsets/Ticket_Desk.permissionset-meta.xml:4 semantics/text-length` // description of 266
     ]);
     expect(result.findings.map((f) => f.message)).toContain(
       'a Lookup field needs <relationshipName>: the deploy rejects Account__c without it (required: referenceTo, relationshipName)'
+    );
+  });
+
+  it('says how long a text element may be and how long it is', async () => {
+    const result = await checkMetadata(defects);
+    expect(result.findings.map((f) => f.message)).toContain(
+      'a PermissionSet <description> holds at most 255 characters, this one 266: the deploy rejects it'
     );
   });
 

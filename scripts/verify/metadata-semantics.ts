@@ -3,7 +3,8 @@
  * - a custom field carries the elements its `<type>` requires ({@link FIELD_TYPE_REQUIREMENTS});
  * - a FlexiPage places only components that exist: a project LWC bundle exposed (`isExposed`) for the page's
  *   type (and, on a record page, for its object when the bundle lists objects), or a standard component
- *   ({@link STANDARD_FLEXIPAGE_COMPONENTS}).
+ *   ({@link STANDARD_FLEXIPAGE_COMPONENTS});
+ * - text elements stay within the length the platform stores ({@link TEXT_LENGTH_LIMITS}).
  */
 import * as path from 'node:path';
 import type { SourceComponent } from '@salesforce/source-deploy-retrieve';
@@ -90,6 +91,35 @@ export function fieldTypeFindings(file: string, fullName: string, tree: XmlEleme
       column: element.column,
       rule: 'semantics/field-type',
       message: `<precision> ${precision} and <scale> ${scale}: precision is at most 18 and scale at most the precision`
+    });
+  }
+  return out;
+}
+
+/**
+ * Longest text a deploy accepts for an element, per metadata type. Only limits stated in Salesforce's references
+ * are listed: `PermissionSet.Description` is a 255-character field (Tooling API PermissionSet and the Object
+ * Reference's PermissionSet: "Description … Limit: 255 characters"); a longer `<description>` fails the deploy of
+ * the permission set.
+ */
+export const TEXT_LENGTH_LIMITS: Record<string, Record<string, number>> = {
+  PermissionSet: { description: 255 }
+};
+
+export function textLengthFindings(file: string, type: string, tree: XmlElement): Finding[] {
+  const limits = TEXT_LENGTH_LIMITS[type];
+  if (!limits) return [];
+  const out: Finding[] = [];
+  for (const [name, max] of Object.entries(limits)) {
+    const element = child(tree, name);
+    const length = element ? [...element.text].length : 0;
+    if (!element || length <= max) continue;
+    out.push({
+      file,
+      line: element.line,
+      column: element.column,
+      rule: 'semantics/text-length',
+      message: `a ${type} <${name}> holds at most ${max} characters, this one ${length}: the deploy rejects it`
     });
   }
   return out;

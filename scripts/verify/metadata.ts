@@ -9,8 +9,9 @@
  *     the root element must be the type name, unknown elements, wrong enum values, wrong scalar types and
  *     missing required scalar elements are reported at the line of the offending element;
  * (e) references between the project's own components (metadata-refs.ts);
- * (f) semantics beyond the schema (metadata-semantics.ts): the elements a custom field's type requires, and
- *     FlexiPage components resolved against standard components and the project's exposed LWC bundles.
+ * (f) semantics beyond the schema (metadata-semantics.ts): the elements a custom field's type requires,
+ *     FlexiPage components resolved against standard components and the project's exposed LWC bundles, and
+ *     text elements within their documented length.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -27,7 +28,12 @@ import type { ErrorObject } from 'ajv';
 import { runCli, timed, type CheckResult, type Finding } from '../lib/findings';
 import { MetadataValidators } from '../lib/metadata-schema';
 import { buildInventory, referenceFindings } from './metadata-refs';
-import { exposedBundles, fieldTypeFindings, flexiPageFindings } from './metadata-semantics';
+import {
+  exposedBundles,
+  fieldTypeFindings,
+  flexiPageFindings,
+  textLengthFindings
+} from './metadata-semantics';
 import { packageDirectories, readText, walkFiles } from '../lib/project';
 import { elementAt, readXml, type XmlElement } from '../lib/xml';
 
@@ -316,6 +322,7 @@ export function checkMetadata(root: string): Promise<CheckResult> {
         findings.push(...fieldTypeFindings(file, component.fullName, tree));
       if (component.type.name === 'FlexiPage')
         findings.push(...flexiPageFindings(file, tree, bundles, auraBundles, root));
+      findings.push(...textLengthFindings(file, component.type.name, tree));
     }
     notes.push(
       `${files.length} file(s) resolved, ${xmlFiles.length} XML file(s) parsed, ${validated} validated against the Metadata API schema`
