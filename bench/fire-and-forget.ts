@@ -35,6 +35,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { openDatabase, seedDatabase } from '../remote-system/src/db';
 import { loadFireAndForgetConfig } from '../remote-system/src/fire-and-forget/config';
 import { startInvoiceSubscriber } from '../remote-system/src/fire-and-forget/runner';
@@ -64,6 +65,11 @@ interface SubscriberReport {
   seconds: number;
   cpuSeconds: number;
   maxRssMiB: number;
+  /** Share of the timed window the event loop was not waiting for I/O (busy, or runnable but not scheduled). */
+  eventLoopUtilization: number;
+  /** Main thread: seconds on a CPU and seconds runnable but waiting for one (Linux schedstat; null elsewhere). */
+  mainThreadCpuSeconds: number | null;
+  runQueueSeconds: number | null;
   subscriberMaxOutstanding: number;
   fetchResponses: number;
   synchronous: number;
@@ -78,6 +84,16 @@ interface RunResult {
   seconds: number;
   eventsPerSecond: number;
   subscriberCpuSeconds: number;
+  /** Subscriber CPU seconds ÷ wall seconds: how much of one core it got. */
+  subscriberCpuShare: number;
+  /** Event loop utilization of the subscriber (1 = never waiting for the network or a timer). */
+  subscriberEventLoopUtilization: number;
+  /**
+   * Where the subscriber's main thread spent the timed window, in seconds: running, runnable but waiting for a CPU
+   * (other processes), idle in the event loop (waiting for the stand-in), and the rest, blocked in a system call
+   * (the synchronous SQLite writes). Null without Linux schedstat.
+   */
+  mainThread: { running: number; waitingForCpu: number; idle: number; blocked: number } | null;
   /** CPU microseconds of the subscriber process per event. */
   subscriberCpuUsPerEvent: number;
   standInCpuSeconds: number | null;
@@ -123,6 +139,19 @@ async function startStandIn(): Promise<PubSubStandIn> {
     acceptedTokens: [TOKEN],
     maxEventsPerResponse: 100
   });
+}
+
+/** Nanoseconds the main thread ran and waited runnable for a CPU (`/proc/self/schedstat`), if Linux exposes them. */
+function schedstat(): [number, number] | undefined {
+  try {
+    const [running, waiting] = fs
+      .readFileSync('/proc/self/schedstat', 'utf8')
+      .split(' ')
+      .map(Number);
+    return running === undefined || waiting === undefined ? undefined : [running, waiting];
+  } catch {
+    return undefined;
+  }
 }
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
@@ -196,6 +225,8 @@ async function runSubscriber(
   };
   let fetchResponses = 0;
   const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
+  const schedBefore = schedstat();
   const started = process.hrtime.bigint();
   const running = startInvoiceSubscriber({
     config,
@@ -208,6 +239,8 @@ async function runSubscriber(
   await running.subscriber.waitFor((s) => s.applied >= events, 600_000);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = cpuSeconds(process.cpuUsage(cpuBefore));
+  const elu = performance.eventLoopUtilization(eluBefore).utilization;
+  const schedAfter = schedstat();
   await running.stop();
   const count = (sql: string) => db.prepare(sql).pluck().get() as number;
   const report: SubscriberReport = {
@@ -217,6 +250,9 @@ async function runSubscriber(
     seconds,
     cpuSeconds: cpu,
     maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    eventLoopUtilization: elu,
+    mainThreadCpuSeconds: schedBefore && schedAfter ? (schedAfter[0] - schedBefore[0]) / 1e9 : null,
+    runQueueSeconds: schedBefore && schedAfter ? (schedAfter[1] - schedBefore[1]) / 1e9 : null,
     subscriberMaxOutstanding: running.subscriber.stats.maxOutstanding,
     fetchResponses,
     synchronous: db.pragma('synchronous', { simple: true }) as number,
@@ -323,6 +359,24 @@ async function runOnce(
     seconds: Number(report.seconds.toFixed(3)),
     eventsPerSecond: Math.round(events / report.seconds),
     subscriberCpuSeconds: Number(report.cpuSeconds.toFixed(2)),
+    subscriberCpuShare: Number((report.cpuSeconds / report.seconds).toFixed(2)),
+    subscriberEventLoopUtilization: Number(report.eventLoopUtilization.toFixed(2)),
+    mainThread:
+      report.mainThreadCpuSeconds === null || report.runQueueSeconds === null
+        ? null
+        : {
+            running: Number(report.mainThreadCpuSeconds.toFixed(2)),
+            waitingForCpu: Number(report.runQueueSeconds.toFixed(2)),
+            idle: Number(((1 - report.eventLoopUtilization) * report.seconds).toFixed(2)),
+            blocked: Number(
+              Math.max(
+                0,
+                report.seconds * report.eventLoopUtilization -
+                  report.mainThreadCpuSeconds -
+                  report.runQueueSeconds
+              ).toFixed(2)
+            )
+          },
     subscriberCpuUsPerEvent: Math.round((report.cpuSeconds * 1e6) / events),
     standInCpuSeconds: standInReport ? Number(standInReport.cpuSeconds.toFixed(2)) : null,
     maxOutstanding: Math.max(
@@ -366,11 +420,11 @@ function markdown(runs: readonly Run[]): string {
           .join(', ') || 'defaults'
       }. Median: **${n(run.median.eventsPerSecond)} events/s**, ${run.median.subscriberCpuUsPerEvent} µs of subscriber CPU per event.`,
       '',
-      '| events | seconds | events/s | subscriber CPU s | µs CPU/event | stand-in CPU s | max owed | load avg before → after |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| events | seconds | events/s | subscriber CPU s | µs CPU/event | main thread: running / waiting for a CPU / idle / blocked (s) | stand-in CPU s | max owed | load avg before → after |',
+      '| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |',
       ...run.results.map(
         (r) =>
-          `| ${n(r.events)} | ${r.seconds} | ${n(r.eventsPerSecond)} | ${r.subscriberCpuSeconds} | ${r.subscriberCpuUsPerEvent} | ${r.standInCpuSeconds ?? 'in the subscriber'} | ${r.maxOutstanding} | ${r.loadAverageBefore.join(', ')} → ${r.loadAverageAfter.join(', ')} |`
+          `| ${n(r.events)} | ${r.seconds} | ${n(r.eventsPerSecond)} | ${r.subscriberCpuSeconds} | ${r.subscriberCpuUsPerEvent} | ${r.mainThread ? `${r.mainThread.running} / ${r.mainThread.waitingForCpu} / ${r.mainThread.idle} / ${r.mainThread.blocked}` : 'n/a'} | ${r.standInCpuSeconds ?? 'in the subscriber'} | ${r.maxOutstanding} | ${r.loadAverageBefore.join(', ')} → ${r.loadAverageAfter.join(', ')} |`
       ),
       ''
     );
