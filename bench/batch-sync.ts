@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --batch-sync [--sizes 1000000,10000000] [--label after] [--runtime cjs|tsx] [--timeline DIR]
- * [--cpu-prof DIR] [--repeat N] [--no-write] [--env NAME=VALUE ...] [--node-flag FLAG ...]`
+ * [--cpu-prof DIR] [--repeat N] [--append] [--no-write] [--env NAME=VALUE ...] [--node-flag FLAG ...]`
  *
  * Batch Data Synchronization benchmark: the Bulk API 2.0 loader sends N catalog rows from SQLite to the Bulk API
  * 2.0 stand-in (`remote-system/test/stand-ins/bulk2.ts`) with the loader's default settings (only the poll pace and
@@ -18,6 +18,8 @@
  *
  * `--timeline DIR` writes, per size, the loader process's memory (`process.memoryUsage()` every 50 ms) and each
  * Bulk API request (start, end) as JSON, to see which phase holds memory and where the pipeline waits.
+ * `--append` adds the results to the run with the same `--label` instead of replacing it (alternate two labels
+ * with it to compare them under the same machine load).
  * `--repeat N` runs every size N times, interleaved (the table keeps each run; the line under it the median).
  * `--cpu-prof DIR` writes a V8 CPU profile of the loader and of the stand-in process to DIR.
  * `--node-flag FLAG` starts the loader process with a Node/V8 flag (e.g. `--max-semi-space-size=4`).
@@ -315,6 +317,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   let timelineDir: string | undefined;
   let write = true;
   let repeat = 1;
+  let append = false;
   const env: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -324,6 +327,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     else if (flag === '--runtime') runtime = argv[++i] ?? runtime;
     else if (flag === '--timeline') timelineDir = argv[++i];
     else if (flag === '--no-write') write = false;
+    else if (flag === '--append') append = true;
     else if (flag === '--repeat') repeat = Number(argv[++i]);
     else if (flag === '--node-flag') loaderFlags.push(argv[++i] ?? '');
     else if (flag === '--cpu-prof') cpuProfileDir = path.resolve(argv[++i] ?? 'bench/tmp/profiles');
@@ -365,11 +369,22 @@ export async function main(argv: readonly string[]): Promise<void> {
   let runs: Run[] = [];
   try {
     const previous = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as { runs?: Run[] };
-    runs = (previous.runs ?? []).filter((r) => r.label !== label);
+    runs = previous.runs ?? [];
   } catch {
     // first run, or the older single-run format: start over
   }
-  runs.push(run);
+  const earlier = runs.findIndex((r) => r.label === label);
+  if (append && earlier >= 0) {
+    const kept = runs[earlier]!;
+    runs[earlier] = {
+      ...kept,
+      date: `${kept.date.split(' … ')[0]} … ${run.date}`,
+      results: [...kept.results, ...results]
+    };
+  } else {
+    runs = runs.filter((r) => r.label !== label);
+    runs.push(run);
+  }
   fs.mkdirSync(RESULTS, { recursive: true });
   fs.writeFileSync(jsonFile, `${JSON.stringify({ runs }, null, 2)}\n`);
   fs.writeFileSync(path.join(RESULTS, 'batch-sync.md'), markdown(runs));

@@ -102,16 +102,21 @@ interface LedgerJob {
 /**
  * The Bulk API 2.0 loader (ERP → Salesforce, millions of rows), in constant memory:
  *
- * 1. **Spool**: rows stream from SQLite in key order through `csv-stringify` into a job file, cut before the
- *    upload limit (`maxUploadBytes`, raw bytes: keep it at ¾ of the org's base64 limit) or `maxRowsPerJob`.
+ * 1. **Spool** (`spool.ts`): rows stream from SQLite in key order through `csv-stringify` into a job file, cut
+ *    before the upload limit (`maxUploadBytes`, raw bytes: keep it at ¾ of the org's base64 limit) or
+ *    `maxRowsPerJob`. This is most of the loader's CPU (about 3 µs a row, `bench/results/batch-sync.md`).
  * 2. **Send**: create a job (upsert by the External Id), record it in the ledger (`batch_sync_jobs`, with the key
- *    range it carries), upload the file, close it (`UploadComplete`). Up to three jobs run in the org while the
- *    next is spooled.
+ *    range it carries), upload the file as a stream, close it (`UploadComplete`). A pipeline: the next job is
+ *    spooled while the previous one uploads and earlier ones run in the org, up to `maxJobsInFlight` jobs between
+ *    creation and their results; uploads go one at a time, in key order.
  * 3. **Collect**: poll each job with exponential backoff until JobComplete / Failed / Aborted; stream its result
  *    files through `csv-parse`: successes are counted, failures with a retryable code (and a failed job's
  *    unprocessed rows) go to a retry file, the rest to `failed-<job>.csv`.
  * 4. **Retry once**: each retry file is sent as one new job (a subset of a job that fit, so it fits too); what
  *    fails there is final.
+ *
+ * **Constant memory**: one block of rows (1,000) in memory at a time, files on disk (at most the jobs in flight
+ * plus the ranges spooled ahead), uploads and result files as streams; measured flat from 1M to 10M rows.
  *
  * **Resumable**: the ledger is written before each upload. A resumed run (`resumeRunId`) aborts a job it created
  * but never closed (its rows were never accepted) and sends that range again; it re-polls jobs that were closed
