@@ -29,7 +29,7 @@
  * machine says more than the wall clock: load average shows what else was running.
  *
  * Results: `bench/results/fire-and-forget.{md,json}`; a run replaces the earlier one with the same `--label` and
- * keeps the others. Not part of `npm test`.
+ * keeps the others (`--render` writes the Markdown again from the JSON). Not part of `npm test`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -110,7 +110,7 @@ interface Run {
   machine: string;
   layout: 'stand-in in its own process' | 'stand-in in the subscriber process';
   runtime: string;
-  /** The harness of a baseline checkout the subscriber ran from (absent: this checkout). */
+  /** Set when the subscriber ran from a baseline checkout (absent: this checkout); the label names its commit. */
   code?: string;
   settings: Record<string, string>;
   sqlite: string;
@@ -436,6 +436,14 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === '--serve-stand-in') return serveStandIn(Number(argv[1]));
   if (argv[0] === '--run-subscriber') {
     return runSubscriber(Number(argv[1]), argv[2], argv[3], argv[4]);
+  }
+  if (argv[0] === '--render') {
+    // Writes the Markdown again from the JSON (after an edit of a label, say).
+    const parsed = JSON.parse(
+      fs.readFileSync(path.join(RESULTS, 'fire-and-forget.json'), 'utf8')
+    ) as { runs: Run[] };
+    fs.writeFileSync(path.join(RESULTS, 'fire-and-forget.md'), markdown(parsed.runs));
+    return;
   }
   let events = 20_000;
   let runs = 3;
