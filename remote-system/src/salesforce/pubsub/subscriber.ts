@@ -48,11 +48,13 @@ export interface EventConsumer<Prepared = unknown> {
   /** Where to start when there is no checkpoint yet; default `LATEST` (Salesforce's own default). */
   readonly startFrom?: 'LATEST' | 'EARLIEST';
   /**
-   * Writes the event's effect. Runs synchronously inside the SQLite transaction (a savepoint per event) that also
-   * records the event id and the checkpoint, which is what makes the effect happen exactly once in the database even
-   * though delivery is at-least-once. A throw rolls back this event's writes only; after `maxAttempts` throws the
-   * event goes to the dead-letter table. Effects outside the database (calls to other systems) belong in an outbox
-   * written here and drained after commit.
+   * Writes the event's effect. Runs synchronously inside the SQLite transaction that also records the event id and
+   * the checkpoint, which is what makes the effect happen exactly once in the database even though delivery is
+   * at-least-once. A throw rolls back this event's writes only; after `maxAttempts` throws the event goes to the
+   * dead-letter table. Effects outside the database (calls to other systems) belong in an outbox written here and
+   * drained after commit: a handler may run more than once for an event whose writes were rolled back (the batch is
+   * first tried in one transaction without a savepoint per event, and redone event by event, each in a savepoint,
+   * when one of its events throws).
    *
    * `prepared` is what {@link EventConsumer.prepare} resolved with for this event (undefined without `prepare`).
    */
@@ -154,10 +156,11 @@ interface Item {
  *
  * - **resume**: each (re)connection starts after the durable checkpoint (replay preset `CUSTOM`), or from the
  *   consumer's preset when it has none;
- * - **flow control**: at most `batchSize` (≤ 100) events are ever owed by the server; more are requested only after a
- *   batch is committed, so a slow database slows the stream instead of filling memory;
+ * - **flow control**: at most `batchSize` (≤ 100) events are ever owed by the server; the next batch is requested when
+ *   one arrives, so it crosses the network while this one is written, but never while more than `batchSize` received
+ *   events wait to be committed, so a slow database slows the stream instead of filling memory;
  * - **exactly-once effects**: a batch's effects, event ids and checkpoint commit in one transaction; ids already in
- *   the ledger are skipped;
+ *   the ledger are skipped; batches commit in the order they arrived;
  * - **keepalive**: an empty FetchResponse proves the stream alive; when it says the server owes us events but has
  *   none (we are at the tip), its latest replay id becomes the checkpoint so a quiet consumer does not fall out of
  *   the 72-hour retention window; a stream silent past `idleTimeoutMs` is reopened;
@@ -371,6 +374,8 @@ export class PubSubSubscriber {
 
     return new Promise<void>((_resolve, reject) => {
       let settled = false;
+      /** Set when a batch of this stream did not finish: the later ones are left to the next stream. */
+      let halted = false;
       const finish = (error: Error) => {
         if (settled) return;
         settled = true;
@@ -412,7 +417,12 @@ export class PubSubSubscriber {
         this.queue = this.queue
           .then(async () => {
             try {
-              await this.process(response);
+              // Batches commit in order, each after the one before it. Once one could not finish (a database
+              // error, or a stop in the middle of it), the batches received after it must not commit: their
+              // checkpoint would pass events never applied. They come again from the checkpoint.
+              if (halted || this.stopped) return;
+              const finished = await this.process(response);
+              if (!finished) halted = true;
             } finally {
               this.buffered -= count;
             }
@@ -420,6 +430,7 @@ export class PubSubSubscriber {
           })
           .catch((error: unknown) => {
             // A batch that cannot commit (database error) must not be acknowledged: reopen from the checkpoint.
+            halted = true;
             this.stats.lastError = (error as Error).message;
             if (generation === this.generation) finish(error as Error);
           });
@@ -502,8 +513,11 @@ export class PubSubSubscriber {
     }
   }
 
-  /** Decodes, applies and checkpoints one FetchResponse (the caller then asks for more). */
-  private async process(response: FetchResponse): Promise<void> {
+  /**
+   * Decodes, applies and checkpoints one FetchResponse (the caller then asks for more). Resolves false when it stopped
+   * part-way (the subscriber is stopping): what precedes the stop is committed, nothing after it.
+   */
+  private async process(response: FetchResponse): Promise<boolean> {
     const { consumer } = this.options;
     if (response.events.length === 0) {
       this.stats.keepalives += 1;
@@ -515,7 +529,7 @@ export class PubSubSubscriber {
         this.stats.lastReplayId = latest;
       }
       this.notify({ kind: 'keepalive', message: 'Keepalive' });
-      return;
+      return true;
     }
 
     const decoded = await this.decode(response);
@@ -569,7 +583,7 @@ export class PubSubSubscriber {
               prepared.set(index, await this.runPrepare(consumer, eventOf(item)));
               break;
             } catch (error) {
-              if (this.stopped) return;
+              if (this.stopped) return false;
               const used = fail(index, error);
               if (used < this.maxAttempts && this.retryBackoffMs > 0) {
                 retryAt = index;
@@ -644,7 +658,7 @@ export class PubSubSubscriber {
         details: { eventId: decoded[segment]!.id, attempt: used, delayMs: delay }
       });
       await this.sleep(delay);
-      if (this.stopped) return;
+      if (this.stopped) return false;
       this.stats.state = 'streaming';
     }
 
@@ -665,14 +679,16 @@ export class PubSubSubscriber {
       message: `${decoded.length} events: ${outcomes.applied} applied, ${outcomes.duplicate} duplicates ignored`,
       details: { ...outcomes, replayId: this.stats.lastReplayId }
     });
+    return true;
   }
 
   /**
-   * The fast path: events `[start, end)` in one transaction with no savepoint per event, then the checkpoint. It commits only when every event was either already in the ledger or handled
-   * without a throw. The first event that cannot be applied this way (a throw from the handler, an undecodable
-   * payload, a failed `prepare`) rolls the whole transaction back and is reported in `failedAt` (with the handler's
-   * error, if it threw), so that {@link applyCareful} handles the segment event by event. A database error that is
-   * not the handler's (the ledger, the checkpoint, the commit) propagates: the batch is not acknowledged.
+   * The fast path: events `[start, end)` in one transaction with no savepoint per event, then the checkpoint. It
+   * commits only when every event was either already in the ledger or handled without a throw. The first event that
+   * cannot be applied this way (a throw from the handler, an undecodable payload, a failed `prepare`) rolls the whole
+   * transaction back and is reported in `failedAt` (with the handler's error, if it threw), so that
+   * {@link applyCareful} handles the segment event by event. A database error that is not the handler's (the ledger,
+   * the checkpoint, the commit) propagates: the batch is not acknowledged.
    */
   private applyFast(
     decoded: readonly Item[],
@@ -787,6 +803,10 @@ export class PubSubSubscriber {
               error = '';
               break;
             } catch (caught) {
+              // Some errors make SQLite end the whole transaction itself (SQLITE_FULL, SQLITE_IOERR, a busy
+              // deadlock …): the rest of the batch would then commit statement by statement, checkpoint included,
+              // without what came before. Give the batch up instead; it comes again from the checkpoint.
+              if (!db.inTransaction) throw caught;
               const used = fail(index, caught);
               error = lastError.get(index)!;
               if (used < this.maxAttempts && this.retryBackoffMs > 0) {

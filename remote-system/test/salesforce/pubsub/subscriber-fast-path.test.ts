@@ -181,4 +181,94 @@ describe('PubSubSubscriber fast path and pipelined flow control', () => {
     expect(fixture.standIn.stats.maxNumRequested).toBeLessThanOrEqual(10);
     expect(sub.stats.maxOutstanding).toBeLessThanOrEqual(10);
   });
+  it('commits nothing after an event whose retry was cut short by stop, though the next batch had arrived', async () => {
+    fixture.standIn.publish(
+      TOPIC,
+      range(1, 20).map((n) => payload(n))
+    );
+    const stuck = consumer('stopped-in-retry', (correlation) => correlation === 'e3');
+    const sub = subscriber(stuck, { batchSize: 10, maxAttempts: 3, retryBackoffMs: 5_000 });
+    // e1 and e2 commit, e3 fails and waits 5 s before its second attempt; meanwhile e11..e20 arrive.
+    await sub.waitFor((s) => s.retries === 1);
+    for (let waited = 0; sub.stats.received < 20 && waited < 5_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(sub.stats.received).toBe(20);
+    await sub.stop();
+    const events = fixture.standIn.events(TOPIC);
+    expect(sub.checkpoint()).toBe(events[1]!.replayId.toString('hex'));
+    expect(effects(fixture.db, 'stopped-in-retry')).toEqual(['e1', 'e2']);
+
+    // A restart resumes at e3: every event once, in order.
+    const again = subscriber(consumer('stopped-in-retry'), { batchSize: 10 });
+    await again.waitFor((s) => s.applied === 18);
+    expect(effects(fixture.db, 'stopped-in-retry')).toEqual(range(1, 20).map((n) => `e${n}`));
+  });
+
+  it('leaves the batches after one that cannot commit to the next stream, losing none', async () => {
+    fixture.standIn.publish(
+      TOPIC,
+      range(1, 30).map((n) => payload(n))
+    );
+    // A database error outside the handler: the first checkpoint of this consumer is refused while the flag is set.
+    fixture.db.exec(`
+      CREATE TABLE test_refuse_checkpoint (consumer TEXT);
+      INSERT INTO test_refuse_checkpoint VALUES ('commit-fails');
+      CREATE TRIGGER test_refuse BEFORE INSERT ON pubsub_checkpoints
+      WHEN NEW.consumer IN (SELECT consumer FROM test_refuse_checkpoint)
+      BEGIN SELECT RAISE(ABORT, 'checkpoint refused'); END;
+    `);
+    const allow = () => fixture.db.exec('DELETE FROM test_refuse_checkpoint');
+    const base = consumer('commit-fails');
+    const slow: EventConsumer = {
+      ...base,
+      // Slow enough that the second batch has arrived when the first fails. Were the second batch processed after
+      // the failure (it clears the flag here), its checkpoint would pass e1..e10, which were never applied.
+      prepare: async (event) => {
+        if (event.payload.Correlation_Id__c === 'e11') allow();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return undefined;
+      }
+    };
+    const sub = subscriber(slow, {
+      batchSize: 10,
+      onNotify: (notification) => {
+        if (notification.kind === 'reconnect') allow();
+      }
+    });
+    await sub.waitFor((s) => s.applied === 30, 8_000);
+    expect(sub.stats.lastError).toMatch(/checkpoint refused/);
+    expect(effects(fixture.db, 'commit-fails')).toEqual(range(1, 30).map((n) => `e${n}`));
+    const events = fixture.standIn.events(TOPIC);
+    expect(sub.checkpoint()).toBe(events[29]!.replayId.toString('hex'));
+  });
+  it('gives a batch up when SQLite ended its transaction under an event, and applies it again from the checkpoint', async () => {
+    fixture.standIn.publish(
+      TOPIC,
+      range(1, 10).map((n) => payload(n))
+    );
+    let rolledBack = false;
+    // e3 fails once, so the batch is redone event by event; then e5 fails the way SQLITE_FULL does: SQLite rolls the
+    // whole transaction back (e1, e2, e3 and e4 included) and the statement throws.
+    const base = consumer('ended', (correlation, attempt) => correlation === 'e3' && attempt === 1);
+    const ending: EventConsumer = {
+      ...base,
+      handle(event, db, prepared) {
+        if (!rolledBack && event.payload.Correlation_Id__c === 'e5') {
+          rolledBack = true;
+          db.exec('ROLLBACK');
+          throw new Error('database or disk is full');
+        }
+        return base.handle(event, db, prepared);
+      }
+    };
+    const sub = subscriber(ending, { batchSize: 10, maxAttempts: 3 });
+    await sub.waitFor((s) => s.applied === 10, 8_000);
+    expect(rolledBack).toBe(true);
+    expect(sub.stats.reconnects).toBeGreaterThanOrEqual(1);
+    expect(effects(fixture.db, 'ended')).toEqual(range(1, 10).map((n) => `e${n}`));
+    const events = fixture.standIn.events(TOPIC);
+    expect(sub.checkpoint()).toBe(events[9]!.replayId.toString('hex'));
+    expect(new DeadLetterStore(fixture.db).count('ended')).toBe(0);
+  });
 });
