@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --batch-sync [--sizes 1000000,10000000] [--label after] [--runtime cjs|tsx] [--timeline DIR]
- * [--cpu-prof DIR] [--repeat N] [--append] [--no-write] [--env NAME=VALUE ...] [--node-flag FLAG ...]`
+ * [--cpu-prof DIR] [--repeat N] [--append] [--note TEXT] [--render-only] [--no-write] [--env NAME=VALUE ...] [--node-flag FLAG ...]`
  *
  * Batch Data Synchronization benchmark: the Bulk API 2.0 loader sends N catalog rows from SQLite to the Bulk API
  * 2.0 stand-in (`remote-system/test/stand-ins/bulk2.ts`) with the loader's default settings (only the poll pace and
@@ -18,6 +18,8 @@
  *
  * `--timeline DIR` writes, per size, the loader process's memory (`process.memoryUsage()` every 50 ms) and each
  * Bulk API request (start, end) as JSON, to see which phase holds memory and where the pipeline waits.
+ * `--note TEXT` describes the run in the Markdown; `--render-only` rewrites the Markdown from the JSON (with
+ * `--note` applied to the run of `--label`) without measuring.
  * `--append` adds the results to the run with the same `--label` instead of replacing it (alternate two labels
  * with it to compare them under the same machine load).
  * `--repeat N` runs every size N times, interleaved (the table keeps each run; the line under it the median).
@@ -65,6 +67,8 @@ interface Result {
 
 interface Run {
   label: string;
+  /** What the run compares, from `--note`. */
+  note?: string;
   date: string;
   machine: string;
   runtime: string;
@@ -278,6 +282,7 @@ function markdown(runs: readonly Run[]): string {
     parts.push(
       `## ${run.label}`,
       '',
+      ...(run.note ? [run.note, ''] : []),
       `${run.date} on ${run.machine}; loader runtime: ${run.runtime}; settings: ${
         Object.entries(run.settings)
           .map(([k, v]) => `${k}=${v}`)
@@ -318,6 +323,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   let write = true;
   let repeat = 1;
   let append = false;
+  let note: string | undefined;
+  let renderOnly = false;
   const env: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -328,6 +335,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     else if (flag === '--timeline') timelineDir = argv[++i];
     else if (flag === '--no-write') write = false;
     else if (flag === '--append') append = true;
+    else if (flag === '--note') note = argv[++i];
+    else if (flag === '--render-only') renderOnly = true;
     else if (flag === '--repeat') repeat = Number(argv[++i]);
     else if (flag === '--node-flag') loaderFlags.push(argv[++i] ?? '');
     else if (flag === '--cpu-prof') cpuProfileDir = path.resolve(argv[++i] ?? 'bench/tmp/profiles');
@@ -341,6 +350,16 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (!['cjs', 'tsx'].includes(runtime)) throw new Error('--runtime cjs|tsx');
   if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error('bad --sizes');
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error('bad --repeat');
+  if (renderOnly) {
+    // Rewrites the Markdown from the JSON, with `--note` set on the run labelled `--label`.
+    const jsonFile = path.join(RESULTS, 'batch-sync.json');
+    const { runs } = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as { runs: Run[] };
+    const run = runs.find((r) => r.label === label);
+    if (run && note !== undefined) run.note = note;
+    fs.writeFileSync(jsonFile, `${JSON.stringify({ runs }, null, 2)}\n`);
+    fs.writeFileSync(path.join(RESULTS, 'batch-sync.md'), markdown(runs));
+    return;
+  }
   if (timelineDir) fs.mkdirSync(timelineDir, { recursive: true });
   const results: Result[] = [];
   // Rounds interleave the sizes, so that a busy minute on the shared machine does not land on one size only.
@@ -355,6 +374,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
   const run: Run = {
     label,
+    ...(note ? { note } : {}),
     date: new Date().toISOString(),
     machine,
     runtime: runtime === 'tsx' ? 'tsx (CommonJS + ESM hooks)' : 'node --require tsx/cjs',
