@@ -16,7 +16,8 @@ import type Database from 'better-sqlite3';
  * change: commits are the same WAL appends, checkpoints the same copy-and-fsync, just not on the event loop. A PASSIVE
  * checkpoint never blocks the writer (it copies what it can and returns), and the writer restarts the WAL file once a
  * checkpoint has caught up, as with automatic checkpoints. When the worker stops or fails, the main connection's
- * previous `wal_autocheckpoint` is restored, so the WAL never grows without bound.
+ * previous `wal_autocheckpoint` is restored (by the last of several sharing the connection), so the WAL never grows
+ * without bound.
  *
  * Nothing happens for an in-memory database or one not in WAL mode.
  */
@@ -57,6 +58,9 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** Per connection: how many background checkpointers run on it, and its `wal_autocheckpoint` before the first. */
+const HOLDERS = new WeakMap<Database.Database, { count: number; previous: number }>();
+
 export function startBackgroundCheckpoints(
   db: Database.Database,
   options: { intervalMs?: number } = {}
@@ -65,7 +69,15 @@ export function startBackgroundCheckpoints(
   const journal = db.memory ? 'memory' : String(db.pragma('journal_mode', { simple: true }));
   if (journal !== 'wal') return { active: false, stats, stop: async () => undefined };
 
-  const previous = Number(db.pragma('wal_autocheckpoint', { simple: true }));
+  // Several subscribers may share one connection: the first to start turns the automatic checkpoint off and the
+  // last to stop turns it back on, to the value it had before the first.
+  let holders = HOLDERS.get(db);
+  if (!holders) {
+    holders = { count: 0, previous: Number(db.pragma('wal_autocheckpoint', { simple: true })) };
+    HOLDERS.set(db, holders);
+  }
+  holders.count += 1;
+  const held = holders;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -81,7 +93,10 @@ export function startBackgroundCheckpoints(
   const restore = () => {
     if (restored) return;
     restored = true;
-    if (db.open) db.pragma(`wal_autocheckpoint = ${previous}`);
+    held.count -= 1;
+    if (held.count > 0) return;
+    HOLDERS.delete(db);
+    if (db.open) db.pragma(`wal_autocheckpoint = ${held.previous}`);
   };
   const exited = new Promise<void>((resolve) => {
     worker.once('exit', () => {

@@ -63,6 +63,18 @@ describe('startBackgroundCheckpoints', () => {
     expect(output).toBe('stopped');
   });
 
+  it('restores the automatic checkpoint when the last of two sharing a connection stops', async () => {
+    const db = openDatabase(path.join(dir, 'shared.sqlite'));
+    db.pragma('wal_autocheckpoint = 500');
+    const first = startBackgroundCheckpoints(db, { intervalMs: 50 });
+    const second = startBackgroundCheckpoints(db, { intervalMs: 50 });
+    await first.stop();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await second.stop();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(500);
+    db.close();
+  });
+
   it('does nothing for an in-memory database', async () => {
     const db = openDatabase(':memory:');
     const before = db.pragma('wal_autocheckpoint', { simple: true });
