@@ -195,6 +195,60 @@ describe('Bulk API 2.0 loader pipeline', () => {
     ).toBe(1);
   });
 
+  it.each([
+    ['main thread', '0'],
+    ['two spool workers', '2']
+  ])(
+    'resumes a pipelined run cut by a failed upload without re-sending accepted rows (%s)',
+    async (_name, workers) => {
+      const seen = new Map<string, number>();
+      standIn = await startBulk2StandIn({
+        queueDelayMs: 5,
+        decide: (row) => {
+          seen.set(row.ERP_Product_Code__c!, (seen.get(row.ERP_Product_Code__c!) ?? 0) + 1);
+          return undefined;
+        }
+      });
+      const f = fixture({
+        BATCH_SYNC_MAX_ROWS_PER_JOB: '20',
+        BATCH_SYNC_MAX_JOBS_IN_FLIGHT: '4',
+        BATCH_SYNC_SPOOL_WORKERS: workers
+      });
+      let puts = 0;
+      const failFifthUpload: typeof fetch = (input, init) => {
+        if (init?.method === 'PUT' && ++puts === 5) {
+          return Promise.reject(new Error('connection reset'));
+        }
+        return fetch(input, init);
+      };
+      const auth = new TokenListAuth(standIn.instanceUrl, [STAND_IN_TOKEN]);
+      await expect(
+        new BulkLoader(f.db, new Bulk2Client(auth, { fetch: failFifthUpload }), f.settings).run({
+          object: 'Product2',
+          rows: ROWS
+        })
+      ).rejects.toThrow(/connection reset/);
+      const runId = f.db.prepare('SELECT run_id FROM batch_sync_runs').pluck().get() as string;
+
+      const summary = await new BulkLoader(f.db, new Bulk2Client(auth), f.settings).run({
+        object: 'Product2',
+        rows: ROWS,
+        resumeRunId: runId
+      });
+      expect(summary).toMatchObject({ rowsSent: ROWS, succeeded: ROWS, ok: true });
+      expect(seen.size).toBe(ROWS);
+      expect([...seen.values()].every((n) => n === 1)).toBe(true);
+      // The four jobs closed before the failure were kept; the rest of the range was sent again in new jobs.
+      const kept = f.db
+        .prepare(
+          "SELECT count(*) FROM batch_sync_jobs WHERE kind = 'load' AND state = 'JobComplete' AND seq <= 4"
+        )
+        .pluck()
+        .get();
+      expect(kept).toBe(4);
+    }
+  );
+
   it('streams an upload from its file: memory does not grow with the file while the server reads slowly', async () => {
     const { dir, cleanup } = tempDir('bulk-upload-');
     cleanups.push(cleanup);
