@@ -507,9 +507,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
       layout: inProcess ? 'stand-in in the subscriber process' : 'stand-in in its own process',
       runtime: runtime === 'tsx' ? 'tsx (CommonJS + ESM hooks)' : 'node --require tsx/cjs',
-      ...(variant.script === __filename
-        ? {}
-        : { code: path.relative(process.cwd(), variant.script) }),
+      ...(variant.script === __filename ? {} : { code: 'baseline checkout (--baseline)' }),
       settings: env,
       sqlite: own[0]!.sqlite,
       results: own,
