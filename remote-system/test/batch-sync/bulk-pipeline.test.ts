@@ -249,6 +249,39 @@ describe('Bulk API 2.0 loader pipeline', () => {
     }
   );
 
+  it.each([
+    ['main thread', '0'],
+    ['two spool workers', '2']
+  ])(
+    'refuses a row larger than the upload cut with a clear error and leaves no spooled file (%s)',
+    async (_name, workers) => {
+      standIn = await startBulk2StandIn();
+      const f = fixture({
+        BATCH_SYNC_MAX_UPLOAD_BYTES: '1024',
+        BATCH_SYNC_MAX_ROWS_PER_JOB: '10',
+        BATCH_SYNC_SPOOL_WORKERS: workers
+      });
+      f.db
+        .prepare('UPDATE batch_sync_catalog SET description = ? WHERE sku = ?')
+        .run('y'.repeat(2000), skuOf(25));
+      const client = new Bulk2Client(new TokenListAuth(standIn.instanceUrl, [STAND_IN_TOKEN]));
+      await expect(
+        new BulkLoader(f.db, client, f.settings).run({ object: 'Product2', rows: ROWS })
+      ).rejects.toThrow(
+        new RegExp(`row ${skuOf(25)} alone is larger than BATCH_SYNC_MAX_UPLOAD_BYTES \\(1024\\)`)
+      );
+      const runId = f.db.prepare('SELECT run_id FROM batch_sync_runs').pluck().get() as string;
+      const reportDir = path.join(f.settings.workDir, runId);
+      expect(fs.readdirSync(reportDir).filter((name) => name.startsWith('upload-'))).toEqual([]);
+      // The jobs before that row were sent; none after it.
+      const lastKeys = f.db
+        .prepare("SELECT last_key FROM batch_sync_jobs WHERE kind = 'load' ORDER BY seq")
+        .pluck()
+        .all() as string[];
+      expect(lastKeys.at(-1)).toBe(skuOf(20));
+    }
+  );
+
   it('streams an upload from its file: memory does not grow with the file while the server reads slowly', async () => {
     const { dir, cleanup } = tempDir('bulk-upload-');
     cleanups.push(cleanup);

@@ -309,17 +309,22 @@ export class BulkLoader {
   ): Promise<Spooled[]> {
     const spooled: Spooled[] = [];
     let from = after;
-    for (;;) {
-      const part = await spooler.spool(from, through, nextFile());
-      if (part === undefined) break;
-      spooled.push(part);
-      if (!part.cut) break;
-      from = part.lastKey;
+    try {
+      for (;;) {
+        const part = await spooler.spool(from, through, nextFile());
+        if (part === undefined) break;
+        spooled.push(part);
+        if (!part.cut) break;
+        from = part.lastKey;
+      }
+    } catch (error) {
+      for (const part of spooled) await fs.promises.rm(part.file, { force: true });
+      throw error;
     }
     return spooled;
   }
 
-  /** The spool of this run: worker threads unless turned off or the database is in memory. */
+  /** The spool of this run: the main thread, or worker threads when configured (not for an in-memory database). */
   private spooler(source: LoadSource): Spooler {
     const limits = {
       maxRowsPerJob: this.settings.maxRowsPerJob,

@@ -111,9 +111,12 @@ export async function spoolJobFile(
       }
       await pause();
     }
-  } finally {
+  } catch (error) {
     fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw error;
   }
+  fs.closeSync(fd);
   if (rows === 0) {
     fs.rmSync(file, { force: true });
     return undefined;
