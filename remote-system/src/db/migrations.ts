@@ -412,6 +412,91 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX ui_update_outbox_state ON ui_update_outbox (state, created_at);
       `);
     }
+  },
+  {
+    version: 11,
+    name: 'event-driven: customer change consumers (links, segments, change history, resync requests, positions, knobs)',
+    up: (db) => {
+      // Three independent consumers of one Account change stream, each with its own tables (their checkpoints,
+      // ledgers and dead letters are the shared pubsub_* tables of migration 6, keyed by consumer name).
+      db.exec(`
+        CREATE TABLE event_driven_customer_links (
+          account_id            TEXT PRIMARY KEY,
+          customer_number       TEXT NOT NULL,
+          deleted               INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+          last_commit_timestamp INTEGER NOT NULL,
+          source                TEXT NOT NULL CHECK (source IN ('event', 're-read')),
+          updated_at            TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE event_driven_segment_members (
+          account_id            TEXT PRIMARY KEY,
+          industry              TEXT,
+          annual_revenue        REAL,
+          employees             INTEGER,
+          country               TEXT,
+          segment               TEXT NOT NULL,
+          deleted               INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+          last_commit_timestamp INTEGER NOT NULL,
+          updated_at            TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE event_driven_change_history (
+          event_id         TEXT NOT NULL,
+          record_id        TEXT NOT NULL,
+          change_type      TEXT NOT NULL,
+          changed_fields   TEXT NOT NULL,
+          nulled_fields    TEXT NOT NULL,
+          commit_timestamp INTEGER NOT NULL,
+          transaction_key  TEXT NOT NULL,
+          received_at      TEXT NOT NULL,
+          PRIMARY KEY (event_id, record_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE event_driven_change_counts (
+          day         TEXT NOT NULL,
+          change_type TEXT NOT NULL,
+          events      INTEGER NOT NULL,
+          records     INTEGER NOT NULL,
+          PRIMARY KEY (day, change_type)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE event_driven_resync_requests (
+          id               INTEGER PRIMARY KEY,
+          consumer         TEXT NOT NULL,
+          entity           TEXT NOT NULL,
+          reason           TEXT NOT NULL,
+          event_id         TEXT NOT NULL,
+          commit_timestamp INTEGER NOT NULL,
+          status           TEXT NOT NULL CHECK (status IN ('open', 'done')),
+          requested_at     TEXT NOT NULL,
+          UNIQUE (consumer, event_id)
+        );
+
+        CREATE TABLE event_driven_positions (
+          consumer              TEXT PRIMARY KEY,
+          last_event_id         TEXT NOT NULL,
+          last_change_type      TEXT NOT NULL,
+          last_commit_timestamp INTEGER NOT NULL,
+          updated_at            TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE event_driven_knobs (
+          consumer TEXT PRIMARY KEY,
+          mode     TEXT NOT NULL CHECK (mode IN ('throw', 'hang')),
+          set_at   TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE event_driven_replay_requests (
+          dead_letter_id INTEGER PRIMARY KEY REFERENCES pubsub_dead_letters (id),
+          consumer       TEXT NOT NULL,
+          requested_at   TEXT NOT NULL,
+          outcome        TEXT,
+          error          TEXT,
+          done_at        TEXT
+        );
+      `);
+    }
   }
 ];
 
