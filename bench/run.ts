@@ -1,19 +1,27 @@
 /**
- * `npm run bench [-- <options>]`: the benchmarks. Without a pattern flag, Data Virtualization's
- * (`bench/data-virtualization.ts`, which documents its options); `--batch-sync` runs Batch Data Synchronization's
- * (`bench/batch-sync.ts`).
+ * `npm run bench [-- <pattern flag> <options>]`: the benchmarks, figures written to `bench/results/`. Without a
+ * pattern flag, Data Virtualization's (`bench/data-virtualization.ts`, which documents its options, also its
+ * `--serve` child mode); each other pattern's bench file documents its own options.
  */
 import { main as batchSyncBench } from './batch-sync';
 import { main as dataVirtualizationBench } from './data-virtualization';
+import { main as fireAndForgetBench } from './fire-and-forget';
+import { main as uiUpdateBench } from './ui-update';
+
+const BENCHES: Readonly<Record<string, (argv: readonly string[]) => Promise<void>>> = {
+  // Batch Data Synchronization: the Bulk API 2.0 loader against the stand-in.
+  '--batch-sync': batchSyncBench,
+  // Fire and Forget: events/s end to end through the local Pub/Sub API, durable checkpoints, idempotent invoices.
+  '--fire-and-forget': fireAndForgetBench,
+  // UI Update: publishing throughput through the local Pub/Sub API.
+  '--ui-update': uiUpdateBench
+};
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--batch-sync') {
-    // Batch Data Synchronization: the Bulk API 2.0 loader against the stand-in (bench/batch-sync.ts).
-    await batchSyncBench(process.argv.slice(3));
-    return;
-  }
-  // Data Virtualization (also its `--serve` child mode, which earlier versions started through this file).
-  await dataVirtualizationBench(process.argv.slice(2));
+  const flag = process.argv[2] ?? '';
+  const bench = BENCHES[flag];
+  if (bench) await bench(process.argv.slice(3));
+  else await dataVirtualizationBench(process.argv.slice(2));
 }
 
 main().catch((error: unknown) => {
