@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { errorBodySchema, HttpError } from '../http';
 import type { PatternDependencies, PatternModule } from '../pattern-module';
-import { DeadLetterStore } from '../salesforce/pubsub';
+import { DeadLetterStore, type DeadLetter } from '../salesforce/pubsub';
 import { setKnob } from './consumers';
-import { DEFAULT_TOPIC } from './contract';
+import { CONSUMER_NAMES, DEFAULT_TOPIC } from './contract';
 import {
   AnalyticsResponse,
   ConsumerParams,
@@ -42,6 +42,21 @@ export function createEventDrivenModule(options: EventDrivenModuleOptions = {}):
     register(app: FastifyInstance, deps: PatternDependencies): void {
       const letters = new DeadLetterStore(deps.db);
       const errors = { 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
+      const ourConsumers: readonly string[] = CONSUMER_NAMES;
+
+      /** An open dead letter of one of this pattern's consumers: 404 for any other id, 409 once it is closed. */
+      function openDeadLetter(id: number): DeadLetter {
+        const row = deps.db
+          .prepare('SELECT consumer FROM pubsub_dead_letters WHERE id = ?')
+          .get(id) as { consumer: string } | undefined;
+        const letter =
+          row && ourConsumers.includes(row.consumer) ? letters.get(row.consumer, id) : undefined;
+        if (!letter) throw new HttpError(404, 'NOT_FOUND', `No event-driven dead letter ${id}`);
+        if (letter.status !== 'open') {
+          throw new HttpError(409, 'CONFLICT', `Dead letter ${id} is already ${letter.status}`);
+        }
+        return letter;
+      }
 
       app.get(
         '/status',
@@ -98,26 +113,7 @@ export function createEventDrivenModule(options: EventDrivenModuleOptions = {}):
           }
         },
         async (request, reply) => {
-          const letter = deps.db
-            .prepare('SELECT consumer, status FROM pubsub_dead_letters WHERE id = ?')
-            .get(request.params.id) as { consumer: string; status: string } | undefined;
-          if (
-            !letter ||
-            !letter.consumer.match(/^(erp-customer-master|marketing-segments|analytics)$/)
-          ) {
-            throw new HttpError(
-              404,
-              'NOT_FOUND',
-              `No event-driven dead letter ${request.params.id}`
-            );
-          }
-          if (letter.status !== 'open') {
-            throw new HttpError(
-              409,
-              'CONFLICT',
-              `Dead letter ${request.params.id} is already ${letter.status}`
-            );
-          }
+          const letter = openDeadLetter(request.params.id);
           const requestedAt = new Date().toISOString();
           deps.db
             .prepare(
@@ -143,27 +139,7 @@ export function createEventDrivenModule(options: EventDrivenModuleOptions = {}):
           }
         },
         async (request) => {
-          const row = deps.db
-            .prepare('SELECT consumer FROM pubsub_dead_letters WHERE id = ?')
-            .get(request.params.id) as { consumer: string } | undefined;
-          const letter = row ? letters.get(row.consumer, request.params.id) : undefined;
-          if (
-            !letter ||
-            !['erp-customer-master', 'marketing-segments', 'analytics'].includes(letter.consumer)
-          ) {
-            throw new HttpError(
-              404,
-              'NOT_FOUND',
-              `No event-driven dead letter ${request.params.id}`
-            );
-          }
-          if (letter.status !== 'open') {
-            throw new HttpError(
-              409,
-              'CONFLICT',
-              `Dead letter ${letter.id} is already ${letter.status}`
-            );
-          }
+          const letter = openDeadLetter(request.params.id);
           letters.markResolved(letter.id, 'discarded');
           deps.traffic.note(PATTERN_NAME, `dead letter ${letter.id} discarded`);
           return letters.get(letter.consumer, letter.id)!;

@@ -94,5 +94,13 @@ describe('event-driven console routes', () => {
       method: 'POST'
     });
     expect(missing.status).toBe(404);
+    // another pattern's consumer shares the dead-letter table: not this pattern's to replay or discard
+    const foreign = letter('invoicing');
+    for (const action of ['replay', 'discard']) {
+      const answer = await server.request(`/event-driven/dead-letters/${foreign}/${action}`, {
+        method: 'POST'
+      });
+      expect(answer.status).toBe(404);
+    }
   });
 });
