@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase, seedDatabase } from '../../src/db';
-import type { SalesforceAuth, SalesforceSession } from '../../src/salesforce/auth';
+import { MintingAuth } from '../stand-ins/minting-auth';
 import {
   startPubSubStandIn,
   type AvroRecordSchema,
@@ -41,48 +41,9 @@ export function readContract(): Contract {
 
 export const TOPIC = '/event/Opportunity_Closed_Won__e';
 
-/**
- * A {@link SalesforceAuth} for tests: hands out `token-1`, and on `refresh` mints the next token and makes the
- * stand-in accept it (as the org does after a new OAuth grant).
- */
-export class TestAuth implements SalesforceAuth {
-  refreshes = 0;
-  private current: SalesforceSession;
-
-  constructor(
-    private readonly accept: (token: string) => void,
-    readonly instanceUrl = 'https://stand-in.my.salesforce.com',
-    private readonly orgId = '00D000000000001AAA'
-  ) {
-    this.current = this.mint(1);
-  }
-
-  private mint(n: number): SalesforceSession {
-    const accessToken = `token-${n}`;
-    this.accept(accessToken);
-    return { instanceUrl: this.instanceUrl, accessToken, apiVersion: '67.0', orgId: this.orgId };
-  }
-
-  async session(): Promise<SalesforceSession> {
-    return this.current;
-  }
-
-  async refresh(rejected: SalesforceSession): Promise<SalesforceSession> {
-    if (rejected.accessToken === this.current.accessToken) {
-      this.refreshes += 1;
-      this.current = this.mint(this.refreshes + 1);
-    }
-    return this.current;
-  }
-
-  get token(): string {
-    return this.current.accessToken;
-  }
-}
-
 export interface PubSubFixture {
   readonly standIn: PubSubStandIn;
-  readonly auth: TestAuth;
+  readonly auth: MintingAuth;
   readonly caFile: string;
   readonly dir: string;
   readonly db: Database.Database;
@@ -100,7 +61,7 @@ export async function startPubSubFixture(
     acceptedTokens: [],
     ...options
   });
-  const auth = new TestAuth((token) => standIn.acceptToken(token));
+  const auth = new MintingAuth(standIn);
   const { dir, cleanup } = tempDir('faf-test-');
   const caFile = path.join(dir, 'pubsub-ca.pem');
   fs.writeFileSync(caFile, standIn.caPem);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SalesforceAuth, SalesforceSession } from '../../src/salesforce/auth';
+import { MintingAuth } from '../stand-ins/minting-auth';
 import { loadUiUpdateConfig, type UiUpdateConfig } from '../../src/ui-update/config';
 import {
   startPubSubStandIn,
@@ -37,37 +37,9 @@ export function readContract(): Contract {
   return JSON.parse(fs.readFileSync(CONTRACT_PATH, 'utf8')) as Contract;
 }
 
-/** Hands out `token-1`; `refresh` mints the next token and makes the stand-in accept it. */
-export class TestAuth implements SalesforceAuth {
-  refreshes = 0;
-  private current: SalesforceSession;
-  constructor(private readonly standIn: PubSubStandIn) {
-    this.current = this.mint(1);
-  }
-  private mint(n: number): SalesforceSession {
-    this.standIn.acceptToken(`token-${n}`);
-    return {
-      instanceUrl: 'https://stand-in.my.salesforce.com',
-      accessToken: `token-${n}`,
-      apiVersion: '67.0',
-      orgId: this.standIn.tenantId
-    };
-  }
-  async session(): Promise<SalesforceSession> {
-    return this.current;
-  }
-  async refresh(rejected: SalesforceSession): Promise<SalesforceSession> {
-    if (rejected.accessToken === this.current.accessToken) {
-      this.refreshes += 1;
-      this.current = this.mint(this.refreshes + 1);
-    }
-    return this.current;
-  }
-}
-
 export interface ShipmentEventsFixture {
   readonly standIn: PubSubStandIn;
-  readonly auth: TestAuth;
+  readonly auth: MintingAuth;
   readonly config: UiUpdateConfig;
   close(): Promise<void>;
 }
@@ -92,7 +64,7 @@ export async function startShipmentEvents(
   });
   return {
     standIn,
-    auth: new TestAuth(standIn),
+    auth: new MintingAuth(standIn),
     config,
     async close() {
       await standIn.close();

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import avro from 'avsc';
-import type { SalesforceAuth, SalesforceSession } from '../../../src/salesforce/auth';
+import { MintingAuth } from '../../stand-ins/minting-auth';
 import {
   MAX_EVENT_BYTES,
   PubSubConnection,
@@ -36,37 +36,6 @@ const SCHEMA: AvroRecordSchema = {
 };
 const type = avro.Type.forSchema(SCHEMA as avro.Schema);
 
-/** Hands out `token-1`; `refresh` mints the next token and makes the stand-in accept it. */
-class TestAuth implements SalesforceAuth {
-  refreshes = 0;
-  private current: SalesforceSession;
-  constructor(private readonly standIn: PubSubStandIn) {
-    this.current = this.mint(1);
-  }
-  private mint(n: number): SalesforceSession {
-    this.standIn.acceptToken(`token-${n}`);
-    return {
-      instanceUrl: 'https://stand-in.my.salesforce.com',
-      accessToken: `token-${n}`,
-      apiVersion: '67.0',
-      orgId: this.standIn.tenantId
-    };
-  }
-  async session(): Promise<SalesforceSession> {
-    return this.current;
-  }
-  async refresh(rejected: SalesforceSession): Promise<SalesforceSession> {
-    if (rejected.accessToken === this.current.accessToken) {
-      this.refreshes += 1;
-      this.current = this.mint(this.refreshes + 1);
-    }
-    return this.current;
-  }
-  get token(): string {
-    return this.current.accessToken;
-  }
-}
-
 const event = (n: number, body: string | null = `body ${n}`) => ({
   id: `evt-${n}`,
   payload: {
@@ -80,7 +49,7 @@ const range = (count: number, from = 1) => Array.from({ length: count }, (_, i) 
 
 describe.each(['stream', 'unary'] as const)('PubSubPublisher over %s', (transport) => {
   let standIn: PubSubStandIn;
-  let auth: TestAuth;
+  let auth: MintingAuth;
   let connection: PubSubConnection;
   const publishers: PubSubPublisher[] = [];
   let notes: PublisherNotification[];
@@ -104,7 +73,7 @@ describe.each(['stream', 'unary'] as const)('PubSubPublisher over %s', (transpor
       topics: [{ topicName: TOPIC, schema: SCHEMA }],
       acceptedTokens: []
     });
-    auth = new TestAuth(standIn);
+    auth = new MintingAuth(standIn);
     connection = new PubSubConnection({
       endpoint: standIn.endpoint,
       caPem: Buffer.from(standIn.caPem),
@@ -241,7 +210,7 @@ describe.each(['stream', 'unary'] as const)('PubSubPublisher over %s', (transpor
       topics: [{ topicName: TOPIC, schema: SCHEMA, canPublish: false }],
       acceptedTokens: []
     });
-    auth = new TestAuth(standIn);
+    auth = new MintingAuth(standIn);
     connection.close();
     connection = new PubSubConnection({
       endpoint: standIn.endpoint,
@@ -258,7 +227,7 @@ describe('PubSubPublisher over PublishStream', () => {
       topics: [{ topicName: TOPIC, schema: SCHEMA }],
       acceptedTokens: []
     });
-    const auth = new TestAuth(standIn);
+    const auth = new MintingAuth(standIn);
     const connection = new PubSubConnection({
       endpoint: standIn.endpoint,
       caPem: Buffer.from(standIn.caPem),
