@@ -31,7 +31,7 @@
  * the others, each with the machine's load average before and after (the machine is shared: other work running at
  * the same time shows there).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,7 @@ import { ensureCatalogRows } from '../remote-system/src/batch-sync/bulk/source';
 import { openDatabase } from '../remote-system/src/db';
 import type { SalesforceAuth, SalesforceSession } from '../remote-system/src/salesforce/auth';
 import { STAND_IN_TOKEN, startBulk2StandIn } from '../remote-system/test/stand-ins/bulk2';
+import { collect, loadAverage } from './processes';
 
 const ROOT = path.resolve(__dirname);
 const TMP = path.join(ROOT, 'tmp');
@@ -201,21 +202,6 @@ function childArgs(runtime: string, args: string[]): string[] {
   return [...profile, ...flags, '--require', 'tsx/cjs', __filename, ...args];
 }
 
-function collect(child: ChildProcess): { lines: string[]; exited: Promise<number | null> } {
-  const lines: string[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (data: Buffer) => {
-    buffer += data.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      lines.push(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { lines, exited };
-}
-
 async function runSize(
   rows: number,
   runtime: string,
@@ -237,7 +223,7 @@ async function runSize(
   }
   const url = standInOut.lines[0]!;
   const timelineFile = timelineDir ? path.join(timelineDir, `batch-sync-${rows}.json`) : undefined;
-  const loadAverageBefore = os.loadavg().map((v) => Number(v.toFixed(2)));
+  const loadAverageBefore = loadAverage();
   const loader = spawn(
     process.execPath,
     childArgs(runtime, ['--run-load', String(rows), url, ...(timelineFile ? [timelineFile] : [])]),
@@ -245,7 +231,7 @@ async function runSize(
   );
   const loaderOut = collect(loader);
   const code = await loaderOut.exited;
-  const loadAverageAfter = os.loadavg().map((v) => Number(v.toFixed(2)));
+  const loadAverageAfter = loadAverage();
   standIn.kill('SIGTERM');
   await standInOut.exited;
   if (code !== 0) throw new Error(`loader exited with ${code}`);

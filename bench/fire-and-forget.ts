@@ -23,7 +23,7 @@
  * `--cpu-prof DIR` writes a V8 CPU profile of each child to DIR. `--env NAME=VALUE` passes a setting to the
  * subscriber (for example `FIRE_AND_FORGET_BATCH_SIZE=50`, or `BENCH_SQLITE_SYNCHRONOUS=FULL` to measure an fsync per
  * commit). `--baseline DIR` compares with an earlier version: DIR is a checkout of it (`git worktree add DIR <commit>`,
- * or `git archive`, with `node_modules` linked) holding a copy of this file; the runs alternate between the two, so
+ * or `git archive`, with `node_modules` linked) holding a copy of this file and `bench/processes.ts`; the runs alternate between the two, so
  * both see the same machine, and each is recorded under its own label. CPU seconds are user + system of each process over the
  * timed window (the stand-in's publishing and the subscriber's database seeding are outside it), which on a shared
  * machine says more than the wall clock: load average shows what else was running.
@@ -43,6 +43,7 @@ import {
   startPubSubStandIn,
   type PubSubStandIn
 } from '../remote-system/test/stand-ins/pubsub-server';
+import { collect, loadAverage } from './processes';
 
 const CONTRACT = path.resolve(
   __dirname,
@@ -276,23 +277,6 @@ function childArgs(runtime: string, script: string, args: string[]): string[] {
   }
   return [...profile, '--require', 'tsx/cjs', script, ...args];
 }
-
-function collect(child: ChildProcess): { lines: string[]; exited: Promise<number | null> } {
-  const lines: string[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (data: Buffer) => {
-    buffer += data.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      lines.push(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { lines, exited };
-}
-
-const loadAverage = () => os.loadavg().map((v) => Number(v.toFixed(2)));
 
 interface Variant {
   readonly label: string;

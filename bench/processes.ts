@@ -1,0 +1,24 @@
+import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
+
+/**
+ * Shared by the benchmarks that run the code under test and its stand-in in child processes: the lines a child
+ * prints on stdout (its figures), collected as they arrive, and its exit code.
+ */
+export function collect(child: ChildProcess): { lines: string[]; exited: Promise<number | null> } {
+  const lines: string[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (data: Buffer) => {
+    buffer += data.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      lines.push(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { lines, exited };
+}
+
+/** The 1-, 5- and 15-minute load averages, two decimals: written next to every figure. */
+export const loadAverage = (): number[] => os.loadavg().map((v) => Number(v.toFixed(2)));
