@@ -47,6 +47,11 @@ export interface EntitySetDefinition {
    * whole set or of one `eq` on these columns reads one row. Ignored when the table does not exist.
    */
   readonly counts?: { readonly table: string; readonly columns: readonly string[] };
+  /**
+   * A version of the table the database bumps on every write (a row `name` of `table`, kept by triggers): deep
+   * `$skip` positions are cached while it stands still (`SkipPositions`). Ignored when the table does not exist.
+   */
+  readonly version?: { readonly table: string; readonly name: string };
 }
 
 export const NAMESPACE = 'ERP';
@@ -68,6 +73,7 @@ export const SHIPMENTS: EntitySetDefinition = {
   key: shipmentNumber,
   defaultOrder: [{ name: 'ShippedAt', descending: true }],
   counts: { table: 'shipment_counts', columns: SHIPMENT_COUNTED_COLUMNS },
+  version: { table: 'table_versions', name: 'shipments' },
   properties: [
     shipmentNumber,
     {

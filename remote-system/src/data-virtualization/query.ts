@@ -7,6 +7,7 @@ import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
 import { parseFilter, type FilterNode } from './filter-parser';
 import { PageTokens, type PageCursor } from './paging';
+import { SkipPositions, type PageStart, type SqlValue } from './positions';
 import { compileSearch } from './search';
 import { compileFilter, quoteIdentifier, type SqlFragment } from './sql';
 
@@ -189,8 +190,6 @@ export interface PageResult {
   readonly nextToken?: string;
 }
 
-type SqlValue = string | number | null;
-
 /** One ordered scan that continues a page: a condition plus its parameters. */
 interface Segment {
   readonly sql: string;
@@ -205,27 +204,36 @@ export class EntityQueries {
   private readonly counter: Database.Statement | undefined;
   /** `byKey` with every property, in entity order. */
   private byKeyAll: Database.Statement | undefined;
+  /** Reads the table's write version, when the database keeps one (see `EntitySetDefinition.version`). */
+  private readonly versionReader: Database.Statement | undefined;
 
   constructor(
     private readonly db: Database.Database,
     private readonly entity: EntitySetDefinition,
     private readonly tokens: PageTokens,
-    private readonly pageSize = MAX_PAGE_SIZE
+    private readonly pageSize = MAX_PAGE_SIZE,
+    /** Checkpoints for deep `$skip` pages, used while the table's version stands still. */
+    private readonly positions = new SkipPositions()
   ) {
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`page size must be between 1 and ${MAX_PAGE_SIZE}`);
     }
-    const counts = entity.counts;
-    const kept =
-      counts !== undefined &&
+    const tableExists = (name: string | undefined): boolean =>
+      name !== undefined &&
       db
         .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
         .pluck()
-        .get(counts.table) === 1;
-    this.counter = kept
+        .get(name) === 1;
+    const counts = entity.counts;
+    this.versionReader = tableExists(entity.version?.table)
+      ? db
+          .prepare(`SELECT version FROM ${quoteIdentifier(entity.version!.table)} WHERE name = ?`)
+          .pluck()
+      : undefined;
+    this.counter = tableExists(counts?.table)
       ? db
           .prepare(
-            `SELECT n FROM ${quoteIdentifier(counts.table)} WHERE dimension = ? AND value = ?`
+            `SELECT n FROM ${quoteIdentifier(counts!.table)} WHERE dimension = ? AND value = ?`
           )
           .pluck()
       : undefined;
@@ -308,6 +316,60 @@ export class EntityQueries {
     return row && toEntity(select, row);
   }
 
+  /**
+   * The rows of `window` in the order `orderBy`, continuing after a key when `segments` are given (the keyset
+   * conditions, read one after another), else from the start. An offset that a segment cannot satisfy goes on into
+   * the next one, less the segment's rows (counted only then, and then fewer than the offset).
+   */
+  private scan(
+    options: QueryOptions,
+    columns: string,
+    orderBy: string,
+    segments: readonly Segment[] | undefined,
+    window: Window
+  ): SqlValue[][] {
+    const rows: SqlValue[][] = [];
+    let offset = window.offset;
+    const parts = segments ?? [undefined];
+    for (const [i, segment] of parts.entries()) {
+      const where = this.where(options, segment);
+      const from = `FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
+      const sql = `SELECT ${columns} ${from} ORDER BY ${orderBy} LIMIT ?${offset ? ' OFFSET ?' : ''}`;
+      const params = [...where.params, window.limit - rows.length];
+      if (offset) params.push(offset);
+      this.lastQueries.push({ sql, params });
+      const found = this.statement(sql)
+        .raw()
+        .all(...params) as SqlValue[][];
+      rows.push(...found);
+      if (rows.length >= window.limit) break;
+      if (found.length > 0 || offset === 0) offset = 0;
+      else if (i < parts.length - 1) {
+        const counted = `SELECT count(*) ${from}`;
+        this.lastQueries.push({ sql: counted, params: where.params });
+        offset -= this.statement(counted)
+          .pluck()
+          .get(...where.params) as number;
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Where the page at `skip` starts, from the positions known for this ordering (found now if need be); undefined
+   * when the ordering has no row at `skip`. See `SkipPositions`.
+   */
+  private locate(options: QueryOptions, orderBy: string, skip: number): PageStart | undefined {
+    const version = this.versionReader!.get(this.entity.version!.name) as number;
+    const where = this.where(options);
+    const ordering = JSON.stringify([where.sql, where.params, orderBy]);
+    const sortKey = options.sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
+    return this.positions.locate(ordering, version, skip, (after, offset) => {
+      const segments = after && keysetSegments(options.sort, after);
+      return this.scan(options, sortKey, orderBy, segments, { offset, limit: 1 })[0];
+    });
+  }
+
   /** One page of results, with the token for the next one. */
   page(options: QueryOptions, maxPageSize = this.pageSize): PageResult {
     const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
@@ -340,29 +402,22 @@ export class EntityQueries {
     const orderBy = options.sort
       .map((k) => `${quoteIdentifier(k.property.column)}${k.descending ? ' DESC' : ''}`)
       .join(', ');
-    const base = `SELECT ${columns} FROM ${quoteIdentifier(this.entity.table)}`;
 
-    const rows: SqlValue[][] = [];
-    const ran: { sql: string; params: unknown[] }[] = [];
-    const segments: (Segment | undefined)[] = cursor
-      ? keysetSegments(options.sort, cursor.after)
-      : [undefined];
-    for (const segment of segments) {
-      const where = this.where(options, segment);
-      const offset = !cursor && options.skip ? ' OFFSET ?' : '';
-      const sql = `${base}${where.sql} ORDER BY ${orderBy} LIMIT ?${offset}`;
-      const params = [...where.params, limit - rows.length];
-      if (offset) params.push(options.skip);
-      ran.push({ sql, params });
-      rows.push(
-        ...(this.statement(sql)
-          .raw()
-          .all(...params) as SqlValue[][])
-      );
-      if (rows.length >= limit) break;
-    }
+    this.lastQueries = [];
+    // A deep `$skip` starts from the nearest known position instead of stepping over every skipped row.
+    const skip = cursor ? 0 : (options.skip ?? 0);
+    const start: PageStart | undefined =
+      this.versionReader && skip >= this.positions.stride
+        ? this.locate(options, orderBy, skip)
+        : { offset: skip };
+    const after = cursor ? cursor.after : start?.after;
+    const rows = start
+      ? this.scan(options, columns, orderBy, after && keysetSegments(options.sort, after), {
+          offset: start.offset,
+          limit
+        })
+      : [];
 
-    this.lastQueries = ran;
     const hasMore = rows.length > want;
     const pageRows = hasMore ? rows.slice(0, want) : rows;
     let nextToken: string | undefined;
@@ -380,6 +435,12 @@ export class EntityQueries {
     );
     return { rows: result, count, nextToken };
   }
+}
+
+/** How many rows a scan passes over before it keeps any, and how many it keeps. */
+interface Window {
+  readonly offset: number;
+  readonly limit: number;
 }
 
 function checkCursorTypes(cursor: PageCursor, sort: readonly SortKey[]): void {

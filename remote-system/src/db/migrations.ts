@@ -140,6 +140,26 @@ export function installShipmentCounters(db: Database.Database): void {
   `);
 }
 
+/**
+ * Creates `table_versions` (one row per table, `version` starting at 0) and the triggers that bump the row of
+ * `table` on every insert, update and delete, so a reader can tell in one key lookup whether anything changed since
+ * it last looked (data-virtualization caches deep `$skip` positions with it). One more tiny-row update per written
+ * row; a rolled-back write rolls its bump back too.
+ */
+export function installTableVersion(db: Database.Database, table: string): void {
+  const bump = `UPDATE table_versions SET version = version + 1 WHERE name = '${table}';`;
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS table_versions (
+      name    TEXT PRIMARY KEY,
+      version INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO table_versions (name, version) VALUES ('${table}', 0);
+    CREATE TRIGGER IF NOT EXISTS ${table}_version_insert AFTER INSERT ON ${table} BEGIN ${bump} END;
+    CREATE TRIGGER IF NOT EXISTS ${table}_version_update AFTER UPDATE ON ${table} BEGIN ${bump} END;
+    CREATE TRIGGER IF NOT EXISTS ${table}_version_delete AFTER DELETE ON ${table} BEGIN ${bump} END;
+  `);
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -497,6 +517,11 @@ export const MIGRATIONS: readonly Migration[] = [
         );
       `);
     }
+  },
+  {
+    version: 12,
+    name: 'data-virtualization: a write version of shipments, for caching deep $skip positions',
+    up: (db) => installTableVersion(db, 'shipments')
   }
 ];
 
