@@ -6,8 +6,10 @@
  * 15–40 ms however good the index is. Instead, the producer remembers, per ordering (`$filter` + `$search` +
  * `$orderby`), the sort-key values of every `stride`-th row — a checkpoint — and starts a deep page from the nearest
  * one with a keyset seek, so only fewer than `stride` entries are stepped over. Checkpoints are found by the deep
- * requests themselves (each hop an `OFFSET stride - 1` from the previous checkpoint), so the first request at a new
- * depth costs about what the plain `OFFSET` did and the following ones a fraction of a millisecond.
+ * requests themselves: the first request in a new block of `stride` rows finds the block's checkpoint with one
+ * `OFFSET` from the nearest checkpoint before it (or from the start), so it costs about what the plain `OFFSET`
+ * did, and every later request in that block a fraction of a millisecond. Paging on from a known depth only steps
+ * from one block to the next.
  *
  * A position is only true for the rows it was counted on: every write to the table bumps a version kept by triggers
  * (`table_versions`, migration 12), and all checkpoints are forgotten when the version read at the start of a
@@ -17,11 +19,15 @@
 
 export type SqlValue = string | number | null;
 
-/** The checkpoints of one ordering: `keys[i]` is the sort key of the row at position `(i + 1) * stride - 1`. */
-export interface OrderingPositions {
+/**
+ * The checkpoints found so far in one ordering, sorted by block: the sort key of the row at position
+ * `blocks[i] * stride - 1` is `keys[i]` (so the rows after it start at `blocks[i] * stride`).
+ */
+interface OrderingPositions {
+  readonly blocks: number[];
   readonly keys: SqlValue[][];
-  /** True once a hop found fewer than `stride` rows after the last checkpoint: there are no more to find. */
-  ended: boolean;
+  /** A block known to lie past the last row (the ordering has fewer than `endBlock * stride` rows). */
+  endBlock: number;
 }
 
 /** Where a page at `$skip` starts: after the checkpoint `after` (from the start when absent), then `offset` more. */
@@ -43,9 +49,10 @@ export class SkipPositions {
   }
 
   /**
-   * Finds where the page at `skip` starts in `ordering`, extending its checkpoints as far as needed with `hop`
-   * (which returns the sort key of the row `stride - 1` rows after the given key, or after the start, or undefined
-   * when there is no such row). Returns undefined when the ordering has fewer than `skip` rows (an empty page).
+   * Finds where the page at `skip` starts in `ordering`: from the checkpoint of its block when known, else found now
+   * with one `hop` from the nearest known checkpoint before it (or from the start) and remembered. `hop(after,
+   * offset)` returns the sort key of the row `offset` rows after the row whose key is `after` (after the start when
+   * absent), or undefined when there is no such row. Returns undefined when the ordering has no row at `skip`.
    */
   locate(
     ordering: string,
@@ -56,18 +63,33 @@ export class SkipPositions {
     const block = Math.floor(skip / this.stride);
     if (block === 0) return { offset: skip };
     const positions = this.positions(ordering, version);
-    while (positions.keys.length < block && !positions.ended) {
-      const next = hop(positions.keys[positions.keys.length - 1], this.stride - 1);
-      if (next) positions.keys.push(next);
-      else positions.ended = true;
+    if (block >= positions.endBlock) return undefined;
+    // The first known block at or after `block`; the one before it is the nearest start below.
+    let at = 0;
+    for (let high = positions.blocks.length; at < high;) {
+      const middle = (at + high) >> 1;
+      if (positions.blocks[middle]! < block) at = middle + 1;
+      else high = middle;
     }
-    if (positions.keys.length < block) return undefined;
-    return { after: positions.keys[block - 1], offset: skip - block * this.stride };
+    if (positions.blocks[at] !== block) {
+      const from = at > 0 ? positions.blocks[at - 1]! : 0;
+      const key = hop(
+        from > 0 ? positions.keys[at - 1] : undefined,
+        (block - from) * this.stride - 1
+      );
+      if (!key) {
+        positions.endBlock = block;
+        return undefined;
+      }
+      positions.blocks.splice(at, 0, block);
+      positions.keys.splice(at, 0, key);
+    }
+    return { after: positions.keys[at], offset: skip - block * this.stride };
   }
 
-  /** Checkpoints known for `ordering` (for tests and the benchmark's description). */
+  /** Checkpoints known for `ordering` (for tests). */
   known(ordering: string): number {
-    return this.orderings.get(ordering)?.keys.length ?? 0;
+    return this.orderings.get(ordering)?.blocks.length ?? 0;
   }
 
   private positions(ordering: string, version: number): OrderingPositions {
@@ -79,7 +101,7 @@ export class SkipPositions {
     if (positions) {
       this.orderings.delete(ordering);
     } else {
-      positions = { keys: [], ended: false };
+      positions = { blocks: [], keys: [], endBlock: Infinity };
       if (this.orderings.size >= this.maxOrderings) {
         const oldest = this.orderings.keys().next().value;
         if (oldest !== undefined) this.orderings.delete(oldest);
