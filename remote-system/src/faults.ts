@@ -174,6 +174,21 @@ export function planFaults(
   return { ok: true, plan: { latencyMs, hang, errorStatus: failing ? errorStatus : null } };
 }
 
+/** A profile that injects nothing (what {@link planFaults} turns into a plan that does nothing). */
+function isQuiet(profile: FaultProfile): boolean {
+  return profile.latencyMs === 0 && profile.errorRate === 0 && !profile.hang;
+}
+
+function hasFaultHeader(request: FastifyRequest): boolean {
+  const headers = request.headers;
+  return (
+    headers[FAULT_HEADERS.latencyMs] !== undefined ||
+    headers[FAULT_HEADERS.status] !== undefined ||
+    headers[FAULT_HEADERS.errorRate] !== undefined ||
+    headers[FAULT_HEADERS.hang] !== undefined
+  );
+}
+
 /** Waits `ms` or until `signal` aborts; resolves true when the full time elapsed. */
 export function waitFor(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
@@ -221,6 +236,8 @@ export async function applyFaults(
   const settings = options.faults;
   const traffic = options.traffic;
   const profile = settings?.get(pattern) ?? DEFAULT_FAULT_PROFILE;
+  // The usual case, on every request of every pattern: no knob turned and no fault header, so nothing to plan.
+  if (isQuiet(profile) && !hasFaultHeader(request)) return false;
   const result = planFaults(profile, request, options.random);
   if (!result.ok) {
     sendError(

@@ -29,16 +29,48 @@ export interface DataVirtualizationOptions {
   readonly mmapMb?: number;
 }
 
-/** Absolute service root as the caller reached it (`PUBLIC_URL` when set, else the forwarded or direct host). */
-function serviceRoot(request: FastifyRequest, publicUrl?: string): string {
-  if (publicUrl) return `${publicUrl.replace(/\/+$/, '')}${SERVICE_PATH}`;
-  const header = (name: string): string | undefined => {
-    const value = request.headers[name];
-    return (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
-  };
-  const protocol = header('x-forwarded-proto') ?? request.protocol;
-  const host = header('x-forwarded-host') ?? request.host;
+/**
+ * Absolute service root as the caller reached it (`PUBLIC_URL` when set — `fixedRoot`, computed once — else the
+ * forwarded or direct host).
+ */
+function serviceRoot(request: FastifyRequest, fixedRoot: string | undefined): string {
+  if (fixedRoot !== undefined) return fixedRoot;
+  const protocol = firstHeaderValue(request, 'x-forwarded-proto') ?? request.protocol;
+  const host = firstHeaderValue(request, 'x-forwarded-host') ?? request.host;
   return `${protocol}://${host}${SERVICE_PATH}`;
+}
+
+/** The first comma-separated entry of a header (as a proxy chain appends them), trimmed. */
+function firstHeaderValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+}
+
+/**
+ * The resource path after `/odata`, percent-decoded, without leading slashes; undefined when the encoding is
+ * malformed. Plain loops and no decoding when there is no `%`: this runs on every request, key lookups included.
+ */
+function resourcePath(rawUrl: string): string | undefined {
+  const query = rawUrl.indexOf('?');
+  const pathPart = query === -1 ? rawUrl : rawUrl.slice(0, query);
+  const marker = pathPart.indexOf('/odata');
+  let resource = pathPart.slice(marker + '/odata'.length);
+  if (resource.includes('%')) {
+    try {
+      resource = decodeURIComponent(resource);
+    } catch {
+      return undefined;
+    }
+  }
+  let start = 0;
+  while (resource.charCodeAt(start) === 0x2f /* '/' */) start++;
+  return start === 0 ? resource : resource.slice(start);
+}
+
+/** Whether the query string gave any option at all (a bare key lookup has none). */
+function hasOptions(query: RawQuery): boolean {
+  for (const name in query) if (Object.hasOwn(query, name)) return true;
+  return false;
 }
 
 /** `Prefer: odata.maxpagesize=N` (bounded by the producer's own page size). */
@@ -79,6 +111,9 @@ export function createDataVirtualizationModule(
   const metadata = metadataDocument(sets);
   const tokens = new PageTokens(options.tokenSecret);
   const pageSize = options.pageSize ?? MAX_PAGE_SIZE;
+  const fixedRoot = options.publicUrl
+    ? `${options.publicUrl.replace(/\/+$/, '')}${SERVICE_PATH}`
+    : undefined;
 
   return {
     name: PATTERN_NAME,
@@ -100,21 +135,13 @@ export function createDataVirtualizationModule(
       const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
         if (await deps.applyFaults(request, reply)) return reply;
         reply.header('OData-Version', '4.0');
-        const rawUrl = request.raw.url ?? '';
-        const pathPart = rawUrl.split('?')[0] ?? '';
-        const marker = pathPart.indexOf('/odata');
-        let resource: string;
-        try {
-          resource = decodeURIComponent(pathPart.slice(marker + '/odata'.length)).replace(
-            /^\/+/,
-            ''
-          );
-        } catch {
+        const resource = resourcePath(request.raw.url ?? '');
+        if (resource === undefined) {
           return sendODataError(reply, new ODataQueryError('Malformed URL encoding', 'path'));
         }
         const query = (request.query ?? {}) as RawQuery;
         try {
-          const root = serviceRoot(request, options.publicUrl);
+          const root = serviceRoot(request, fixedRoot);
           if (resource === '') return reply.type(JSON_TYPE).send(serviceDocument(root, sets));
           if (resource === '$metadata') {
             return reply.type('application/xml;charset=utf-8').send(metadata);
@@ -148,8 +175,12 @@ export function createDataVirtualizationModule(
           }
           const key = parseKeySegment(resource, set);
           if (key !== undefined) {
-            const parsed = parseQueryOptions(query, set);
-            const entity = queries.byKey(key, parsed.select);
+            // Without options the selection is every property (what parsing an empty query gives), so the parse
+            // is skipped; any option ($select, $format, an unsupported one) is parsed and checked as before.
+            const select = hasOptions(query)
+              ? parseQueryOptions(query, set).select
+              : set.properties;
+            const entity = queries.byKey(key, select);
             if (!entity) {
               return sendODataError(
                 reply,
