@@ -206,15 +206,23 @@ export class EntityQueries {
   private byKeyAll: Database.Statement | undefined;
   /** Reads the table's write version, when the database keeps one (see `EntitySetDefinition.version`). */
   private readonly versionReader: Database.Statement | undefined;
+  /** The table's indexes and their columns, in order. */
+  private readonly indexes: { readonly name: string; readonly columns: readonly string[] }[];
+  /** Checkpoints for deep `$skip` pages, used while the table's version stands still. */
+  private readonly positions: SkipPositions;
+  private readonly minWalkBudget: number;
+  /** Whether SQLite's plan for a statement text sorts (see `sortsEveryMatch`). */
+  private readonly sortingPlans = new Map<string, boolean>();
 
   constructor(
     private readonly db: Database.Database,
     private readonly entity: EntitySetDefinition,
     private readonly tokens: PageTokens,
     private readonly pageSize = MAX_PAGE_SIZE,
-    /** Checkpoints for deep `$skip` pages, used while the table's version stands still. */
-    private readonly positions = new SkipPositions()
+    tuning: QueryTuning = {}
   ) {
+    this.positions = tuning.positions ?? new SkipPositions();
+    this.minWalkBudget = tuning.minWalkBudget ?? MIN_WALK_BUDGET;
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`page size must be between 1 and ${MAX_PAGE_SIZE}`);
     }
@@ -225,6 +233,14 @@ export class EntityQueries {
         .pluck()
         .get(name) === 1;
     const counts = entity.counts;
+    this.indexes = (
+      db.prepare(`PRAGMA index_list(${quoteIdentifier(entity.table)})`).all() as { name: string }[]
+    ).map(({ name }) => ({
+      name,
+      columns: (
+        db.prepare(`PRAGMA index_info(${quoteIdentifier(name)})`).all() as { name: string }[]
+      ).map((c) => c.name)
+    }));
     this.versionReader = tableExists(entity.version?.table)
       ? db
           .prepare(`SELECT version FROM ${quoteIdentifier(entity.version!.table)} WHERE name = ?`)
@@ -331,16 +347,15 @@ export class EntityQueries {
     const rows: SqlValue[][] = [];
     let offset = window.offset;
     const parts = segments ?? [undefined];
+    const carried = this.carriedFilter(options);
     for (const [i, segment] of parts.entries()) {
       const where = this.where(options, segment);
       const from = `FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
-      const sql = `SELECT ${columns} ${from} ORDER BY ${orderBy} LIMIT ?${offset ? ' OFFSET ?' : ''}`;
-      const params = [...where.params, window.limit - rows.length];
-      if (offset) params.push(offset);
-      this.lastQueries.push({ sql, params });
-      const found = this.statement(sql)
-        .raw()
-        .all(...params) as SqlValue[][];
+      const found = this.segmentRows(
+        options,
+        { columns, from, orderBy, where, segment, carried },
+        { offset, limit: window.limit - rows.length }
+      );
       rows.push(...found);
       if (rows.length >= window.limit) break;
       if (found.length > 0 || offset === 0) offset = 0;
@@ -353,6 +368,109 @@ export class EntityQueries {
       }
     }
     return rows;
+  }
+
+  /**
+   * One segment's rows of `window`. SQLite's own plan, unless it would sort every match of a filter that the index
+   * serving the order carries (`DV_CARRIED_FILTERS` in `db/migrations.ts`): then walking that index in order and
+   * testing the filter on its entries finds the window after about `(offset + limit) × rows / matches` entries,
+   * which the maintained counts predict. The walk is taken when that is cheaper than sorting the matches, and is
+   * bounded by a budget of entries worth about one sort: past it, SQLite's plan runs after all (so data whose
+   * matches all sit at the far end of the order costs at most twice the sort, never a whole-index walk more).
+   */
+  private segmentRows(
+    options: QueryOptions,
+    query: {
+      readonly columns: string;
+      readonly from: string;
+      readonly orderBy: string;
+      readonly where: Segment;
+      readonly segment: Segment | undefined;
+      readonly carried: CarriedFilter | undefined;
+    },
+    window: Window
+  ): SqlValue[][] {
+    const { columns, from, orderBy, where, segment, carried } = query;
+    const sql = `SELECT ${columns} ${from} ORDER BY ${orderBy} LIMIT ?${window.offset ? ' OFFSET ?' : ''}`;
+    const params = [...where.params, window.limit];
+    if (window.offset) params.push(window.offset);
+    const expected =
+      carried && ((window.offset + window.limit) * carried.total) / Math.max(1, carried.matches);
+    if (
+      carried &&
+      expected !== undefined &&
+      expected < carried.matches * SORT_COST_IN_ENTRIES &&
+      this.sortsEveryMatch(sql, params.length)
+    ) {
+      const budget = Math.max(this.minWalkBudget, carried.matches * SORT_COST_IN_ENTRIES);
+      const table = quoteIdentifier(this.entity.table);
+      const walked =
+        `SELECT rowid AS walked_rowid, ${quoteIdentifier(carried.column)} FROM ${table} ` +
+        `INDEXED BY ${quoteIdentifier(carried.index)}${segment ? ` WHERE ${segment.sql}` : ''} ` +
+        `ORDER BY ${orderBy} LIMIT ?`;
+      const walkParams = [...(segment?.params ?? []), budget];
+      const filter = options.filter!;
+      const walkSql =
+        `SELECT ${columns} FROM ${table} WHERE rowid IN (SELECT walked_rowid FROM (${walked}) ` +
+        `WHERE ${filter.sql} LIMIT ? OFFSET ?) ORDER BY ${orderBy}`;
+      const walkAllParams = [...walkParams, ...filter.params, window.limit, window.offset];
+      this.lastQueries.push({ sql: walkSql, params: walkAllParams });
+      const found = this.statement(walkSql)
+        .raw()
+        .all(...walkAllParams) as SqlValue[][];
+      if (found.length === window.limit) return found;
+      // Fewer: either the segment has no more matches, or the walk stopped at its budget.
+      const entries = `SELECT count(*) FROM (SELECT 1 FROM ${table} INDEXED BY ${quoteIdentifier(
+        carried.index
+      )}${segment ? ` WHERE ${segment.sql}` : ''} ORDER BY ${orderBy} LIMIT ?)`;
+      this.lastQueries.push({ sql: entries, params: walkParams });
+      const walkedAll =
+        (this.statement(entries)
+          .pluck()
+          .get(...walkParams) as number) < budget;
+      if (walkedAll) return found;
+    }
+    this.lastQueries.push({ sql, params });
+    return this.statement(sql)
+      .raw()
+      .all(...params) as SqlValue[][];
+  }
+
+  /** Whether SQLite's plan for `sql` sorts (no index gives the order with the filter applied). Cached per text. */
+  private sortsEveryMatch(sql: string, parameters: number): boolean {
+    let sorts = this.sortingPlans.get(sql);
+    if (sorts === undefined) {
+      const plan = this.db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...new Array<null>(parameters).fill(null)) as { detail: string }[];
+      sorts = plan.some((step) => step.detail.includes('TEMP B-TREE FOR'));
+      if (this.sortingPlans.size >= 500) this.sortingPlans.clear();
+      this.sortingPlans.set(sql, sorts);
+    }
+    return sorts;
+  }
+
+  /**
+   * The carried-filter walk's inputs, when `$filter` is one `eq` on a counted column (no `$search`) and an index
+   * leads with the sort columns and carries that column: the index, the column, its matches and the table's rows.
+   */
+  private carriedFilter(options: QueryOptions): CarriedFilter | undefined {
+    const key = this.counter && this.counterKey(options);
+    if (!this.counter || !key || key[0] === '*') return undefined;
+    const column = key[0];
+    const sortColumns = options.sort.map((k) => k.property.column);
+    const index = this.indexes.find(
+      (candidate) =>
+        sortColumns.every((c, i) => candidate.columns[i] === c) &&
+        candidate.columns.indexOf(column) >= sortColumns.length
+    );
+    if (!index) return undefined;
+    return {
+      index: index.name,
+      column,
+      matches: (this.counter.get(...key) as number | undefined) ?? 0,
+      total: (this.counter.get('*', '') as number | undefined) ?? 0
+    };
   }
 
   /**
@@ -435,6 +553,28 @@ export class EntityQueries {
     );
     return { rows: result, count, nextToken };
   }
+}
+
+/**
+ * What sorting one match costs, in index entries walked (measured: ≈ 1–2 µs to read and sort a matching row, ≈ 50–100
+ * ns to walk an entry and test a carried column), and the least budget a carried-filter walk gets.
+ */
+const SORT_COST_IN_ENTRIES = 20;
+const MIN_WALK_BUDGET = 10_000;
+
+/** Defaults of `EntityQueries` that tests shrink to reach their edges with a small table. */
+export interface QueryTuning {
+  readonly positions?: SkipPositions;
+  /** Least number of index entries a carried-filter walk may read before giving up (default 10,000). */
+  readonly minWalkBudget?: number;
+}
+
+/** A filter the index serving the order carries (see `EntityQueries.segmentRows`). */
+interface CarriedFilter {
+  readonly index: string;
+  readonly column: string;
+  readonly matches: number;
+  readonly total: number;
 }
 
 /** How many rows a scan passes over before it keeps any, and how many it keeps. */

@@ -218,7 +218,7 @@ describe('data-virtualization: field sort/filter flags against the producer inde
     );
     expect(findings).toEqual([
       expect.stringMatching(
-        /^remote-system\/src\/db\/migrations\.ts:\d+ index shipments_by_weight_kg \(weight_kg, shipment_number\) serves no sortable/
+        /^remote-system\/src\/db\/migrations\.ts:\d+ index shipments_by_weight_kg \(weight_kg, shipment_number, status, carrier, destination_city\) serves no sortable/
       ),
       expect.stringMatching(
         /^remote-system\/src\/db\/migrations\.ts:\d+ index shipments_customer_by_weight_kg \(customer_number, weight_kg, shipment_number\) serves no/

@@ -12,13 +12,9 @@ import { createShipmentDatabase } from './support';
 
 const STRIDE = 16;
 const db = createShipmentDatabase(700);
-const queries = new EntityQueries(
-  db,
-  SHIPMENTS,
-  new PageTokens('positions'),
-  50,
-  new SkipPositions(STRIDE)
-);
+const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('positions'), 50, {
+  positions: new SkipPositions(STRIDE)
+});
 afterAll(() => db.close());
 
 /** The shipment numbers of one `$top`/`$skip` page through the producer. */

@@ -1,0 +1,138 @@
+/**
+ * A list-view filter on one column sorted by another (`Status eq …` by city): when SQLite's plan would sort every
+ * match, the producer walks the index that serves the order and tests the filter on its entries (migration 13
+ * carries status, carrier and city in every `shipments_by_<c>` index), chosen from the maintained counts and bounded
+ * by a budget. Every page, first and `nextLink` ones, equals the same query written in SQL; the walk is used when
+ * it pays and not when it does not, and when the matches all sit past its budget SQLite's plan answers instead.
+ */
+import { SHIPMENTS } from '../../src/data-virtualization/entity';
+import { PageTokens } from '../../src/data-virtualization/paging';
+import { EntityQueries, parseQueryOptions } from '../../src/data-virtualization/query';
+import { createShipmentDatabase } from './support';
+
+const db = createShipmentDatabase(700);
+const ROWS = 700;
+// The 33 rows last in DestinationCity order get a status of their own (past any walk of 660 entries), and 3 rows
+// another one.
+db.exec(`
+  UPDATE shipments SET status = 'Delivered' WHERE status IN ('Out for Delivery', 'Label Created');
+  UPDATE shipments SET status = 'Out for Delivery' WHERE rowid IN (
+    SELECT rowid FROM shipments ORDER BY destination_city, shipment_number LIMIT 33 OFFSET ${ROWS - 33});
+  UPDATE shipments SET status = 'Label Created' WHERE rowid IN (SELECT rowid FROM shipments LIMIT 3 OFFSET 100);
+`);
+const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('carried'), 20, {
+  minWalkBudget: 1
+});
+afterAll(() => db.close());
+
+const walked = (): boolean => queries.lastQueries.some((q) => q.sql.includes('INDEXED BY'));
+
+/** Every row of a query through the producer, following `nextLink` tokens; and whether any page walked. */
+function allPages(query: Record<string, string>): { rows: string[]; walked: boolean } {
+  const rows: string[] = [];
+  let usedWalk = false;
+  let token: string | undefined;
+  do {
+    const options = parseQueryOptions(token ? { ...query, $skiptoken: token } : query, SHIPMENTS);
+    const page = queries.page(options);
+    usedWalk ||= walked();
+    rows.push(...page.rows.map((row) => row.ShipmentNumber as string));
+    token = page.nextToken;
+    if (token) {
+      delete query.$top;
+      delete query.$skip;
+    }
+  } while (token);
+  return { rows, walked: usedWalk };
+}
+
+function reference(where: string, orderBy: string, top = -1, skip = 0): string[] {
+  return db
+    .prepare(
+      `SELECT shipment_number FROM shipments WHERE ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`
+    )
+    .pluck()
+    .all(top, skip) as string[];
+}
+
+const FILTERS: [string, string][] = [
+  ["Status eq 'Delivered'", "status = 'Delivered'"],
+  ["Carrier eq 'UPS'", "carrier = 'UPS'"],
+  ['Carrier eq null', 'carrier IS NULL'],
+  ["DestinationCity eq 'Zürich'", "destination_city = 'Zürich'"],
+  ["Status eq 'Out for Delivery'", "status = 'Out for Delivery'"]
+];
+const ORDERS: [string, string][] = [
+  ['DestinationCity', 'destination_city, shipment_number'],
+  ['DestinationCity desc', 'destination_city DESC, shipment_number DESC'],
+  ['WeightKg desc', 'weight_kg DESC, shipment_number DESC'],
+  ['DeliveredAt', 'delivered_at, shipment_number'],
+  ['ShipmentNumber desc', 'shipment_number DESC'],
+  ['Status', 'status, shipment_number']
+];
+
+describe('pages equal the same query in SQL', () => {
+  const cases = FILTERS.flatMap(([filter, where]) =>
+    ORDERS.map(([orderBy, sqlOrder]) => ({ filter, where, orderBy, sqlOrder }))
+  );
+  it.each(cases)('$filter by $orderBy', ({ filter, where, orderBy, sqlOrder }) => {
+    expect(allPages({ $filter: filter, $orderby: orderBy }).rows).toEqual(
+      reference(where, sqlOrder)
+    );
+    for (const [top, skip] of [
+      [5, 0],
+      [26, 0],
+      [7, 11]
+    ] as const) {
+      const query = { $filter: filter, $orderby: orderBy, $top: String(top), $skip: String(skip) };
+      expect(allPages(query).rows).toEqual(reference(where, sqlOrder, top, skip));
+    }
+  });
+});
+
+describe('the plan', () => {
+  it('walks the order’s index for a frequent value', () => {
+    expect(
+      allPages({ $filter: "Carrier eq 'UPS'", $orderby: 'DestinationCity', $top: '5' })
+    ).toEqual({
+      rows: reference("carrier = 'UPS'", 'destination_city, shipment_number', 5),
+      walked: true
+    });
+    expect(queries.lastQueries[0]!.sql).toContain('INDEXED BY "shipments_by_destination_city"');
+  });
+
+  it('sorts the few matches of a rare value (SQLite’s plan)', () => {
+    expect(
+      allPages({ $filter: "Status eq 'Label Created'", $orderby: 'DestinationCity', $top: '5' })
+    ).toEqual({
+      rows: reference("status = 'Label Created'", 'destination_city, shipment_number', 5),
+      walked: false
+    });
+  });
+
+  it('keeps SQLite’s plan when an index already has both columns (the related list)', () => {
+    const customer = db
+      .prepare('SELECT customer_number FROM shipments LIMIT 1')
+      .pluck()
+      .get() as string;
+    expect(
+      allPages({ $filter: `CustomerNumber eq '${customer}'`, $orderby: 'DestinationCity' }).walked
+    ).toBe(false);
+  });
+
+  it('gives up at the budget when the matches sit at the far end, and SQLite’s plan answers', () => {
+    const query = {
+      $filter: "Status eq 'Out for Delivery'",
+      $orderby: 'DestinationCity',
+      $top: '5'
+    };
+    queries.page(parseQueryOptions(query, SHIPMENTS));
+    const ran = queries.lastQueries.map((q) => q.sql);
+    expect(ran).toHaveLength(3); // the walk, the count that finds its budget spent, SQLite's plan
+    expect(ran[0]).toContain('INDEXED BY');
+    expect(ran[2]).not.toContain('INDEXED BY');
+    expect(allPages(query).rows).toEqual(
+      reference("status = 'Out for Delivery'", 'destination_city, shipment_number', 5)
+    );
+  });
+});
