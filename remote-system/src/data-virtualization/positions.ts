@@ -42,8 +42,8 @@ export class SkipPositions {
   private readonly orderings = new Map<string, OrderingPositions>();
 
   constructor(
-    readonly stride = 4096,
-    private readonly maxOrderings = 64
+    readonly stride = 1024,
+    private readonly maxOrderings = 32
   ) {
     if (!Number.isInteger(stride) || stride < 2) throw new RangeError('stride must be ≥ 2');
   }
