@@ -11,9 +11,10 @@
  * did, and every later request in that block a fraction of a millisecond. Paging on from a known depth only steps
  * from one block to the next.
  *
- * A position is only true for the rows it was counted on: every write to the table bumps a version kept by triggers
- * (`table_versions`, migration 12), and all checkpoints are forgotten when the version read at the start of a
- * request differs from theirs. Memory is bounded: at most `maxOrderings` orderings (least recently used dropped
+ * A position is only true for the rows it was counted on: triggers keep versions of the table's row set and of each
+ * of its columns (`table_versions`, migration 12), and an ordering's checkpoints are forgotten when a version it
+ * depends on (the rows, and the columns it sorts, filters and searches by) differs at the start of a request from
+ * the one they were found under. Memory is bounded: at most `maxOrderings` orderings (least recently used dropped
  * first), each with at most rows / `stride` checkpoints.
  */
 
@@ -24,6 +25,8 @@ export type SqlValue = string | number | null;
  * `blocks[i] * stride - 1` is `keys[i]` (so the rows after it start at `blocks[i] * stride`).
  */
 interface OrderingPositions {
+  /** The versions the checkpoints were found under. */
+  readonly stamp: string;
   readonly blocks: number[];
   readonly keys: SqlValue[][];
   /** A block known to lie past the last row (the ordering has fewer than `endBlock * stride` rows). */
@@ -37,7 +40,6 @@ export interface PageStart {
 }
 
 export class SkipPositions {
-  private version: number | undefined;
   /** Insertion order is recency order: a hit is moved to the end, the first entry is the least recently used. */
   private readonly orderings = new Map<string, OrderingPositions>();
 
@@ -56,13 +58,13 @@ export class SkipPositions {
    */
   locate(
     ordering: string,
-    version: number,
+    stamp: string,
     skip: number,
     hop: (after: SqlValue[] | undefined, offset: number) => SqlValue[] | undefined
   ): PageStart | undefined {
     const block = Math.floor(skip / this.stride);
     if (block === 0) return { offset: skip };
-    const positions = this.positions(ordering, version);
+    const positions = this.positions(ordering, stamp);
     if (block >= positions.endBlock) return undefined;
     // The first known block at or after `block`; the one before it is the nearest start below.
     let at = 0;
@@ -92,16 +94,11 @@ export class SkipPositions {
     return this.orderings.get(ordering)?.blocks.length ?? 0;
   }
 
-  private positions(ordering: string, version: number): OrderingPositions {
-    if (version !== this.version) {
-      this.orderings.clear();
-      this.version = version;
-    }
+  private positions(ordering: string, stamp: string): OrderingPositions {
     let positions = this.orderings.get(ordering);
-    if (positions) {
-      this.orderings.delete(ordering);
-    } else {
-      positions = { blocks: [], keys: [], endBlock: Infinity };
+    if (positions) this.orderings.delete(ordering);
+    if (positions?.stamp !== stamp) {
+      positions = { stamp, blocks: [], keys: [], endBlock: Infinity };
       if (this.orderings.size >= this.maxOrderings) {
         const oldest = this.orderings.keys().next().value;
         if (oldest !== undefined) this.orderings.delete(oldest);

@@ -204,7 +204,7 @@ export class EntityQueries {
   private readonly counter: Database.Statement | undefined;
   /** `byKey` with every property, in entity order. */
   private byKeyAll: Database.Statement | undefined;
-  /** Reads the table's write version, when the database keeps one (see `EntitySetDefinition.version`). */
+  /** Reads the table's write versions, when the database keeps them (see `EntitySetDefinition.version`). */
   private readonly versionReader: Database.Statement | undefined;
   /** The table's indexes and their columns, in order. */
   private readonly indexes: { readonly name: string; readonly columns: readonly string[] }[];
@@ -243,8 +243,11 @@ export class EntityQueries {
     }));
     this.versionReader = tableExists(entity.version?.table)
       ? db
-          .prepare(`SELECT version FROM ${quoteIdentifier(entity.version!.table)} WHERE name = ?`)
-          .pluck()
+          .prepare(
+            `SELECT name, version FROM ${quoteIdentifier(entity.version!.table)} ` +
+              `WHERE name = ? OR substr(name, 1, length(?) + 1) = ? || '.'`
+          )
+          .raw()
       : undefined;
     this.counter = tableExists(counts?.table)
       ? db
@@ -478,11 +481,21 @@ export class EntityQueries {
    * when the ordering has no row at `skip`. See `SkipPositions`.
    */
   private locate(options: QueryOptions, orderBy: string, skip: number): PageStart | undefined {
-    const version = this.versionReader!.get(this.entity.version!.name) as number;
+    // The versions this ordering depends on: the row set, and every column it sorts, filters or searches by.
+    const table = this.entity.version!.name;
+    const versions = new Map(this.versionReader!.all(table, table, table) as [string, number][]);
+    const columns = new Set(options.sort.map((k) => k.property.column));
+    if (options.filterTree) for (const c of filterColumns(options.filterTree)) columns.add(c);
+    if (options.search) {
+      for (const p of this.entity.properties) if (p.searchable) columns.add(p.column);
+    }
+    const stamp = [table, ...[...columns].sort().map((c) => `${table}.${c}`)]
+      .map((name) => versions.get(name) ?? '?')
+      .join(':');
     const where = this.where(options);
     const ordering = JSON.stringify([where.sql, where.params, orderBy]);
     const sortKey = options.sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
-    return this.positions.locate(ordering, version, skip, (after, offset) => {
+    return this.positions.locate(ordering, stamp, skip, (after, offset) => {
       const segments = after && keysetSegments(options.sort, after);
       return this.scan(options, sortKey, orderBy, segments, { offset, limit: 1 })[0];
     });
@@ -581,6 +594,26 @@ interface CarriedFilter {
 interface Window {
   readonly offset: number;
   readonly limit: number;
+}
+
+/** The columns a `$filter` reads. */
+function filterColumns(node: FilterNode): string[] {
+  switch (node.kind) {
+    case 'property':
+      return [node.property.column];
+    case 'literal':
+      return [];
+    case 'compare':
+    case 'and':
+    case 'or':
+      return [...filterColumns(node.left), ...filterColumns(node.right)];
+    case 'not':
+      return filterColumns(node.operand);
+    case 'call':
+      return node.args.flatMap(filterColumns);
+    case 'in':
+      return [node.operand, ...node.list].flatMap(filterColumns);
+  }
 }
 
 function checkCursorTypes(cursor: PageCursor, sort: readonly SortKey[]): void {

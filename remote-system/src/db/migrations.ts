@@ -156,22 +156,33 @@ export function installShipmentCounters(db: Database.Database): void {
 }
 
 /**
- * Creates `table_versions` (one row per table, `version` starting at 0) and the triggers that bump the row of
- * `table` on every insert, update and delete, so a reader can tell in one key lookup whether anything changed since
- * it last looked (data-virtualization caches deep `$skip` positions with it). One more tiny-row update per written
- * row; a rolled-back write rolls its bump back too.
+ * Creates `table_versions` and the triggers that keep the versions of `table`: the row `<table>` counts inserts and
+ * deletes (the set of rows changed), and a row `<table>.<column>` per column counts the updates that changed that
+ * column's value. A reader compares the versions it depends on in one small query (data-virtualization keeps deep
+ * `$skip` positions of an ordering while the row set and the columns it sorts and filters by stay unchanged, so the
+ * ui-update simulator's status changes do not forget the positions of a city order). A column added later needs its
+ * own trigger. Cost: one tiny-row update per written row and per changed column; a rolled-back write rolls its
+ * bumps back too.
  */
-export function installTableVersion(db: Database.Database, table: string): void {
-  const bump = `UPDATE table_versions SET version = version + 1 WHERE name = '${table}';`;
+export function installTableVersions(db: Database.Database, table: string): void {
+  const columns = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+  const bump = (name: string): string =>
+    `UPDATE table_versions SET version = version + 1 WHERE name = '${name}';`;
   db.exec(`
     CREATE TABLE IF NOT EXISTS table_versions (
       name    TEXT PRIMARY KEY,
       version INTEGER NOT NULL
     ) WITHOUT ROWID;
-    INSERT OR IGNORE INTO table_versions (name, version) VALUES ('${table}', 0);
-    CREATE TRIGGER IF NOT EXISTS ${table}_version_insert AFTER INSERT ON ${table} BEGIN ${bump} END;
-    CREATE TRIGGER IF NOT EXISTS ${table}_version_update AFTER UPDATE ON ${table} BEGIN ${bump} END;
-    CREATE TRIGGER IF NOT EXISTS ${table}_version_delete AFTER DELETE ON ${table} BEGIN ${bump} END;
+    INSERT OR IGNORE INTO table_versions (name, version) VALUES
+      ${[table, ...columns.map((c) => `${table}.${c}`)].map((n) => `('${n}', 0)`).join(', ')};
+    CREATE TRIGGER IF NOT EXISTS ${table}_version_insert AFTER INSERT ON ${table} BEGIN ${bump(table)} END;
+    CREATE TRIGGER IF NOT EXISTS ${table}_version_delete AFTER DELETE ON ${table} BEGIN ${bump(table)} END;
+    ${columns
+      .map(
+        (c) => `CREATE TRIGGER IF NOT EXISTS ${table}_version_${c} AFTER UPDATE OF ${c} ON ${table}
+      WHEN OLD.${c} IS NOT NEW.${c} BEGIN ${bump(`${table}.${c}`)} END;`
+      )
+      .join('\n')}
   `);
 }
 
@@ -535,8 +546,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 12,
-    name: 'data-virtualization: a write version of shipments, for caching deep $skip positions',
-    up: (db) => installTableVersion(db, 'shipments')
+    name: 'data-virtualization: write versions of shipments (rows, and each column), for caching deep $skip positions',
+    up: (db) => installTableVersions(db, 'shipments')
   },
   {
     version: 13,

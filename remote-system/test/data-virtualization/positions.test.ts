@@ -131,6 +131,31 @@ describe('writes make the positions forgotten', () => {
   });
 });
 
+describe('writes that an ordering does not depend on keep its positions', () => {
+  it('an update of a column it neither sorts nor filters by', () => {
+    const query = { $orderby: 'EstimatedDelivery', $top: '10', $skip: '400' };
+    const orderBy = 'estimated_delivery, shipment_number';
+    expect(page(query)).toEqual(reference('', orderBy, 10, 400));
+    db.prepare(
+      "UPDATE shipments SET status = CASE status WHEN 'Delivered' THEN 'Returned' ELSE 'Delivered' END WHERE rowid = 30"
+    ).run();
+    expect(page(query)).toEqual(reference('', orderBy, 10, 400));
+    expect(offsetsUsed().every((offset) => offset < STRIDE)).toBe(true);
+  });
+
+  it('but an update of its filter column forgets them', () => {
+    const query = { $filter: "Carrier eq 'UPS'", $orderby: 'WeightKg', $top: '5', $skip: '40' };
+    const [where, orderBy] = ["WHERE carrier = 'UPS'", 'weight_kg, shipment_number'];
+    expect(page(query)).toEqual(reference(where, orderBy, 5, 40));
+    const early = db
+      .prepare(`SELECT rowid FROM shipments ${where} ORDER BY ${orderBy} LIMIT 1 OFFSET 3`)
+      .pluck()
+      .get() as number;
+    db.prepare("UPDATE shipments SET carrier = 'DHL' WHERE rowid = ?").run(early);
+    expect(page(query)).toEqual(reference(where, orderBy, 5, 40));
+  });
+});
+
 describe('SkipPositions', () => {
   /** Rows 0 … rows - 1 whose sort key is their position. */
   const hopper = (rows: number) => ({
@@ -148,38 +173,38 @@ describe('SkipPositions', () => {
       hops.push(offset);
       return h.hop(after, offset);
     };
-    expect(positions.locate('o', 1, 57, hop)).toEqual({ after: [49], offset: 7 });
-    expect(positions.locate('o', 1, 23, hop)).toEqual({ after: [19], offset: 3 });
-    expect(positions.locate('o', 1, 25, hop)).toEqual({ after: [19], offset: 5 });
-    expect(positions.locate('o', 1, 81, hop)).toEqual({ after: [79], offset: 1 });
-    expect(positions.locate('o', 1, 60, hop)).toEqual({ after: [59], offset: 0 });
+    expect(positions.locate('o', 'v1', 57, hop)).toEqual({ after: [49], offset: 7 });
+    expect(positions.locate('o', 'v1', 23, hop)).toEqual({ after: [19], offset: 3 });
+    expect(positions.locate('o', 'v1', 25, hop)).toEqual({ after: [19], offset: 5 });
+    expect(positions.locate('o', 'v1', 81, hop)).toEqual({ after: [79], offset: 1 });
+    expect(positions.locate('o', 'v1', 60, hop)).toEqual({ after: [59], offset: 0 });
     // From the start to 49, from the start to 19 (nothing known below), from 49 to 79, from 49 to 59.
     expect(hops).toEqual([49, 19, 29, 9]);
-    expect(positions.locate('o', 1, 200, hop)).toBeUndefined();
-    expect(positions.locate('o', 1, 300, hop)).toBeUndefined();
+    expect(positions.locate('o', 'v1', 200, hop)).toBeUndefined();
+    expect(positions.locate('o', 'v1', 300, hop)).toBeUndefined();
     expect(hops).toEqual([49, 19, 29, 9, 119]);
-    expect(positions.locate('o', 1, 9, hop)).toEqual({ offset: 9 });
+    expect(positions.locate('o', 'v1', 9, hop)).toEqual({ offset: 9 });
     expect(positions.known('o')).toBe(4);
   });
 
-  it('forgets everything when the version moves', () => {
+  it('forgets an ordering’s checkpoints when its versions move, and only its own', () => {
     const positions = new SkipPositions(10);
     const h = hopper(1000);
-    positions.locate('o', 1, 50, h.hop);
-    positions.locate('o', 1, 20, h.hop);
-    expect(positions.known('o')).toBe(2);
-    positions.locate('p', 2, 20, h.hop);
-    expect(positions.known('o')).toBe(0);
-    expect(positions.known('p')).toBe(1);
+    positions.locate('o', 'v1', 50, h.hop);
+    positions.locate('o', 'v1', 20, h.hop);
+    positions.locate('p', 'v1', 20, h.hop);
+    expect([positions.known('o'), positions.known('p')]).toEqual([2, 1]);
+    positions.locate('o', 'v2', 30, h.hop);
+    expect([positions.known('o'), positions.known('p')]).toEqual([1, 1]);
   });
 
   it('keeps at most maxOrderings orderings, dropping the least recently used', () => {
     const positions = new SkipPositions(10, 2);
     const h = hopper(1000);
-    positions.locate('a', 1, 20, h.hop);
-    positions.locate('b', 1, 20, h.hop);
-    positions.locate('a', 1, 20, h.hop);
-    positions.locate('c', 1, 20, h.hop);
+    positions.locate('a', 'v1', 20, h.hop);
+    positions.locate('b', 'v1', 20, h.hop);
+    positions.locate('a', 'v1', 20, h.hop);
+    positions.locate('c', 'v1', 20, h.hop);
     expect([positions.known('a'), positions.known('b'), positions.known('c')]).toEqual([1, 0, 1]);
   });
 });
