@@ -64,6 +64,44 @@ describe('resources', () => {
     expect(response.headers['content-type']).toMatch(/^application\/json;odata\.metadata=minimal/);
   });
 
+  it('a bare key lookup (no query options) answers every property in entity order, as an empty query selects', async () => {
+    const key = 'SHP-0000000042';
+    const expected = new EntityQueries(db, SHIPMENTS, new PageTokens('test-secret')).byKey(
+      key,
+      parseQueryOptions({}, SHIPMENTS).select
+    );
+    expect(expected).toBeDefined();
+    const response = await server.get(`Shipments('${key}')`);
+    expect(response.status).toBe(200);
+    const body = response.json() as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual([
+      '@odata.context',
+      ...SHIPMENTS.properties.map((p) => p.name)
+    ]);
+    expect(body).toEqual({
+      '@odata.context': `${server.baseUrl}/data-virtualization/odata/$metadata#Shipments/$entity`,
+      ...expected
+    });
+    // Leading slashes after /odata and a percent-encoded key reach the same entity.
+    for (const path of [
+      `/data-virtualization/odata//Shipments('${key}')`,
+      `/data-virtualization/odata/Shipments%28%27${key}%27%29`
+    ]) {
+      const other = await server.fetchPath(path);
+      expect([path, other.status]).toEqual([path, 200]);
+      expect(other.json()).toEqual(body);
+    }
+  });
+
+  it('query options on a key lookup are still checked (the fast path is only for none at all)', async () => {
+    const key = "Shipments('SHP-0000000042')";
+    await expectError(server.get(key, { $expand: 'Customer' }), 400, /\$expand is not supported/);
+    await expectError(server.get(key, { $select: 'Secret' }), 400, /Unknown property 'Secret'/);
+    await expectError(server.get(key, { $format: 'xml' }), 400, /Only \$format=json/);
+    const selected = await server.get(key, { $select: 'Status' });
+    expect(Object.keys(selected.json() as object)).toEqual(['@odata.context', 'Status']);
+  });
+
   it('unknown key → 404, malformed key → 400, unknown resource → 404', async () => {
     await expectError(server.get("Shipments('SHP-9999999999')"), 404, /No shipment/);
     await expectError(server.get('Shipments(42)'), 400, /one string literal/);

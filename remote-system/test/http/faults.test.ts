@@ -90,6 +90,16 @@ describe('fault injection through headers and console knobs', () => {
     expect(server.app.erp.faults.get('demo')).toEqual(DEFAULT_FAULT_PROFILE);
   });
 
+  it('with the knobs quiet, a fault header is still read: an empty one is a 400, a valid one applies', async () => {
+    const empty = await echo(server, { 'x-fault-latency-ms': '' });
+    expect(empty.status).toBe(400);
+    expect(JSON.stringify(empty.body)).toContain('header.x-fault-latency-ms');
+    expect((await echo(server, { 'x-fault-hang': 'false', 'x-fault-status': '502' })).status).toBe(
+      502
+    );
+    expect((await echo(server)).status).toBe(200);
+  });
+
   it('a hang ends with 504 after the ceiling when the caller waits', async () => {
     const started = Date.now();
     const res = await echo(server, { 'x-fault-hang': 'true' });
@@ -115,6 +125,8 @@ describe('fault injection through headers and console knobs', () => {
     expect(abandoned).toEqual([
       expect.objectContaining({ kind: 'request', status: 499, pattern: 'demo' })
     ]);
+    // Timed from the request's arrival, not from the abort: the caller waited 150 ms.
+    expect((abandoned[0] as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(100);
     await putFaults(server, 'demo', { hang: false });
     expect((await echo(server)).status).toBe(200);
   });
