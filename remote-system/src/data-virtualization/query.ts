@@ -198,7 +198,7 @@ interface Segment {
 
 export class EntityQueries {
   private readonly statements = new Map<string, Database.Statement>();
-  /** The SQL the last `page`/`count` call ran, for `EXPLAIN QUERY PLAN` in tests and the benchmark. */
+  /** The SQL the last `page`/`count`/`byKey` call ran, for `EXPLAIN QUERY PLAN` in tests and the benchmark. */
   lastQueries: { sql: string; params: unknown[] }[] = [];
   /** Reads a maintained row count, when the database keeps them (see `EntitySetDefinition.counts`). */
   private readonly counter: Database.Statement | undefined;
@@ -316,6 +316,20 @@ export class EntityQueries {
       .get(...where.params) as number;
   }
 
+  /** The key of a `$filter` that is exactly `<key> eq '<literal>'` (either side), with no `$search`. */
+  private keyEquality(options: QueryOptions): string | undefined {
+    const tree = options.filterTree;
+    if (options.search || tree?.kind !== 'compare' || tree.op !== 'eq') return undefined;
+    const [property, literal] =
+      tree.left.kind === 'property' ? [tree.left, tree.right] : [tree.right, tree.left];
+    return property.kind === 'property' &&
+      property.property === this.entity.key &&
+      literal.kind === 'literal' &&
+      typeof literal.value === 'string'
+      ? literal.value
+      : undefined;
+  }
+
   /** One entity by key, or undefined. */
   byKey(key: string, select: readonly PropertyDefinition[]): Record<string, unknown> | undefined {
     // The statement for the full entity is built once: a key lookup is the cheapest and most frequent request,
@@ -331,6 +345,7 @@ export class EntityQueries {
       ).raw();
       if (all) this.byKeyAll = statement;
     }
+    this.lastQueries = [{ sql: statement.source, params: [key] }];
     const row = statement.get(key) as SqlValue[] | undefined;
     return row && toEntity(select, row);
   }
@@ -523,6 +538,12 @@ export class EntityQueries {
     const remaining = cursor ? cursor.remaining : (options.top ?? null);
     if (options.count && count === undefined) count = this.count(options);
     if (remaining === 0) return { rows: [], count };
+    // `$filter=<key> eq '…'` (how a record is looked up): at most one row, read like `Shipments('…')`.
+    const key = cursor ? undefined : this.keyEquality(options);
+    if (key !== undefined) {
+      const row = options.skip ? undefined : this.byKey(key, options.select);
+      return { rows: row ? [row] : [], count };
+    }
 
     const want = remaining === null ? size : Math.min(size, remaining);
     // Ask for one row more than the page holds to know whether another page follows.

@@ -208,6 +208,35 @@ describe('results equal the same query written in SQL', () => {
     for (const page of pages) expect(page['@odata.count']).toBe(expected);
   });
 
+  it('a key equality ($filter=ShipmentNumber eq …) is read by key, with every option still applied', async () => {
+    const key = 'SHP-0000000042';
+    const entity = (await server.get(`Shipments('${key}')`)).json() as Record<string, unknown>;
+    delete entity['@odata.context'];
+    const ask = async (query: Record<string, string>) =>
+      (await server.get('Shipments', query)).json() as ODataCollection & Record<string, unknown>;
+    expect((await ask({ $filter: `ShipmentNumber eq '${key}'` })).value).toEqual([entity]);
+    expect(
+      (await ask({ $filter: `'${key}' eq ShipmentNumber`, $orderby: 'WeightKg' })).value
+    ).toEqual([entity]);
+    const selected = await ask({
+      $filter: `ShipmentNumber eq '${key}'`,
+      $select: 'Status,WeightKg',
+      $count: 'true'
+    });
+    expect(selected['@odata.count']).toBe(1);
+    expect(selected.value).toEqual([{ Status: entity.Status, WeightKg: entity.WeightKg }]);
+    expect((await ask({ $filter: `ShipmentNumber eq '${key}'`, $skip: '1' })).value).toEqual([]);
+    expect(
+      await ask({ $filter: `ShipmentNumber eq '${key}'`, $top: '0', $count: 'true' })
+    ).toMatchObject({
+      '@odata.count': 1,
+      value: []
+    });
+    expect(
+      await ask({ $filter: "ShipmentNumber eq 'SHP-9999999999'", $count: 'true' })
+    ).toMatchObject({ '@odata.count': 0, value: [] });
+  });
+
   it('/$count ignores $top and $skip', async () => {
     const response = await server.get('Shipments/$count', {
       $filter: "Status eq 'Delivered'",
