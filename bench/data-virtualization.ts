@@ -38,7 +38,7 @@ const RESULTS = path.join(ROOT, 'results');
 const PAGE_ROWS = 200;
 const DEPTH = 500_000;
 /** Requests for the cheap shapes whose server CPU is reported (the kernel counts CPU in 10 ms ticks). */
-const CPU_REQUESTS = 2000;
+const CPU_REQUESTS = 5000;
 /**
  * Warm-up requests before a fixed-cost shape is measured. A fresh server's CPU per key lookup falls from ~0.5 ms to
  * a plateau only after ~3,500 requests (V8 optimising the hot path, on other threads too, and SQLite's page cache
