@@ -454,6 +454,15 @@ export class EntityQueries {
             .get(...walkParams) as number) < budget;
       }
       if (walkedAll) return found;
+      if (carried.keyOrdered) {
+        const sorted =
+          `SELECT ${columns} FROM ${table} INDEXED BY ${quoteIdentifier(carried.keyOrdered)}` +
+          `${where.sql} ORDER BY ${orderBy} LIMIT ?${window.offset ? ' OFFSET ?' : ''}`;
+        this.lastQueries.push({ sql: sorted, params });
+        return this.statement(sorted)
+          .raw()
+          .all(...params) as SqlValue[][];
+      }
     }
     this.lastQueries.push({ sql, params });
     return this.statement(sql)
@@ -490,8 +499,11 @@ export class EntityQueries {
         candidate.columns.indexOf(column) >= sortColumns.length
     );
     if (!index) return undefined;
+    const keyColumn = this.entity.key.column;
     return {
       index: index.name,
+      keyOrdered: this.indexes.find((c) => c.columns[0] === column && c.columns[1] === keyColumn)
+        ?.name,
       column,
       matches: (this.counter.get(...key) as number | undefined) ?? 0,
       total: (this.counter.get('*', '') as number | undefined) ?? 0
@@ -598,10 +610,10 @@ export class EntityQueries {
 
 /**
  * What sorting one match costs, in index entries walked, and the least budget a carried-filter walk gets. Measured at
- * 10M rows: 2.7–2.9 µs to read and sort a matching row, 76 ns to walk an entry and test a carried column (a ratio of
- * ~37); 20 keeps a walk that gives up below about half the cost of the sort that follows it.
+ * 10M rows: 1.7 µs to read a matching row in key order and sort it, 76 ns to walk an entry and test a carried column
+ * (a ratio of ~22); 10 makes a walk that gives up cost about half the sort that follows it.
  */
-const SORT_COST_IN_ENTRIES = 20;
+const SORT_COST_IN_ENTRIES = 10;
 const MIN_WALK_BUDGET = 10_000;
 
 /** Defaults of `EntityQueries` that tests shrink to reach their edges with a small table. */
@@ -614,6 +626,12 @@ export interface QueryTuning {
 /** A filter the index serving the order carries (see `EntityQueries.segmentRows`). */
 interface CarriedFilter {
   readonly index: string;
+  /**
+   * An index leading with the filter column then the key, when there is one: after a walk gives up, the matches are
+   * read through it in key order — the table's own order, as shipments are numbered when inserted — which sorts them
+   * in about half the time of SQLite's pick at 10M rows (498 vs 825 ms for 300,000 matches).
+   */
+  readonly keyOrdered?: string;
   readonly column: string;
   readonly matches: number;
   readonly total: number;
