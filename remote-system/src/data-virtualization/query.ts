@@ -393,8 +393,9 @@ export class EntityQueries {
    * serving the order carries (`DV_CARRIED_FILTERS` in `db/migrations.ts`): then walking that index in order and
    * testing the filter on its entries finds the window after about `(offset + limit) × rows / matches` entries,
    * which the maintained counts predict. The walk is taken when that is cheaper than sorting the matches, and is
-   * bounded by a budget of entries worth about one sort: past it, SQLite's plan runs after all (so data whose
-   * matches all sit at the far end of the order costs at most twice the sort, never a whole-index walk more).
+   * bounded by a budget of entries worth about half a sort: past it, the matches are sorted after all (read in key
+   * order through the filter's own index when there is one), so data whose matches all sit at the far end of the
+   * order costs about one and a half sorts, never a whole-index walk.
    */
   private segmentRows(
     options: QueryOptions,
