@@ -211,8 +211,6 @@ export class EntityQueries {
   /** Checkpoints for deep `$skip` pages, used while the table's version stands still. */
   private readonly positions: SkipPositions;
   private readonly minWalkBudget: number;
-  /** Whether SQLite's plan for a statement text sorts (see `sortsEveryMatch`). */
-  private readonly sortingPlans = new Map<string, boolean>();
 
   constructor(
     private readonly db: Database.Database,
@@ -371,7 +369,7 @@ export class EntityQueries {
       const from = `FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
       const found = this.segmentRows(
         options,
-        { columns, from, orderBy, where, segment, carried },
+        { columns, orderBy, where, segment, carried },
         { offset, limit: window.limit - rows.length }
       );
       rows.push(...found);
@@ -389,8 +387,9 @@ export class EntityQueries {
   }
 
   /**
-   * One segment's rows of `window`. SQLite's own plan, unless it would sort every match of a filter that the index
-   * serving the order carries (`DV_CARRIED_FILTERS` in `db/migrations.ts`): then walking that index in order and
+   * One segment's rows of `window`. SQLite's own plan, unless no index leads with the filter and the order, so that
+   * plan would sort every match, and the index serving the order carries the filter column (`DV_CARRIED_FILTERS` in
+   * `db/migrations.ts`): then walking that index in order and
    * testing the filter on its entries finds the window after about `(offset + limit) × rows / matches` entries,
    * which the maintained counts predict. The walk is taken when that is cheaper than sorting the matches, and is
    * bounded by a budget of entries worth about half a sort: past it, the matches are sorted after all (read in key
@@ -401,7 +400,6 @@ export class EntityQueries {
     options: QueryOptions,
     query: {
       readonly columns: string;
-      readonly from: string;
       readonly orderBy: string;
       readonly where: Segment;
       readonly segment: Segment | undefined;
@@ -409,20 +407,22 @@ export class EntityQueries {
     },
     window: Window
   ): SqlValue[][] {
-    const { columns, from, orderBy, where, segment, carried } = query;
-    const sql = `SELECT ${columns} ${from} ORDER BY ${orderBy} LIMIT ?${window.offset ? ' OFFSET ?' : ''}`;
+    const { columns, orderBy, where, segment, carried } = query;
+    const table = quoteIdentifier(this.entity.table);
+    /** The segment's query, reading the named index when one is given. */
+    const select = (index?: string): string =>
+      `SELECT ${columns} FROM ${table}${index ? ` INDEXED BY ${quoteIdentifier(index)}` : ''}` +
+      `${where.sql} ORDER BY ${orderBy} LIMIT ?${window.offset ? ' OFFSET ?' : ''}`;
+    // A whole-table order reads the index that serves it, whatever else SQLite might try (see `orderIndex`).
+    const sql = select(
+      options.filter || options.search ? undefined : this.orderIndex(options.sort)
+    );
     const params = [...where.params, window.limit];
     if (window.offset) params.push(window.offset);
     const expected =
       carried && ((window.offset + window.limit) * carried.total) / Math.max(1, carried.matches);
-    if (
-      carried &&
-      expected !== undefined &&
-      expected < carried.matches * SORT_COST_IN_ENTRIES &&
-      this.sortsEveryMatch(sql, params.length)
-    ) {
+    if (carried && expected !== undefined && expected < carried.matches * SORT_COST_IN_ENTRIES) {
       const budget = Math.max(this.minWalkBudget, carried.matches * SORT_COST_IN_ENTRIES);
-      const table = quoteIdentifier(this.entity.table);
       const walked =
         `SELECT rowid AS walked_rowid, ${quoteIdentifier(carried.column)} FROM ${table} ` +
         `INDEXED BY ${quoteIdentifier(carried.index)}${segment ? ` WHERE ${segment.sql}` : ''} ` +
@@ -456,9 +456,7 @@ export class EntityQueries {
       }
       if (walkedAll) return found;
       if (carried.keyOrdered) {
-        const sorted =
-          `SELECT ${columns} FROM ${table} INDEXED BY ${quoteIdentifier(carried.keyOrdered)}` +
-          `${where.sql} ORDER BY ${orderBy} LIMIT ?${window.offset ? ' OFFSET ?' : ''}`;
+        const sorted = select(carried.keyOrdered);
         this.lastQueries.push({ sql: sorted, params });
         return this.statement(sorted)
           .raw()
@@ -471,18 +469,17 @@ export class EntityQueries {
       .all(...params) as SqlValue[][];
   }
 
-  /** Whether SQLite's plan for `sql` sorts (no index gives the order with the filter applied). Cached per text. */
-  private sortsEveryMatch(sql: string, parameters: number): boolean {
-    let sorts = this.sortingPlans.get(sql);
-    if (sorts === undefined) {
-      const plan = this.db
-        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .all(...new Array<null>(parameters).fill(null)) as { detail: string }[];
-      sorts = plan.some((step) => step.detail.includes('TEMP B-TREE FOR'));
-      if (this.sortingPlans.size >= 500) this.sortingPlans.clear();
-      this.sortingPlans.set(sql, sorts);
-    }
-    return sorts;
+  /**
+   * The index whose leading columns are the order's, if any. A whole-table order always reads it: with an index
+   * `(f, c, key)` on a low-cardinality `f` present, SQLite would otherwise answer a keyset page of a nullable `c`
+   * (`c IS ? AND key > ?`) with a skip-scan of that index and a sort.
+   */
+  private orderIndex(sort: readonly SortKey[]): string | undefined {
+    return this.indexes.find(
+      (candidate) =>
+        !candidate.name.startsWith('sqlite_autoindex_') &&
+        sort.every((k, i) => candidate.columns[i] === k.property.column)
+    )?.name;
   }
 
   /**
@@ -494,6 +491,15 @@ export class EntityQueries {
     if (!this.counter || !key || key[0] === '*') return undefined;
     const column = key[0];
     const sortColumns = options.sort.map((k) => k.property.column);
+    // Filtering on the order's own first column, or an index leading with the filter and then the order, answers
+    // without sorting: nothing to walk.
+    const leading = [column, ...sortColumns];
+    if (
+      sortColumns[0] === column ||
+      this.indexes.some((candidate) => leading.every((c, i) => candidate.columns[i] === c))
+    ) {
+      return undefined;
+    }
     const index = this.indexes.find(
       (candidate) =>
         sortColumns.every((c, i) => candidate.columns[i] === c) &&

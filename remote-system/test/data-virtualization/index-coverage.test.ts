@@ -147,8 +147,24 @@ export function indexCoverage(
       }
     }
   }
+  // An index (f, c, key) serves a list-view filter on f sorted by c (a pair whose matches sit together at one end of
+  // the order): used while f is filterable and c sortable.
+  const enabled = (kind: 'sort' | 'filter'): Set<string> =>
+    new Set(
+      flags
+        .filter((f) => (kind === 'sort' ? f.sortable.value : f.filterable.value))
+        .map((f) => SHIPMENTS.properties.find((p) => p.name === f.property)?.column)
+        .filter((c): c is string => c !== undefined)
+    );
+  const sortable = enabled('sort');
+  const filterable = enabled('filter');
+  const servesPair = (columns: readonly string[]): boolean =>
+    columns.length === 3 &&
+    columns[2] === KEY &&
+    filterable.has(columns[0]!) &&
+    sortable.has(columns[1]!);
   for (const [name, columns] of indexes) {
-    if (name.startsWith('sqlite_autoindex_') || used.has(name)) continue;
+    if (name.startsWith('sqlite_autoindex_') || used.has(name) || servesPair(columns)) continue;
     findings.push({
       at: { file: MIGRATIONS, line: migrationsLine(name) },
       message: `index ${name} (${columns.join(', ')}) serves no sortable or filterable Shipment__x field: drop it or enable the field`,
