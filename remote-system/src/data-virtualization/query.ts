@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
-import { parseFilter, type FilterNode } from './filter-parser';
+import { parseFilter, type FilterNode, type LiteralValue } from './filter-parser';
 import { PageTokens, type PageCursor } from './paging';
 import { SkipPositions, type PageStart, type SqlValue } from './positions';
 import { compileSearch } from './search';
@@ -263,17 +263,12 @@ export class EntityQueries {
   private counterKey(options: QueryOptions): [string, string] | undefined {
     const counts = this.entity.counts;
     if (!counts || options.search) return undefined;
-    const tree = options.filterTree;
-    if (!tree) return ['*', ''];
-    if (tree.kind !== 'compare' || tree.op !== 'eq') return undefined;
-    const [property, literal] =
-      tree.left.kind === 'property' ? [tree.left, tree.right] : [tree.right, tree.left];
-    if (property.kind !== 'property' || literal.kind !== 'literal') return undefined;
-    if (!counts.columns.includes(property.property.column)) return undefined;
-    if (literal.value === null) return [property.property.column, 'null'];
-    return typeof literal.value === 'string'
-      ? [property.property.column, `v:${literal.value}`]
-      : undefined;
+    if (!options.filterTree) return ['*', ''];
+    const equality = literalEquality(options.filterTree);
+    if (!equality || !counts.columns.includes(equality.property.column)) return undefined;
+    const { property, value } = equality;
+    if (value === null) return [property.column, 'null'];
+    return typeof value === 'string' ? [property.column, `v:${value}`] : undefined;
   }
 
   /** A cached prepared statement (the SQL text only ever varies with the query's shape). */
@@ -316,15 +311,9 @@ export class EntityQueries {
 
   /** The key of a `$filter` that is exactly `<key> eq '<literal>'` (either side), with no `$search`. */
   private keyEquality(options: QueryOptions): string | undefined {
-    const tree = options.filterTree;
-    if (options.search || tree?.kind !== 'compare' || tree.op !== 'eq') return undefined;
-    const [property, literal] =
-      tree.left.kind === 'property' ? [tree.left, tree.right] : [tree.right, tree.left];
-    return property.kind === 'property' &&
-      property.property === this.entity.key &&
-      literal.kind === 'literal' &&
-      typeof literal.value === 'string'
-      ? literal.value
+    const equality = options.search ? undefined : literalEquality(options.filterTree);
+    return equality?.property === this.entity.key && typeof equality.value === 'string'
+      ? equality.value
       : undefined;
   }
 
@@ -419,9 +408,11 @@ export class EntityQueries {
     );
     const params = [...where.params, window.limit];
     if (window.offset) params.push(window.offset);
-    const expected =
-      carried && ((window.offset + window.limit) * carried.total) / Math.max(1, carried.matches);
-    if (carried && expected !== undefined && expected < carried.matches * SORT_COST_IN_ENTRIES) {
+    // Index entries a walk is expected to read before it has the window (Infinity: no walk possible).
+    const expected = carried
+      ? ((window.offset + window.limit) * carried.total) / Math.max(1, carried.matches)
+      : Infinity;
+    if (carried && expected < carried.matches * SORT_COST_IN_ENTRIES) {
       const budget = Math.max(this.minWalkBudget, carried.matches * SORT_COST_IN_ENTRIES);
       const walked =
         `SELECT rowid AS walked_rowid, ${quoteIdentifier(carried.column)} FROM ${table} ` +
@@ -648,6 +639,18 @@ interface CarriedFilter {
 interface Window {
   readonly offset: number;
   readonly limit: number;
+}
+
+/** A `$filter` that is exactly `<property> eq <literal>` (either side), as its property and literal value. */
+function literalEquality(
+  tree: FilterNode | undefined
+): { property: PropertyDefinition; value: LiteralValue } | undefined {
+  if (tree?.kind !== 'compare' || tree.op !== 'eq') return undefined;
+  const [property, literal] =
+    tree.left.kind === 'property' ? [tree.left, tree.right] : [tree.right, tree.left];
+  return property.kind === 'property' && literal.kind === 'literal'
+    ? { property: property.property, value: literal.value }
+    : undefined;
 }
 
 /** The columns a `$filter` reads. */
