@@ -736,13 +736,7 @@ export class PubSubSubscriber {
           else counts.applied += 1;
           this.ledger.record(consumer.name, item.id, item.replayId, 'applied', at);
         }
-        this.checkpoints.save(
-          consumer.name,
-          consumer.topic,
-          decoded[end - 1]!.replayId,
-          end - start,
-          counts.duplicates
-        );
+        this.checkpointThrough(decoded, start, end, counts.duplicates);
       })();
     } catch (caught) {
       if (caught !== fallBack) throw caught;
@@ -811,15 +805,7 @@ export class PubSubSubscriber {
               error = lastError.get(index)!;
               if (used < this.maxAttempts && this.retryBackoffMs > 0) {
                 // Commit what precedes this event; wait outside the transaction; try it again.
-                if (index > start) {
-                  this.checkpoints.save(
-                    consumer.name,
-                    consumer.topic,
-                    decoded[index - 1]!.replayId,
-                    index - start,
-                    duplicates
-                  );
-                }
+                this.checkpointThrough(decoded, start, index, duplicates);
                 return index;
               }
               if (used < this.maxAttempts) this.stats.retries += 1;
@@ -843,17 +829,30 @@ export class PubSubSubscriber {
           letters.push({ eventId: item.id, error });
         }
       }
-      if (end > start) {
-        this.checkpoints.save(
-          consumer.name,
-          consumer.topic,
-          decoded[end - 1]!.replayId,
-          end - start,
-          duplicates
-        );
-      }
+      this.checkpointThrough(decoded, start, end, duplicates);
       return retryAt;
     })();
+  }
+
+  /**
+   * Saves the consumer's checkpoint after `decoded[upTo - 1]`, counting the events `[start, upTo)` and the duplicates
+   * among them; nothing when the range is empty.
+   */
+  private checkpointThrough(
+    decoded: readonly Item[],
+    start: number,
+    upTo: number,
+    duplicates: number
+  ): void {
+    if (upTo <= start) return;
+    const { consumer } = this.options;
+    this.checkpoints.save(
+      consumer.name,
+      consumer.topic,
+      decoded[upTo - 1]!.replayId,
+      upTo - start,
+      duplicates
+    );
   }
 
   /** Runs the consumer's `prepare` with a deadline; the signal is aborted when the deadline passes or on stop. */
