@@ -1,14 +1,11 @@
-import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import {
   DeadLetterStore,
-  PubSubConnection,
-  PubSubSubscriber,
   type DecodedEvent,
-  type EventConsumer,
-  type SubscriberOptions
+  type EventConsumer
 } from '../../../src/salesforce/pubsub';
-import { startPubSubFixture, TOPIC, type PubSubFixture } from '../../fire-and-forget/support';
+import { TOPIC } from '../../fire-and-forget/support';
+import { subscriberHarness } from './harness';
 
 /**
  * The subscriber's throughput machinery against the local Pub/Sub API stand-in: a FetchResponse is applied in one
@@ -68,42 +65,11 @@ function effects(db: Database.Database, name: string): string[] {
 }
 
 describe('PubSubSubscriber fast path and pipelined flow control', () => {
-  let fixture: PubSubFixture;
-  let connection: PubSubConnection;
-  const running: PubSubSubscriber[] = [];
-
-  const subscriber = (eventConsumer: EventConsumer, options: Partial<SubscriberOptions> = {}) => {
-    const created = new PubSubSubscriber({
-      connection,
-      db: fixture.db,
-      consumer: eventConsumer,
-      initialBackoffMs: 20,
-      maxBackoffMs: 200,
-      ...options
-    });
-    running.push(created);
-    created.start();
-    return created;
-  };
-
-  beforeEach(async () => {
-    fixture = await startPubSubFixture({ keepaliveMs: 60_000 });
-    fixture.db.exec('CREATE TABLE test_effects (consumer TEXT, event_id TEXT, correlation TEXT)');
-    connection = new PubSubConnection({
-      endpoint: fixture.standIn.endpoint,
-      caPem: fs.readFileSync(fixture.caFile),
-      auth: fixture.auth
-    });
-  });
-
-  afterEach(async () => {
-    for (const s of running.splice(0)) await s.stop();
-    connection.close();
-    await fixture.close();
-  });
+  const harness = subscriberHarness({ keepaliveMs: 60_000 });
+  const { subscriber } = harness;
 
   it('redoes a batch event by event when one event fails once: every effect once, in order, one ledger row each', async () => {
-    fixture.standIn.publish(
+    harness.fixture.standIn.publish(
       TOPIC,
       range(1, 25).map((n) => payload(n))
     );
@@ -114,24 +80,24 @@ describe('PubSubSubscriber fast path and pipelined flow control', () => {
     const sub = subscriber(flaky, { batchSize: 10, maxAttempts: 3 });
     await sub.waitFor((s) => s.applied === 25);
     // The fast attempt at the first batch wrote e1..e7 and was rolled back as a whole: nothing of it remains.
-    expect(effects(fixture.db, 'flaky')).toEqual(range(1, 25).map((n) => `e${n}`));
+    expect(effects(harness.fixture.db, 'flaky')).toEqual(range(1, 25).map((n) => `e${n}`));
     expect(flaky.calls.get('e7')).toBe(2);
     expect(flaky.calls.get('e1')).toBe(2);
     expect(flaky.calls.get('e11')).toBe(1);
     expect(sub.stats.retries).toBe(1);
     expect(sub.stats.deadLettered).toBe(0);
     expect(
-      fixture.db
+      harness.fixture.db
         .prepare("SELECT count(*) FROM pubsub_processed_events WHERE consumer = 'flaky'")
         .pluck()
         .get()
     ).toBe(25);
-    const events = fixture.standIn.events(TOPIC);
+    const events = harness.fixture.standIn.events(TOPIC);
     expect(sub.checkpoint()).toBe(events[24]!.replayId.toString('hex'));
   });
 
   it('dead-letters an event that fails on its only attempt without trying it again', async () => {
-    fixture.standIn.publish(
+    harness.fixture.standIn.publish(
       TOPIC,
       range(1, 5).map((n) => payload(n))
     );
@@ -139,14 +105,14 @@ describe('PubSubSubscriber fast path and pipelined flow control', () => {
     const sub = subscriber(poison, { maxAttempts: 1 });
     await sub.waitFor((s) => s.applied === 4 && s.deadLettered === 1);
     expect(poison.calls.get('e2')).toBe(1);
-    expect(effects(fixture.db, 'only-once')).toEqual(['e1', 'e3', 'e4', 'e5']);
-    const [letter] = new DeadLetterStore(fixture.db).list('only-once');
+    expect(effects(harness.fixture.db, 'only-once')).toEqual(['e1', 'e3', 'e4', 'e5']);
+    const [letter] = new DeadLetterStore(harness.fixture.db).list('only-once');
     expect(letter).toMatchObject({ attempts: 1, error: 'cannot handle e2', status: 'open' });
     expect(sub.stats.retries).toBe(0);
   });
 
   it('requests the next batch while the current one is written, with at most batchSize owed and one batch waiting', async () => {
-    fixture.standIn.publish(
+    harness.fixture.standIn.publish(
       TOPIC,
       range(1, 50).map((n) => payload(n))
     );
@@ -170,19 +136,19 @@ describe('PubSubSubscriber fast path and pipelined flow control', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     try {
       expect(sub.stats.received).toBe(20);
-      expect(fixture.standIn.stats.fetchRequests).toBe(2);
+      expect(harness.fixture.standIn.stats.fetchRequests).toBe(2);
       expect(sub.checkpoint()).toBeUndefined();
     } finally {
       release();
     }
     await sub.waitFor((s) => s.applied === 50);
-    expect(effects(fixture.db, 'pipelined')).toEqual(range(1, 50).map((n) => `e${n}`));
-    expect(fixture.standIn.stats.maxOutstanding).toBeLessThanOrEqual(10);
-    expect(fixture.standIn.stats.maxNumRequested).toBeLessThanOrEqual(10);
+    expect(effects(harness.fixture.db, 'pipelined')).toEqual(range(1, 50).map((n) => `e${n}`));
+    expect(harness.fixture.standIn.stats.maxOutstanding).toBeLessThanOrEqual(10);
+    expect(harness.fixture.standIn.stats.maxNumRequested).toBeLessThanOrEqual(10);
     expect(sub.stats.maxOutstanding).toBeLessThanOrEqual(10);
   });
   it('commits nothing after an event whose retry was cut short by stop, though the next batch had arrived', async () => {
-    fixture.standIn.publish(
+    harness.fixture.standIn.publish(
       TOPIC,
       range(1, 20).map((n) => payload(n))
     );
@@ -195,30 +161,32 @@ describe('PubSubSubscriber fast path and pipelined flow control', () => {
     }
     expect(sub.stats.received).toBe(20);
     await sub.stop();
-    const events = fixture.standIn.events(TOPIC);
+    const events = harness.fixture.standIn.events(TOPIC);
     expect(sub.checkpoint()).toBe(events[1]!.replayId.toString('hex'));
-    expect(effects(fixture.db, 'stopped-in-retry')).toEqual(['e1', 'e2']);
+    expect(effects(harness.fixture.db, 'stopped-in-retry')).toEqual(['e1', 'e2']);
 
     // A restart resumes at e3: every event once, in order.
     const again = subscriber(consumer('stopped-in-retry'), { batchSize: 10 });
     await again.waitFor((s) => s.applied === 18);
-    expect(effects(fixture.db, 'stopped-in-retry')).toEqual(range(1, 20).map((n) => `e${n}`));
+    expect(effects(harness.fixture.db, 'stopped-in-retry')).toEqual(
+      range(1, 20).map((n) => `e${n}`)
+    );
   });
 
   it('leaves the batches after one that cannot commit to the next stream, losing none', async () => {
-    fixture.standIn.publish(
+    harness.fixture.standIn.publish(
       TOPIC,
       range(1, 30).map((n) => payload(n))
     );
     // A database error outside the handler: the first checkpoint of this consumer is refused while the flag is set.
-    fixture.db.exec(`
+    harness.fixture.db.exec(`
       CREATE TABLE test_refuse_checkpoint (consumer TEXT);
       INSERT INTO test_refuse_checkpoint VALUES ('commit-fails');
       CREATE TRIGGER test_refuse BEFORE INSERT ON pubsub_checkpoints
       WHEN NEW.consumer IN (SELECT consumer FROM test_refuse_checkpoint)
       BEGIN SELECT RAISE(ABORT, 'checkpoint refused'); END;
     `);
-    const allow = () => fixture.db.exec('DELETE FROM test_refuse_checkpoint');
+    const allow = () => harness.fixture.db.exec('DELETE FROM test_refuse_checkpoint');
     const base = consumer('commit-fails');
     const slow: EventConsumer = {
       ...base,
@@ -238,12 +206,12 @@ describe('PubSubSubscriber fast path and pipelined flow control', () => {
     });
     await sub.waitFor((s) => s.applied === 30, 8_000);
     expect(sub.stats.lastError).toMatch(/checkpoint refused/);
-    expect(effects(fixture.db, 'commit-fails')).toEqual(range(1, 30).map((n) => `e${n}`));
-    const events = fixture.standIn.events(TOPIC);
+    expect(effects(harness.fixture.db, 'commit-fails')).toEqual(range(1, 30).map((n) => `e${n}`));
+    const events = harness.fixture.standIn.events(TOPIC);
     expect(sub.checkpoint()).toBe(events[29]!.replayId.toString('hex'));
   });
   it('gives a batch up when SQLite ended its transaction under an event, and applies it again from the checkpoint', async () => {
-    fixture.standIn.publish(
+    harness.fixture.standIn.publish(
       TOPIC,
       range(1, 10).map((n) => payload(n))
     );
@@ -266,9 +234,9 @@ describe('PubSubSubscriber fast path and pipelined flow control', () => {
     await sub.waitFor((s) => s.applied === 10, 8_000);
     expect(rolledBack).toBe(true);
     expect(sub.stats.reconnects).toBeGreaterThanOrEqual(1);
-    expect(effects(fixture.db, 'ended')).toEqual(range(1, 10).map((n) => `e${n}`));
-    const events = fixture.standIn.events(TOPIC);
+    expect(effects(harness.fixture.db, 'ended')).toEqual(range(1, 10).map((n) => `e${n}`));
+    const events = harness.fixture.standIn.events(TOPIC);
     expect(sub.checkpoint()).toBe(events[9]!.replayId.toString('hex'));
-    expect(new DeadLetterStore(fixture.db).count('ended')).toBe(0);
+    expect(new DeadLetterStore(harness.fixture.db).count('ended')).toBe(0);
   });
 });
