@@ -199,7 +199,8 @@ interface Shape {
   readonly cpu?: boolean;
   /**
    * Each request follows a write to `shipments` (a row inserted and deleted again, from this process and not timed),
-   * which makes the producer forget its cached `$skip` positions: the cost of the first deep page after a change.
+   * which moves the versions the producer's cached `$skip` positions depend on: the cost of the first deep page after
+   * a change (positions repaired from the change log now; forgotten and found again from the start before it).
    */
   readonly writeFirst?: boolean;
   request(i: number): { resource: string; query: RawQuery; maxPageSize?: number };
@@ -448,7 +449,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       })
     },
     {
-      name: `client-driven paging, first request after a write (positions forgotten): $orderby=DestinationCity, $top=${PAGE_ROWS}, $skip=${depth.toLocaleString()}`,
+      name: `client-driven paging, first request after a write: $orderby=DestinationCity, $top=${PAGE_ROWS}, $skip=${depth.toLocaleString()}`,
       indexed: true,
       writeFirst: true,
       request: () => ({

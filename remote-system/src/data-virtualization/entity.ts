@@ -48,10 +48,12 @@ export interface EntitySetDefinition {
    */
   readonly counts?: { readonly table: string; readonly columns: readonly string[] };
   /**
-   * A version of the table the database bumps on every write (a row `name` of `table`, kept by triggers): deep
-   * `$skip` positions are cached while it stands still (`SkipPositions`). Ignored when the table does not exist.
+   * Versions of the table the database bumps on every write (a row `name` of `table` for the row set and one
+   * `name.<column>` per column, kept by triggers), and the log of written rows (`changes`, migration 15): deep `$skip`
+   * positions are cached while the versions an ordering depends on stand still, and repaired from the log when they
+   * move (`SkipPositions`). Each is ignored when its table does not exist.
    */
-  readonly version?: { readonly table: string; readonly name: string };
+  readonly version?: { readonly table: string; readonly name: string; readonly changes?: string };
 }
 
 export const NAMESPACE = 'ERP';
@@ -73,7 +75,7 @@ export const SHIPMENTS: EntitySetDefinition = {
   key: shipmentNumber,
   defaultOrder: [{ name: 'ShippedAt', descending: true }],
   counts: { table: 'shipment_counts', columns: SHIPMENT_COUNTED_COLUMNS },
-  version: { table: 'table_versions', name: 'shipments' },
+  version: { table: 'table_versions', name: 'shipments', changes: 'shipments_changes' },
   properties: [
     shipmentNumber,
     {

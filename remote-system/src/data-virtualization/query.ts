@@ -7,7 +7,13 @@ import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
 import { parseFilter, type FilterNode, type LiteralValue } from './filter-parser';
 import { PageTokens, type PageCursor } from './paging';
-import { SkipPositions, type PageStart, type SqlValue } from './positions';
+import {
+  SkipPositions,
+  type OrderingChange,
+  type OrderingReader,
+  type PageStart,
+  type SqlValue
+} from './positions';
 import { compileSearch } from './search';
 import { compileFilter, quoteIdentifier, type SqlFragment } from './sql';
 
@@ -208,8 +214,12 @@ export class EntityQueries {
   private readonly versionReader: Database.Statement | undefined;
   /** The table's indexes and their columns, in order. */
   private readonly indexes: { readonly name: string; readonly columns: readonly string[] }[];
-  /** Checkpoints for deep `$skip` pages, used while the table's version stands still. */
+  /** The first and last entry of the table's change log, when the database keeps one. */
+  private readonly changeLogBounds: Database.Statement | undefined;
+  /** Checkpoints for deep `$skip` pages, kept while the table's versions stand still and repaired when they move. */
   private readonly positions: SkipPositions;
+  /** Runs a read in one transaction, so that it sees one state of the database throughout. */
+  private readonly snapshot: (read: () => SqlValue[][]) => SqlValue[][];
   private readonly minWalkBudget: number;
 
   constructor(
@@ -247,6 +257,14 @@ export class EntityQueries {
           )
           .raw()
       : undefined;
+    const changes = entity.version?.changes;
+    this.changeLogBounds =
+      this.versionReader && tableExists(changes)
+        ? db
+            .prepare(`SELECT min(change_seq), max(change_seq) FROM ${quoteIdentifier(changes!)}`)
+            .raw()
+        : undefined;
+    this.snapshot = db.transaction((read: () => SqlValue[][]) => read());
     this.counter = tableExists(counts?.table)
       ? db
           .prepare(
@@ -509,8 +527,9 @@ export class EntityQueries {
   }
 
   /**
-   * Where the page at `skip` starts, from the positions known for this ordering (found now if need be); undefined
-   * when the ordering has no row at `skip`. See `SkipPositions`.
+   * Where the page at `skip` starts, from the positions known for this ordering (found or repaired now if need be);
+   * undefined when the ordering has no row at `skip`. See `SkipPositions`. Runs inside the page's snapshot, so the
+   * versions, the log and the rows it reads agree.
    */
   private locate(options: QueryOptions, orderBy: string, skip: number): PageStart | undefined {
     // The versions this ordering depends on: the row set, and every column it sorts, filters or searches by.
@@ -524,13 +543,45 @@ export class EntityQueries {
     const stamp = [table, ...[...columns].sort().map((c) => `${table}.${c}`)]
       .map((name) => versions.get(name) ?? '?')
       .join(':');
+    const bounds = this.changeLogBounds?.get() as [number | null, number | null] | undefined;
     const where = this.where(options);
     const ordering = JSON.stringify([where.sql, where.params, orderBy]);
     const sortKey = options.sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
-    return this.positions.locate(ordering, stamp, skip, (after, offset) => {
-      const segments = after && keysetSegments(options.sort, after);
-      return this.scan(options, sortKey, orderBy, segments, { offset, limit: 1 })[0];
-    });
+    const reader: OrderingReader = {
+      hop: (after, offset) => {
+        const segments = after && keysetSegments(options.sort, after);
+        return this.scan(options, sortKey, orderBy, segments, { offset, limit: 1 })[0];
+      }
+    };
+    if (bounds) {
+      const [first, last] = bounds;
+      const log = quoteIdentifier(this.entity.version!.changes!);
+      reader.changes = (since, limit) => {
+        // Entries are numbered without gaps and only the oldest are pruned: the log holds every change after
+        // `since` when its first entry is at most the next one.
+        if (first === null || last === null || last < since || first > since + 1) return undefined;
+        const logged = this.where(options, { sql: 'change_seq > ?', params: [since] });
+        const sql = `SELECT change_seq, change_sign FROM ${log}${logged.sql} ORDER BY change_seq LIMIT ?`;
+        return (
+          this.statement(sql)
+            .raw()
+            .all(...logged.params, limit) as [number, 1 | -1][]
+        ).map(([seq, sign]): OrderingChange => ({ seq, sign }));
+      };
+      reader.follows = (change, key) => {
+        const segments = keysetSegments(options.sort, key);
+        const sql =
+          `SELECT EXISTS (SELECT 1 FROM ${log} WHERE change_seq = ? AND ` +
+          `(${segments.map((segment) => `(${segment.sql})`).join(' OR ')}))`;
+        return (
+          this.statement(sql)
+            .pluck()
+            .get(change.seq, ...segments.flatMap((segment) => segment.params)) === 1
+        );
+      };
+    }
+    const version = { stamp, seq: bounds ? (bounds[1] ?? 0) : undefined };
+    return this.positions.locate(ordering, version, skip, reader);
   }
 
   /** One page of results, with the token for the next one. */
@@ -575,17 +626,20 @@ export class EntityQueries {
     this.lastQueries = [];
     // A deep `$skip` starts from the nearest known position instead of stepping over every skipped row.
     const skip = cursor ? 0 : (options.skip ?? 0);
-    const start: PageStart | undefined =
-      this.versionReader && skip >= this.positions.stride
+    const deep = this.versionReader !== undefined && skip >= this.positions.stride;
+    const read = (): SqlValue[][] => {
+      const start: PageStart | undefined = deep
         ? this.locate(options, orderBy, skip)
         : { offset: skip };
-    const after = cursor ? cursor.after : start?.after;
-    const rows = start
-      ? this.scan(options, columns, orderBy, after && keysetSegments(options.sort, after), {
-          offset: start.offset,
-          limit
-        })
-      : [];
+      const after = cursor ? cursor.after : start?.after;
+      return start
+        ? this.scan(options, columns, orderBy, after && keysetSegments(options.sort, after), {
+            offset: start.offset,
+            limit
+          })
+        : [];
+    };
+    const rows = deep ? this.snapshot(read) : read();
 
     const hasMore = rows.length > want;
     const pageRows = hasMore ? rows.slice(0, want) : rows;

@@ -196,6 +196,42 @@ export function installTableVersions(db: Database.Database, table: string): void
   `);
 }
 
+/**
+ * Creates `<table>_changes`, a short log of the rows written to `table`: an insert logs the new row with sign +1, a
+ * delete the old row with -1, an update that changes any column both (-1 old, +1 new). Each entry is a full row image
+ * under the table's own column names and types, so any condition written for the table also reads the log: a reader
+ * that knows how many rows of a filtered order lie before some key can bring that number up to date by counting the
+ * logged rows that match and sort before it (data-virtualization repairs its deep `$skip` positions this way instead
+ * of forgetting them after every write). Entries are numbered by `change_seq`; the oldest are pruned once
+ * `retained` more have been written (every 1,024th entry deletes a block), so readers must check that the log still
+ * reaches back to where they last read. Cost: one log row per inserted or deleted row, two per updated row.
+ */
+export function installChangeLog(db: Database.Database, table: string, retained = 4096): void {
+  const columns = db.pragma(`table_info(${table})`) as { name: string; type: string }[];
+  const log = `${table}_changes`;
+  const names = columns.map((c) => c.name).join(', ');
+  const image = (row: 'NEW' | 'OLD'): string => columns.map((c) => `${row}.${c.name}`).join(', ');
+  const entry = (sign: 1 | -1, row: 'NEW' | 'OLD'): string =>
+    `INSERT INTO ${log} (change_sign, ${names}) VALUES (${sign}, ${image(row)});`;
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS ${log} (
+      change_seq  INTEGER PRIMARY KEY,
+      change_sign INTEGER NOT NULL CHECK (change_sign IN (-1, 1)),
+      ${columns.map((c) => `${c.name} ${c.type}`).join(',\n      ')}
+    );
+    CREATE TRIGGER IF NOT EXISTS ${log}_insert AFTER INSERT ON ${table} BEGIN ${entry(1, 'NEW')} END;
+    CREATE TRIGGER IF NOT EXISTS ${log}_delete AFTER DELETE ON ${table} BEGIN ${entry(-1, 'OLD')} END;
+    CREATE TRIGGER IF NOT EXISTS ${log}_update AFTER UPDATE ON ${table}
+      WHEN ${columns.map((c) => `OLD.${c.name} IS NOT NEW.${c.name}`).join(' OR ')} BEGIN
+      ${entry(-1, 'OLD')}
+      ${entry(1, 'NEW')}
+    END;
+    CREATE TRIGGER IF NOT EXISTS ${log}_prune AFTER INSERT ON ${log} WHEN NEW.change_seq % 1024 = 0 BEGIN
+      DELETE FROM ${log} WHERE change_seq <= NEW.change_seq - ${retained};
+    END;
+  `);
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -581,6 +617,11 @@ export const MIGRATIONS: readonly Migration[] = [
         db.exec(index.sql);
       db.exec('ANALYZE shipments');
     }
+  },
+  {
+    version: 15,
+    name: 'data-virtualization: a short log of written shipments, to repair deep $skip positions',
+    up: (db) => installChangeLog(db, 'shipments')
   }
 ];
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SHIPMENT_INDEXES, migrate, openDatabase } from '../../src/db';
+import { installChangeLog } from '../../src/db/migrations';
 import { tempDir } from '../support';
 
 describe('migrations', () => {
@@ -119,6 +120,73 @@ describe('migrations', () => {
         )
         .run()
     ).toThrow(/CHECK constraint/);
+    db.close();
+  });
+});
+
+describe('installChangeLog', () => {
+  /** A table with a log that keeps the last `retained` entries, and a reader of the log. */
+  function loggedTable(retained: number) {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE parcels (code TEXT PRIMARY KEY, city TEXT, weight REAL)');
+    installChangeLog(db, 'parcels', retained);
+    const log = () =>
+      db
+        .prepare(
+          'SELECT change_seq, change_sign, code, city, weight FROM parcels_changes ORDER BY 1'
+        )
+        .raw()
+        .all();
+    return { db, log };
+  }
+
+  it('logs each inserted, deleted and changed row as signed full images, and no unchanged update', () => {
+    const { db, log } = loggedTable(4096);
+    db.exec(`
+      INSERT INTO parcels VALUES ('A', 'Lyon', 1.5), ('B', NULL, 2);
+      UPDATE parcels SET city = 'Oslo' WHERE code = 'B';
+      UPDATE parcels SET weight = 1.5 WHERE code = 'A';
+      DELETE FROM parcels WHERE code = 'A';
+    `);
+    expect(log()).toEqual([
+      [1, 1, 'A', 'Lyon', 1.5],
+      [2, 1, 'B', null, 2],
+      [3, -1, 'B', null, 2],
+      [4, 1, 'B', 'Oslo', 2],
+      [5, -1, 'A', 'Lyon', 1.5]
+    ]);
+    // The images keep the table's types, so conditions written for the table read the log alike.
+    expect(
+      db.prepare('SELECT typeof(weight) FROM parcels_changes WHERE change_seq = 2').pluck().get()
+    ).toBe('real');
+    db.close();
+  });
+
+  it('rolls its entries back with the write', () => {
+    const { db, log } = loggedTable(4096);
+    const failing = db.transaction(() => {
+      db.exec("INSERT INTO parcels VALUES ('A', 'Lyon', 1)");
+      throw new Error('abandoned');
+    });
+    expect(() => failing()).toThrow('abandoned');
+    expect(log()).toEqual([]);
+    db.close();
+  });
+
+  it('prunes the oldest entries and keeps the newest, numbered without gaps', () => {
+    const { db } = loggedTable(1024);
+    const insert = db.prepare('INSERT INTO parcels VALUES (?, NULL, NULL)');
+    db.transaction(() => {
+      for (let i = 0; i < 5000; i++) insert.run(`P${i}`);
+    })();
+    const [first, last, entries] = db
+      .prepare('SELECT min(change_seq), max(change_seq), count(*) FROM parcels_changes')
+      .raw()
+      .get() as number[];
+    expect(last).toBe(5000);
+    expect(entries).toBe(last! - first! + 1);
+    expect(entries).toBeGreaterThanOrEqual(1024);
+    expect(entries).toBeLessThan(1024 + 1024);
     db.close();
   });
 });
