@@ -709,10 +709,10 @@ function directSqlite(
       const parsed = parseQueryOptions(query, variant.entity);
       if (resource.endsWith('/$count')) direct.count(parsed);
       else {
-        // The SQL of a request that follows another one (a deep $skip's positions are then known), unless the
-        // shape measures the first request after a write.
+        // The SQL of a request that follows another one (a deep $skip's positions are then known), with a write
+        // in between when the shape measures the first request after a write.
+        direct.page(parsed, maxPageSize);
         if (shape.writeFirst) variant.touch();
-        else direct.page(parsed, maxPageSize);
         direct.page(parsed, maxPageSize);
       }
       built = direct.lastQueries;

@@ -261,7 +261,11 @@ export class EntityQueries {
     this.changeLogBounds =
       this.versionReader && tableExists(changes)
         ? db
-            .prepare(`SELECT min(change_seq), max(change_seq) FROM ${quoteIdentifier(changes!)}`)
+            .prepare(
+              // Two subqueries: SQLite reads a lone min() or max() of the key from one end of the table.
+              `SELECT (SELECT min(change_seq) FROM ${quoteIdentifier(changes!)}), ` +
+                `(SELECT max(change_seq) FROM ${quoteIdentifier(changes!)})`
+            )
             .raw()
         : undefined;
     this.snapshot = db.transaction((read: () => SqlValue[][]) => read());
@@ -535,6 +539,7 @@ export class EntityQueries {
     // The versions this ordering depends on: the row set, and every column it sorts, filters or searches by.
     const table = this.entity.version!.name;
     const versions = new Map(this.versionReader!.all(table, table, table) as [string, number][]);
+    this.lastQueries.push({ sql: this.versionReader!.source, params: [table, table, table] });
     const columns = new Set(options.sort.map((k) => k.property.column));
     if (options.filterTree) for (const c of filterColumns(options.filterTree)) columns.add(c);
     if (options.search) {
@@ -544,6 +549,8 @@ export class EntityQueries {
       .map((name) => versions.get(name) ?? '?')
       .join(':');
     const bounds = this.changeLogBounds?.get() as [number | null, number | null] | undefined;
+    if (this.changeLogBounds)
+      this.lastQueries.push({ sql: this.changeLogBounds.source, params: [] });
     const where = this.where(options);
     const ordering = JSON.stringify([where.sql, where.params, orderBy]);
     const sortKey = options.sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
@@ -562,10 +569,12 @@ export class EntityQueries {
         if (first === null || last === null || last < since || first > since + 1) return undefined;
         const logged = this.where(options, { sql: 'change_seq > ?', params: [since] });
         const sql = `SELECT change_seq, change_sign FROM ${log}${logged.sql} ORDER BY change_seq LIMIT ?`;
+        const params = [...logged.params, limit];
+        this.lastQueries.push({ sql, params });
         return (
           this.statement(sql)
             .raw()
-            .all(...logged.params, limit) as [number, 1 | -1][]
+            .all(...params) as [number, 1 | -1][]
         ).map(([seq, sign]): OrderingChange => ({ seq, sign }));
       };
       reader.follows = (change, key) => {
@@ -573,10 +582,12 @@ export class EntityQueries {
         const sql =
           `SELECT EXISTS (SELECT 1 FROM ${log} WHERE change_seq = ? AND ` +
           `(${segments.map((segment) => `(${segment.sql})`).join(' OR ')}))`;
+        const params = [change.seq, ...segments.flatMap((segment) => segment.params)];
+        this.lastQueries.push({ sql, params });
         return (
           this.statement(sql)
             .pluck()
-            .get(change.seq, ...segments.flatMap((segment) => segment.params)) === 1
+            .get(...params) === 1
         );
       };
     }
