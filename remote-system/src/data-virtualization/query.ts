@@ -15,7 +15,7 @@ import {
   type SqlValue
 } from './positions';
 import { compileSearch } from './search';
-import { compileFilter, quoteIdentifier, type SqlFragment } from './sql';
+import { compileFilter, escapeGlob, quoteIdentifier, type SqlFragment } from './sql';
 
 /** Salesforce Connect accepts at most 2,000 rows per server-driven page. */
 export const MAX_PAGE_SIZE = 2000;
@@ -221,6 +221,7 @@ export class EntityQueries {
   /** Runs a read in one transaction, so that it sees one state of the database throughout. */
   private readonly snapshot: (read: () => SqlValue[][]) => SqlValue[][];
   private readonly minWalkBudget: number;
+  private readonly maxResolvedValues: number;
 
   constructor(
     private readonly db: Database.Database,
@@ -231,6 +232,7 @@ export class EntityQueries {
   ) {
     this.positions = tuning.positions ?? new SkipPositions();
     this.minWalkBudget = tuning.minWalkBudget ?? MIN_WALK_BUDGET;
+    this.maxResolvedValues = tuning.maxResolvedValues ?? MAX_RESOLVED_VALUES;
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`page size must be between 1 and ${MAX_PAGE_SIZE}`);
     }
@@ -279,18 +281,77 @@ export class EntityQueries {
   }
 
   /**
-   * The maintained count that answers `options` exactly, as its `[dimension, value]` key: the whole table (no
-   * `$filter`/`$search`), or one `eq` between a counted column and a literal (either side). Anything else is counted.
+   * The maintained counts that answer `options` exactly, as `[dimension, value]` keys to add up: the whole table (no
+   * `$filter`/`$search`), or an `eq` or `in` between a counted column and string literals (a list of none counts 0).
+   * Anything else is counted.
    */
-  private counterKey(options: QueryOptions): [string, string] | undefined {
+  private counterKeys(options: QueryOptions): [string, string][] | undefined {
     const counts = this.entity.counts;
     if (!counts || options.search) return undefined;
-    if (!options.filterTree) return ['*', ''];
-    const equality = literalEquality(options.filterTree);
-    if (!equality || !counts.columns.includes(equality.property.column)) return undefined;
-    const { property, value } = equality;
-    if (value === null) return [property.column, 'null'];
-    return typeof value === 'string' ? [property.column, `v:${value}`] : undefined;
+    if (!options.filterTree) return [['*', '']];
+    const set = literalSet(options.filterTree);
+    if (!set || !counts.columns.includes(set.property.column)) return undefined;
+    const keys: [string, string][] = [];
+    for (const value of new Set(set.values)) {
+      if (value !== null && typeof value !== 'string') return undefined;
+      keys.push([set.property.column, value === null ? 'null' : `v:${value}`]);
+    }
+    return keys;
+  }
+
+  /**
+   * `contains`, `startswith` or `endswith` of a counted column and a string literal, read as `in` the column's values
+   * that satisfy it. The maintained counts know every value the column holds (a few hundred cities, carriers or
+   * statuses), so SQLite's own `GLOB` picks them from there, and the filter is then served by the column's indexes
+   * and counted exactly, where it would otherwise test every row (seconds at 10M rows for a rare or absent value).
+   * Only where the filter needs the call true (under `and`/`or` from the top): a call on a null column is null
+   * where `in` is false, which differs under `not`. Left as it is past `maxResolvedValues` values.
+   */
+  private resolveSubstrings(options: QueryOptions): QueryOptions {
+    const counts = this.entity.counts;
+    if (!this.counter || !counts || !options.filterTree) return options;
+    const resolve = (node: FilterNode): FilterNode => {
+      if (node.kind === 'and' || node.kind === 'or') {
+        const [left, right] = [resolve(node.left), resolve(node.right)];
+        return left === node.left && right === node.right ? node : { ...node, left, right };
+      }
+      if (node.kind !== 'call') return node;
+      const [subject, search] = node.args;
+      if (
+        subject.kind !== 'property' ||
+        !counts.columns.includes(subject.property.column) ||
+        search.kind !== 'literal' ||
+        typeof search.value !== 'string'
+      ) {
+        return node;
+      }
+      const text = escapeGlob(search.value);
+      const pattern =
+        node.name === 'contains'
+          ? `*${text}*`
+          : node.name === 'startswith'
+            ? `${text}*`
+            : `*${text}`;
+      const sql =
+        `SELECT substr(value, 3) FROM ${quoteIdentifier(counts.table)} ` +
+        `WHERE dimension = ? AND n > 0 AND value GLOB ? LIMIT ?`;
+      const params = [subject.property.column, `v:${pattern}`, this.maxResolvedValues + 1];
+      this.lastQueries.push({ sql, params });
+      const values = this.statement(sql)
+        .pluck()
+        .all(...params) as string[];
+      if (values.length > this.maxResolvedValues) return node;
+      return {
+        kind: 'in',
+        operand: subject,
+        list: values.map((value) => ({ ...search, value })),
+        position: node.position
+      };
+    };
+    const filterTree = resolve(options.filterTree);
+    return filterTree === options.filterTree
+      ? options
+      : { ...options, filterTree, filter: compileFilter(filterTree) };
   }
 
   /** A cached prepared statement (the SQL text only ever varies with the query's shape). */
@@ -318,14 +379,24 @@ export class EntityQueries {
 
   /** Number of rows matching `$filter` and `$search` (`$top`/`$skip` do not apply, as OData says). */
   count(options: QueryOptions): number {
-    const key = this.counter && this.counterKey(options);
-    if (this.counter && key) {
-      this.lastQueries = [{ sql: this.counter.source, params: key }];
-      return (this.counter.get(...key) as number | undefined) ?? 0;
+    this.lastQueries = [];
+    return this.countResolved(this.resolveSubstrings(options));
+  }
+
+  /** `count` of options whose string functions are already resolved (see `resolveSubstrings`). */
+  private countResolved(options: QueryOptions): number {
+    const keys = this.counter && this.counterKeys(options);
+    if (this.counter && keys) {
+      let n = 0;
+      for (const key of keys) {
+        this.lastQueries.push({ sql: this.counter.source, params: key });
+        n += (this.counter.get(...key) as number | undefined) ?? 0;
+      }
+      return n;
     }
     const where = this.where(options);
     const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
-    this.lastQueries = [{ sql, params: where.params }];
+    this.lastQueries.push({ sql, params: where.params });
     return this.statement(sql)
       .pluck()
       .get(...where.params) as number;
@@ -500,16 +571,18 @@ export class EntityQueries {
    * leads with the sort columns and carries that column: the index, the column, its matches and the table's rows.
    */
   private carriedFilter(options: QueryOptions): CarriedFilter | undefined {
-    const key = this.counter && this.counterKey(options);
-    if (!this.counter || !key || key[0] === '*') return undefined;
-    const column = key[0];
+    const keys = this.counter && this.counterKeys(options);
+    if (!this.counter || !keys?.[0] || keys[0][0] === '*') return undefined;
+    const counter = this.counter;
+    const column = keys[0][0];
     const sortColumns = options.sort.map((k) => k.property.column);
-    // Filtering on the order's own first column, or an index leading with the filter and then the order, answers
-    // without sorting: nothing to walk.
+    // Filtering on the order's own first column, or one value and an index leading with the filter and then the
+    // order, answers without sorting: nothing to walk. (Several values would each be read in order, then sorted.)
     const leading = [column, ...sortColumns];
     if (
       sortColumns[0] === column ||
-      this.indexes.some((candidate) => leading.every((c, i) => candidate.columns[i] === c))
+      (keys.length === 1 &&
+        this.indexes.some((candidate) => leading.every((c, i) => candidate.columns[i] === c)))
     ) {
       return undefined;
     }
@@ -525,8 +598,8 @@ export class EntityQueries {
       keyOrdered: this.indexes.find((c) => c.columns[0] === column && c.columns[1] === keyColumn)
         ?.name,
       column,
-      matches: (this.counter.get(...key) as number | undefined) ?? 0,
-      total: (this.counter.get('*', '') as number | undefined) ?? 0
+      matches: keys.reduce((n, key) => n + ((counter.get(...key) as number | undefined) ?? 0), 0),
+      total: (counter.get('*', '') as number | undefined) ?? 0
     };
   }
 
@@ -596,7 +669,10 @@ export class EntityQueries {
   }
 
   /** One page of results, with the token for the next one. */
-  page(options: QueryOptions, maxPageSize = this.pageSize): PageResult {
+  page(query: QueryOptions, maxPageSize = this.pageSize): PageResult {
+    this.lastQueries = [];
+    const options = this.resolveSubstrings(query);
+    const resolving = this.lastQueries;
     const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
     // The token's binding to the query: a SHA-256 computed only when a token is read or a next link is emitted.
     const fingerprint = (): string =>
@@ -615,7 +691,7 @@ export class EntityQueries {
       count = cursor.count;
     }
     const remaining = cursor ? cursor.remaining : (options.top ?? null);
-    if (options.count && count === undefined) count = this.count(options);
+    if (options.count && count === undefined) count = this.countResolved(options);
     if (remaining === 0) return { rows: [], count };
     // `$filter=<key> eq '…'` (how a record is looked up): at most one row, read like `Shipments('…')`.
     const key = cursor ? undefined : this.keyEquality(options);
@@ -634,7 +710,7 @@ export class EntityQueries {
       .map((k) => `${quoteIdentifier(k.property.column)}${k.descending ? ' DESC' : ''}`)
       .join(', ');
 
-    this.lastQueries = [];
+    this.lastQueries = [...resolving];
     // A deep `$skip` starts from the nearest known position instead of stepping over every skipped row.
     const skip = cursor ? 0 : (options.skip ?? 0);
     const deep = this.versionReader !== undefined && skip >= this.positions.stride;
@@ -677,6 +753,12 @@ export class EntityQueries {
  * (a ratio of ~22); 10 makes a walk that gives up cost about half the sort that follows it.
  */
 const SORT_COST_IN_ENTRIES = 10;
+/**
+ * Most values a string function on a counted column is read as (see `EntityQueries.resolveSubstrings`): a list that
+ * long is bound and looked up in well under a millisecond, and more values mean the function matches so many rows
+ * that testing rows in order finds a page quickly anyway.
+ */
+const MAX_RESOLVED_VALUES = 500;
 const MIN_WALK_BUDGET = 10_000;
 
 /** Defaults of `EntityQueries` that tests shrink to reach their edges with a small table. */
@@ -684,6 +766,8 @@ export interface QueryTuning {
   readonly positions?: SkipPositions;
   /** Least number of index entries a carried-filter walk may read before giving up (default 10,000). */
   readonly minWalkBudget?: number;
+  /** Most values a string function on a counted column is read as (default 500; see `resolveSubstrings`). */
+  readonly maxResolvedValues?: number;
 }
 
 /** A filter the index serving the order carries (see `EntityQueries.segmentRows`). */
@@ -716,6 +800,24 @@ function literalEquality(
   return property.kind === 'property' && literal.kind === 'literal'
     ? { property: property.property, value: literal.value }
     : undefined;
+}
+
+/**
+ * A `$filter` that is exactly `<property> eq <literal>` (either side) or `<property> in (<literals>)`, as its property
+ * and literal values.
+ */
+function literalSet(
+  tree: FilterNode
+): { property: PropertyDefinition; values: LiteralValue[] } | undefined {
+  const equality = literalEquality(tree);
+  if (equality) return { property: equality.property, values: [equality.value] };
+  if (tree.kind !== 'in' || tree.operand.kind !== 'property') return undefined;
+  const values: LiteralValue[] = [];
+  for (const item of tree.list) {
+    if (item.kind !== 'literal') return undefined;
+    values.push(item.value);
+  }
+  return { property: tree.operand.property, values };
 }
 
 /** The columns a `$filter` reads. */

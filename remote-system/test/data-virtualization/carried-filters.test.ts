@@ -67,7 +67,9 @@ const FILTERS: [string, string][] = [
   ['Carrier eq null', 'carrier IS NULL'],
   ["DestinationCity eq 'Zürich'", "destination_city = 'Zürich'"],
   ["Status eq 'Out for Delivery'", "status = 'Out for Delivery'"],
-  ["Status eq 'In Transit'", "status = 'In Transit'"]
+  ["Status eq 'In Transit'", "status = 'In Transit'"],
+  ["Status in ('In Transit', 'Label Created')", "status IN ('In Transit', 'Label Created')"],
+  ["contains(Carrier,'S')", "instr(carrier, 'S') > 0"]
 ];
 const ORDERS: [string, string][] = [
   ['DestinationCity', 'destination_city, shipment_number'],
@@ -106,6 +108,20 @@ describe('the plan', () => {
       walked: true
     });
     expect(queries.lastQueries[0]!.sql).toContain('INDEXED BY "shipments_by_destination_city"');
+  });
+
+  it('walks for several values even when an index leads with the column and the order', () => {
+    // `shipments_status_newest` reads each value in order, but two values would then be sorted together.
+    const query = { $filter: "Status in ('Delivered', 'Exception')", $top: '5' };
+    expect(allPages(query)).toEqual({
+      rows: reference(
+        "status IN ('Delivered', 'Exception')",
+        'shipped_at DESC, shipment_number DESC',
+        5
+      ),
+      walked: true
+    });
+    expect(allPages({ $filter: "Status in ('Delivered')", $top: '5' }).walked).toBe(false);
   });
 
   it('sorts the few matches of a rare value (SQLite’s plan)', () => {

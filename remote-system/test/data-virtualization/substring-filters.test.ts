@@ -1,0 +1,143 @@
+/**
+ * `contains`, `startswith` and `endswith` on a counted column (what a list-view filter "contains", "starts with" sends
+ * through Salesforce Connect) are read as `in` the column's values that satisfy them, from the maintained counts: the
+ * results and counts equal the same filter written in SQL with `instr`/`substr` (an independent form), including
+ * awkward values (wildcard characters, quotes, non-ASCII text, NULL), combined with other conditions, under `not`
+ * (left as it is), and past the most values a function is read as (left as it is).
+ */
+import { SHIPMENTS } from '../../src/data-virtualization/entity';
+import { PageTokens } from '../../src/data-virtualization/paging';
+import {
+  EntityQueries,
+  parseQueryOptions,
+  type QueryTuning
+} from '../../src/data-virtualization/query';
+import { createShipmentDatabase } from './support';
+
+const db = createShipmentDatabase(900);
+afterAll(() => db.close());
+const COLUMNS: Record<string, string> = {
+  DestinationCity: 'destination_city',
+  Carrier: 'carrier',
+  Status: 'status',
+  CustomerNumber: 'customer_number'
+};
+
+function producer(tuning: QueryTuning = {}) {
+  const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('substrings'), 100, tuning);
+  return {
+    queries,
+    /** Every matching key, through `nextLink` pages, newest first, and the `$count` beside them. */
+    read(filter: string): { rows: string[]; count: number } {
+      const rows: string[] = [];
+      let token: string | undefined;
+      let count = -1;
+      do {
+        const query: Record<string, string> = { $filter: filter, $count: 'true' };
+        if (token) query.$skiptoken = token;
+        const page = queries.page(parseQueryOptions(query, SHIPMENTS));
+        count = page.count!;
+        rows.push(...page.rows.map((row) => row.ShipmentNumber as string));
+        token = page.nextToken;
+      } while (token);
+      return { rows, count };
+    }
+  };
+}
+
+/** The same filter in SQL, newest first, with the count. */
+function reference(where: string, params: unknown[]): { rows: string[]; count: number } {
+  const rows = db
+    .prepare(
+      `SELECT shipment_number FROM shipments WHERE ${where} ORDER BY shipped_at DESC, shipment_number DESC`
+    )
+    .pluck()
+    .all(...params) as string[];
+  return { rows, count: rows.length };
+}
+
+/** OData's string function in an SQL form that shares nothing with the producer's (no GLOB, no counts). */
+function sqlFunction(name: string, column: string): string {
+  if (name === 'contains') return `instr(${column}, @text) > 0`;
+  if (name === 'startswith') return `substr(${column}, 1, length(@text)) = @text`;
+  return `substr(${column}, length(${column}) - length(@text) + 1) = @text`;
+}
+
+/** Whether the last request tested the function's pattern on the rows themselves. */
+const testsRows = (queries: EntityQueries): boolean =>
+  queries.lastQueries.some((q) => q.sql.includes('FROM "shipments"') && q.sql.includes('GLOB'));
+
+const odataString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+const LITERALS: [string, string[]][] = [
+  [
+    'DestinationCity',
+    ['ich', 'Zürich', 'ü', '*City', '[Main]?', "O'F", '100%', '_1', 'n', '', 'no such city']
+  ],
+  ['Carrier', ['UPS', 'S', 'x']],
+  ['Status', ['Deliver', 'Transit', 'ed', ' ']],
+  ['CustomerNumber', ['C-00001', '1', '00']]
+];
+const cases = LITERALS.flatMap(([property, texts]) =>
+  ['contains', 'startswith', 'endswith'].flatMap((name) =>
+    texts.map((text) => ({ property, name, text }))
+  )
+);
+
+describe('a string function on a counted column equals it written in SQL', () => {
+  const { queries, read } = producer();
+  it.each(cases)('$name($property, $text)', ({ property, name, text }) => {
+    const filter = `${name}(${property},${odataString(text)})`;
+    expect(read(filter)).toEqual(reference(sqlFunction(name, COLUMNS[property]!), [{ text }]));
+    // Read as a list of values from the counts: no row is tested with the function.
+    expect(testsRows(queries)).toBe(false);
+  });
+
+  it.each([
+    [
+      "contains(DestinationCity,'a') and Status eq 'Delivered'",
+      "instr(destination_city, 'a') > 0 AND status = 'Delivered'"
+    ],
+    [
+      "startswith(Carrier,'U') or endswith(DestinationCity,'ich')",
+      "substr(carrier, 1, 1) = 'U' OR substr(destination_city, -3) = 'ich'"
+    ],
+    [
+      "contains(DestinationCity,'a') and contains(ShipmentNumber,'7')",
+      "instr(destination_city, 'a') > 0 AND instr(shipment_number, '7') > 0"
+    ]
+  ])('combined: %s', (filter, where) => {
+    expect(read(filter)).toEqual(reference(where, []));
+  });
+
+  it('counts from the maintained counts alone', () => {
+    queries.count(parseQueryOptions({ $filter: "contains(DestinationCity,'a')" }, SHIPMENTS));
+    expect(queries.lastQueries.every((q) => q.sql.includes('shipment_counts'))).toBe(true);
+  });
+});
+
+describe('left as written', () => {
+  it('under not, where a NULL column must stay excluded', () => {
+    const { queries, read } = producer();
+    // NULL cities: contains(null, …) is null, and not null is null, so they are not returned.
+    expect(read("not contains(DestinationCity,'a')")).toEqual(
+      reference("NOT (instr(destination_city, 'a') > 0)", [])
+    );
+    expect(queries.lastQueries.some((q) => q.sql.includes('shipment_counts'))).toBe(false);
+  });
+
+  it('past the most values a function is read as', () => {
+    const { queries, read } = producer({ maxResolvedValues: 2 });
+    expect(read("contains(DestinationCity,'a')")).toEqual(
+      reference("instr(destination_city, 'a') > 0", [])
+    );
+    expect(testsRows(queries)).toBe(true);
+  });
+
+  it('on a column without counts', () => {
+    const { read } = producer();
+    expect(read("contains(ShipmentNumber,'12')")).toEqual(
+      reference("instr(shipment_number, '12') > 0", [])
+    );
+  });
+});
