@@ -305,11 +305,12 @@ export class EntityQueries {
    * statuses), so SQLite's own `GLOB` picks them from there, and the filter is then served by the column's indexes
    * and counted exactly, where it would otherwise test every row (seconds at 10M rows for a rare or absent value).
    * Only where the filter needs the call true (under `and`/`or` from the top): a call on a null column is null
-   * where `in` is false, which differs under `not`. Left as it is past `maxResolvedValues` values.
+   * where `in` is false, which differs under `not`. Left as it is past `maxResolvedValues` values. On any other
+   * nullable column, a string function the filter needs true adds that the column is not null (see below).
    */
   private resolveSubstrings(options: QueryOptions): QueryOptions {
     const counts = this.entity.counts;
-    if (!this.counter || !counts || !options.filterTree) return options;
+    if (!options.filterTree) return options;
     const resolve = (node: FilterNode): FilterNode => {
       if (node.kind === 'and' || node.kind === 'or') {
         const [left, right] = [resolve(node.left), resolve(node.right)];
@@ -318,6 +319,8 @@ export class EntityQueries {
       if (node.kind !== 'call') return node;
       const [subject, search] = node.args;
       if (
+        !this.counter ||
+        !counts ||
         subject.kind !== 'property' ||
         !counts.columns.includes(subject.property.column) ||
         search.kind !== 'literal' ||
@@ -349,9 +352,31 @@ export class EntityQueries {
       };
     };
     const filterTree = resolve(options.filterTree);
-    return filterTree === options.filterTree
-      ? options
-      : { ...options, filterTree, filter: compileFilter(filterTree) };
+    // A string function is null on a null column, so where the filter needs one true (an `and` chain from the top)
+    // the column is not null: said in SQL, it lets SQLite read a sparse column's index (4 s → 1 ms for a `contains`
+    // on OrderNumber, set on one shipment in 3,000 at 10M rows) instead of walking the order testing every row.
+    const guards = new Set<string>();
+    const needed = (node: FilterNode): void => {
+      if (node.kind === 'and') [node.left, node.right].forEach(needed);
+      else if (
+        node.kind === 'call' &&
+        node.args[0].kind === 'property' &&
+        node.args[0].property.nullable &&
+        node.args[1].kind === 'literal'
+      ) {
+        guards.add(`${quoteIdentifier(node.args[0].property.column)} IS NOT NULL`);
+      }
+    };
+    needed(filterTree);
+    if (filterTree === options.filterTree && guards.size === 0) return options;
+    const filter = compileFilter(filterTree);
+    return {
+      ...options,
+      filterTree,
+      filter: guards.size
+        ? { ...filter, sql: `(${[filter.sql, ...guards].join(' AND ')})` }
+        : filter
+    };
   }
 
   /** A cached prepared statement (the SQL text only ever varies with the query's shape). */

@@ -134,6 +134,29 @@ describe('left as written', () => {
     expect(testsRows(queries)).toBe(true);
   });
 
+  it.each([
+    ["contains(OrderNumber,'1')", "instr(order_number, '1') > 0", true],
+    [
+      "startswith(OrderNumber,'SO') and ShippedAt ge 2024-01-01T00:00:00Z",
+      "substr(order_number, 1, 2) = 'SO' AND shipped_at >= '2024-01-01T00:00:00Z'",
+      true
+    ],
+    [
+      "contains(OrderNumber,'1') or Status eq 'Exception'",
+      "instr(order_number, '1') > 0 OR status = 'Exception'",
+      false
+    ],
+    ["not contains(OrderNumber,'1')", "NOT (instr(order_number, '1') > 0)", false]
+  ])('on a nullable column without counts: %s (said not null: %s)', (filter, where, guarded) => {
+    const { queries, read } = producer();
+    const result = read(filter);
+    expect(result.count).toBeGreaterThan(0);
+    expect(result).toEqual(reference(where, []));
+    expect(queries.lastQueries.some((q) => q.sql.includes('"order_number" IS NOT NULL'))).toBe(
+      guarded
+    );
+  });
+
   it('on a column without counts', () => {
     const { read } = producer();
     expect(read("contains(ShipmentNumber,'12')")).toEqual(
