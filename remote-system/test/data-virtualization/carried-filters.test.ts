@@ -124,6 +124,30 @@ describe('the plan', () => {
     expect(allPages({ $filter: "Status in ('Delivered')", $top: '5' }).walked).toBe(false);
   });
 
+  it('walks an order index that does not carry the column, reading rows, only for a frequent filter', () => {
+    const customers = db
+      .prepare('SELECT DISTINCT customer_number FROM shipments ORDER BY 1')
+      .pluck()
+      .all() as string[];
+    // The most frequent customers but one (hundreds of rows), and the two least frequent (a few dozen).
+    const list = (n: number): string =>
+      (n > 0 ? customers.slice(0, n) : customers.slice(n)).map((c) => `'${c}'`).join(', ');
+    for (const [n, walks] of [
+      [customers.length - 1, true],
+      [-2, false]
+    ] as const) {
+      const query = { $filter: `CustomerNumber in (${list(n)})`, $top: '5' };
+      expect(allPages(query)).toEqual({
+        rows: reference(
+          `customer_number IN (${list(n)})`,
+          'shipped_at DESC, shipment_number DESC',
+          5
+        ),
+        walked: walks
+      });
+    }
+  });
+
   it('sorts the few matches of a rare value (SQLite’s plan)', () => {
     expect(
       allPages({ $filter: "Status eq 'Label Created'", $orderby: 'DestinationCity', $top: '5' })
