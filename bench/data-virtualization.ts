@@ -294,6 +294,27 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
     'destination_city, shipment_number FROM shipments ORDER BY destination_city, shipment_number'
   );
   const rareCarrier = carriers[carriers.length - 1]!;
+  // String functions: a customer-number prefix (the largest customer's but its last digit), the shipments with an
+  // order number, the largest customer's rows, and the Account page's search as Connect sends its LIKEs.
+  const customerPrefix = largestCustomer.slice(0, -1);
+  const customersWithPrefix = customers.filter((c) => c.startsWith(customerPrefix)).length;
+  const countWhere = (where: string, ...params: unknown[]): number =>
+    db
+      .prepare(`SELECT count(*) FROM shipments WHERE ${where}`)
+      .pluck()
+      .get(...params) as number;
+  const rowsWithPrefix = countWhere('customer_number GLOB ?', `${customerPrefix}*`);
+  const ordered = countWhere('order_number IS NOT NULL');
+  const largestRows = countWhere('customer_number = ?', largestCustomer);
+  const customerSearch = (customer: string, term: string): RawQuery => ({
+    $filter:
+      `CustomerNumber eq '${customer}' and (` +
+      ['ShipmentNumber', 'OrderNumber', 'Status', 'Carrier', 'DestinationCity']
+        .map((field) => `contains(${field},'${term}')`)
+        .join(' or ') +
+      ')',
+    $orderby: 'ShippedAt desc'
+  });
   // A fifth of the depth: each carrier has about a fifth of the rows.
   const filteredDepth = Math.floor(depth / 5);
   const page = (query: RawQuery) => () => ({
@@ -492,11 +513,58 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       })
     },
     {
-      name: "contains(DestinationCity,'ich'), $top=25 (no index: substring)",
-      indexed: false,
+      name: "contains(DestinationCity,'ich'), $top=25 (read as the cities that contain it)",
+      indexed: true,
       request: () => ({
         resource: 'Shipments',
         query: { $filter: "contains(DestinationCity,'ich')", $top: '25' }
+      })
+    },
+    {
+      name: "a substring no city contains: contains(DestinationCity,'zzz'), $top=25, $count=true",
+      indexed: true,
+      request: page({ $filter: "contains(DestinationCity,'zzz')", $top: '25', $count: 'true' })
+    },
+    {
+      name: `customers by prefix: startswith(CustomerNumber,'${customerPrefix}'), $top=25, $count=true (${customersWithPrefix} customers, ${rowsWithPrefix.toLocaleString()} rows)`,
+      indexed: true,
+      request: page({
+        $filter: `startswith(CustomerNumber,'${customerPrefix}')`,
+        $top: '25',
+        $count: 'true'
+      })
+    },
+    {
+      name: `a sparse column: contains(OrderNumber,'99'), $top=25, $count=true (${ordered.toLocaleString()} shipments have an order number)`,
+      indexed: true,
+      request: page({ $filter: "contains(OrderNumber,'99')", $top: '25', $count: 'true' })
+    },
+    {
+      name: "a substring of the key: contains(ShipmentNumber,'…'), $top=25 (no index: every key tested)",
+      indexed: false,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: { $filter: `contains(ShipmentNumber,'${keyAt(i).slice(-6)}')`, $top: '25' }
+      })
+    },
+    {
+      name: "the Account page's search of a typical customer: 5 text fields contain '…', $count=true (no index: the customer's rows tested)",
+      indexed: false,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: { ...customerSearch(customerAt(i), keyAt(i).slice(-4)), $top: '25', $count: 'true' }
+      })
+    },
+    {
+      name: `the Account page's search of the largest customer (${largestCustomer}, ${largestRows.toLocaleString()} rows), $count=true (no index: the customer's rows tested)`,
+      indexed: false,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: {
+          ...customerSearch(largestCustomer, keyAt(i).slice(-4)),
+          $top: '25',
+          $count: 'true'
+        }
       })
     }
   ];

@@ -65,6 +65,8 @@ function canBeNull(node: FilterNode): boolean {
 class Compiler {
   readonly params: unknown[] = [];
 
+  constructor(private readonly rewrite?: (node: FilterNode) => SqlFragment | undefined) {}
+
   private bind(value: unknown): string {
     this.params.push(value);
     return '?';
@@ -78,6 +80,11 @@ class Compiler {
   }
 
   predicate(node: FilterNode): string {
+    const rewritten = this.rewrite?.(node);
+    if (rewritten) {
+      this.params.push(...rewritten.params);
+      return rewritten.sql;
+    }
     switch (node.kind) {
       case 'and':
         return `(${this.predicate(node.left)} AND ${this.predicate(node.right)})`;
@@ -222,9 +229,15 @@ function compareConstants(op: CompareOp, left: FilterNode, right: FilterNode): b
   }
 }
 
-/** Compiles a parsed `$filter` to a parameterised predicate. */
-export function compileFilter(node: FilterNode): SqlFragment {
-  const compiler = new Compiler();
+/**
+ * Compiles a parsed `$filter` to a parameterised predicate; `rewrite` may answer any node with SQL of its own (which
+ * must mean the same for the rows the predicate is used on).
+ */
+export function compileFilter(
+  node: FilterNode,
+  rewrite?: (node: FilterNode) => SqlFragment | undefined
+): SqlFragment {
+  const compiler = new Compiler(rewrite);
   const sql = compiler.predicate(node);
   return { sql, params: compiler.params };
 }

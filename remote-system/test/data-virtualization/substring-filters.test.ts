@@ -67,6 +67,10 @@ function sqlFunction(name: string, column: string): string {
 const testsRows = (queries: EntityQueries): boolean =>
   queries.lastQueries.some((q) => q.sql.includes('FROM "shipments"') && q.sql.includes('GLOB'));
 
+/** Whether the last request read a sparse column's matching keys through its index. */
+const readsSparseSet = (queries: EntityQueries): boolean =>
+  queries.lastQueries.some((q) => q.sql.includes('IN (SELECT "shipment_number" FROM "shipments"'));
+
 const odataString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
 const LITERALS: [string, string[]][] = [
@@ -144,17 +148,28 @@ describe('left as written', () => {
     [
       "contains(OrderNumber,'1') or Status eq 'Exception'",
       "instr(order_number, '1') > 0 OR status = 'Exception'",
-      false
+      true
+    ],
+    [
+      "CustomerNumber eq 'C-000001' and (contains(ShipmentNumber,'7') or contains(OrderNumber,'1'))",
+      "customer_number = 'C-000001' AND (instr(shipment_number, '7') > 0 OR instr(order_number, '1') > 0)",
+      true
     ],
     ["not contains(OrderNumber,'1')", "NOT (instr(order_number, '1') > 0)", false]
-  ])('on a nullable column without counts: %s (said not null: %s)', (filter, where, guarded) => {
+  ])('on a sparse column: %s (read through its index: %s)', (filter, where, throughIndex) => {
     const { queries, read } = producer();
     const result = read(filter);
     expect(result.count).toBeGreaterThan(0);
     expect(result).toEqual(reference(where, []));
-    expect(queries.lastQueries.some((q) => q.sql.includes('"order_number" IS NOT NULL'))).toBe(
-      guarded
+    expect(readsSparseSet(queries)).toBe(throughIndex);
+  });
+
+  it('not on a column set on more rows than a sparse one', () => {
+    const { queries, read } = producer({ maxSparseRows: 3 });
+    expect(read("contains(OrderNumber,'1') or Status eq 'Exception'")).toEqual(
+      reference("instr(order_number, '1') > 0 OR status = 'Exception'", [])
     );
+    expect(readsSparseSet(queries)).toBe(false);
   });
 
   it('on a column without counts', () => {
