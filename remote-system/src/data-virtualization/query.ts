@@ -756,13 +756,15 @@ export class EntityQueries {
       count = cursor.count;
     }
     const remaining = cursor ? cursor.remaining : (options.top ?? null);
-    if (options.count && count === undefined) count = this.countResolved(options);
-    if (remaining === 0) return { rows: [], count };
+    // `$count` is read after the page, which may have counted the rows itself (see below).
+    const countLater = options.count && count === undefined;
+    if (remaining === 0)
+      return { rows: [], count: countLater ? this.countResolved(options) : count };
     // `$filter=<key> eq '…'` (how a record is looked up): at most one row, read like `Shipments('…')`.
     const key = cursor ? undefined : this.keyEquality(options);
     if (key !== undefined) {
       const row = options.skip ? undefined : this.byKey(key, options.select);
-      return { rows: row ? [row] : [], count };
+      return { rows: row ? [row] : [], count: countLater ? this.countResolved(options) : count };
     }
 
     const want = remaining === null ? size : Math.min(size, remaining);
@@ -792,6 +794,12 @@ export class EntityQueries {
         : [];
     };
     const rows = deep ? this.snapshot(read) : read();
+    if (countLater) {
+      // A scan that ran out before `limit` read every row from `skip` on (when it found any, or started at the
+      // first): they are the count, with no second pass over the matches (half the time of a rare search).
+      const exhausted = !cursor && rows.length < limit && (rows.length > 0 || skip === 0);
+      count = exhausted ? skip + rows.length : this.countResolved(options);
+    }
 
     const hasMore = rows.length > want;
     const pageRows = hasMore ? rows.slice(0, want) : rows;

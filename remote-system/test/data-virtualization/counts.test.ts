@@ -124,3 +124,48 @@ describe('maintained shipment counts', () => {
     expect(count().n).toBe(sqlCount('1'));
   });
 });
+
+describe("a page's $count of a filter the counters do not answer", () => {
+  // Page size 50; `contains(ShipmentNumber,'1')` matches hundreds of the rows.
+  const filter = "contains(ShipmentNumber,'1')";
+  const matches = (): number => sqlCount("instr(shipment_number, '1') > 0");
+  /** The page's count, and whether it ran a count query. */
+  function pageCount(query: Record<string, string>): { count: number; queried: boolean } {
+    const page = queries.page(
+      parseQueryOptions({ $filter: filter, $count: 'true', ...query }, SHIPMENTS)
+    );
+    return {
+      count: page.count!,
+      queried: queries.lastQueries.some((q) => q.sql.startsWith('SELECT count(*)'))
+    };
+  }
+
+  it.each([
+    ['the last rows', (m: number) => ({ $skip: String(m - 7) }), false],
+    // One row more than a page is asked for: a full page that ends at the last row still proves it.
+    ['a page that ends exactly at the last row', (m: number) => ({ $skip: String(m - 50) }), false],
+    [
+      'rows past a $top that ends at the last row',
+      (m: number) => ({ $top: '7', $skip: String(m - 7) }),
+      true
+    ],
+    ['a $top shorter than the rest', (m: number) => ({ $top: '7', $skip: String(m - 9) }), true],
+    ['a $skip past the end', (m: number) => ({ $skip: String(m + 5) }), true],
+    ['more than a page', () => ({}), true]
+  ])('%s', (_name, query, queried) => {
+    const m = matches();
+    expect(m).toBeGreaterThan(100);
+    expect(pageCount(query(m))).toEqual({ count: m, queried });
+  });
+
+  it('no match at all, without a count query', () => {
+    const page = queries.page(
+      parseQueryOptions(
+        { $filter: "contains(ShipmentNumber,'no such key')", $count: 'true' },
+        SHIPMENTS
+      )
+    );
+    expect(page.count).toBe(0);
+    expect(queries.lastQueries.some((q) => q.sql.startsWith('SELECT count(*)'))).toBe(false);
+  });
+});
