@@ -15,7 +15,7 @@ import {
   type SqlValue
 } from './positions';
 import { compileSearch } from './search';
-import { compileFilter, escapeGlob, quoteIdentifier, type SqlFragment } from './sql';
+import { compileFilter, globPattern, quoteIdentifier, type SqlFragment } from './sql';
 
 /** Salesforce Connect accepts at most 2,000 rows per server-driven page. */
 export const MAX_PAGE_SIZE = 2000;
@@ -302,17 +302,24 @@ export class EntityQueries {
   }
 
   /**
-   * `contains`, `startswith` or `endswith` of a counted column and a string literal, read as `in` the column's values
-   * that satisfy it. The maintained counts know every value the column holds (a few hundred cities, carriers or
-   * statuses), so SQLite's own `GLOB` picks them from there, and the filter is then served by the column's indexes
-   * and counted exactly, where it would otherwise test every row (seconds at 10M rows for a rare or absent value).
-   * Only where the filter needs the call true (under `and`/`or` from the top): a call on a null column is null
-   * where `in` is false, which differs under `not`. Left as it is past `maxResolvedValues` values. On any other
-   * nullable column, a string function the filter needs true adds that the column is not null (see below).
+   * String functions with a literal, where the filter needs them true (under `and`/`or` from the top: a call on a
+   * null column is null where the readings below are false, which differs under `not`), read through an index:
+   * - On a counted column: `in` the column's values that satisfy it. The maintained counts know every value the
+   *   column holds (a few hundred cities, carriers or statuses), so SQLite's own `GLOB` picks them from there, and the
+   *   filter is then served by the column's indexes and counted exactly, where it would otherwise test every row
+   *   (seconds at 10M rows for a rare or absent value). Left as it is past `maxResolvedValues` values.
+   * - On a sparse column (set on few rows, so its index is small): the keys of the rows that index says match. A row
+   *   is then tested by looking its key up in that small set instead of reading it (the Account page's search tests
+   *   OrderNumber on every row of a customer), and SQLite may start from those rows (a `contains` on OrderNumber, set
+   *   on one shipment in 3,000: 3.9 s → about 1 ms at 10M rows). The set is of current rows, so the change log is
+   *   read with the plain predicate (see `locate`).
    */
   private resolveSubstrings(options: QueryOptions): QueryOptions {
     const counts = this.entity.counts;
     if (!options.filterTree) return options;
+    const sparse = new Map<FilterNode, SqlFragment>();
+    const table = quoteIdentifier(this.entity.table);
+    const key = quoteIdentifier(this.entity.key.column);
     const resolve = (node: FilterNode): FilterNode => {
       if (node.kind === 'and' || node.kind === 'or') {
         const [left, right] = [resolve(node.left), resolve(node.right)];
@@ -320,65 +327,36 @@ export class EntityQueries {
       }
       if (node.kind !== 'call') return node;
       const [subject, search] = node.args;
-      if (
-        !this.counter ||
-        !counts ||
-        subject.kind !== 'property' ||
-        !counts.columns.includes(subject.property.column) ||
-        search.kind !== 'literal' ||
-        typeof search.value !== 'string'
-      ) {
-        return node;
+      if (subject.kind !== 'property' || search.kind !== 'literal') return node;
+      const column = subject.property.column;
+      if (this.counter && counts?.columns.includes(column) && typeof search.value === 'string') {
+        const sql =
+          `SELECT substr(value, 3) FROM ${quoteIdentifier(counts.table)} ` +
+          `WHERE dimension = ? AND n > 0 AND value GLOB ? LIMIT ?`;
+        const pattern = globPattern(node.name, search.value);
+        const params = [column, `v:${pattern}`, this.maxResolvedValues + 1];
+        this.lastQueries.push({ sql, params });
+        const values = this.statement(sql)
+          .pluck()
+          .all(...params) as string[];
+        if (values.length > this.maxResolvedValues) return node;
+        return {
+          kind: 'in',
+          operand: subject,
+          list: values.map((value) => ({ ...search, value })),
+          position: node.position
+        };
       }
-      const text = escapeGlob(search.value);
-      const pattern =
-        node.name === 'contains'
-          ? `*${text}*`
-          : node.name === 'startswith'
-            ? `${text}*`
-            : `*${text}`;
-      const sql =
-        `SELECT substr(value, 3) FROM ${quoteIdentifier(counts.table)} ` +
-        `WHERE dimension = ? AND n > 0 AND value GLOB ? LIMIT ?`;
-      const params = [subject.property.column, `v:${pattern}`, this.maxResolvedValues + 1];
-      this.lastQueries.push({ sql, params });
-      const values = this.statement(sql)
-        .pluck()
-        .all(...params) as string[];
-      if (values.length > this.maxResolvedValues) return node;
-      return {
-        kind: 'in',
-        operand: subject,
-        list: values.map((value) => ({ ...search, value })),
-        position: node.position
-      };
-    };
-    const filterTree = resolve(options.filterTree);
-    // A string function on a sparse column (set on few rows, so its index is small) where the filter needs it true:
-    // read as the keys of the rows that index says match. A row is then tested by looking its key up in that small
-    // set instead of reading it (the Account page's search tests OrderNumber on every row of a customer), and SQLite
-    // may start from those rows (a `contains` on OrderNumber, set on one shipment in 3,000: 3.9 s → about 1 ms at
-    // 10M rows). The change log is read with the plain predicate (see `locate`), as the set is of current rows.
-    const sparse = new Map<FilterNode, SqlFragment>();
-    const table = quoteIdentifier(this.entity.table);
-    const key = quoteIdentifier(this.entity.key.column);
-    const mark = (node: FilterNode): void => {
-      if (node.kind === 'and' || node.kind === 'or') [node.left, node.right].forEach(mark);
-      else if (
-        node.kind === 'call' &&
-        node.args[0].kind === 'property' &&
-        node.args[1].kind === 'literal' &&
-        this.isSparse(node.args[0].property)
-      ) {
-        const column = quoteIdentifier(node.args[0].property.column);
+      if (this.isSparse(subject.property)) {
         const plain = compileFilter(node);
         sparse.set(node, {
-          sql: `(${key} IN (SELECT ${key} FROM ${table} WHERE ${column} IS NOT NULL AND ${plain.sql}))`,
+          sql: `(${key} IN (SELECT ${key} FROM ${table} WHERE ${quoteIdentifier(column)} IS NOT NULL AND ${plain.sql}))`,
           params: plain.params
         });
       }
+      return node;
     };
-    mark(filterTree);
+    const filterTree = resolve(options.filterTree);
     if (filterTree === options.filterTree && sparse.size === 0) return options;
     return {
       ...options,
@@ -614,11 +592,16 @@ export class EntityQueries {
    * (`c IS ? AND key > ?`) with a skip-scan of that index and a sort.
    */
   private orderIndex(sort: readonly SortKey[]): string | undefined {
-    return this.indexes.find(
+    return this.orderIndexes(sort.map((k) => k.property.column))[0]?.name;
+  }
+
+  /** The indexes (not SQLite's own key index) whose leading columns are `columns`. */
+  private orderIndexes(columns: readonly string[]): { name: string; columns: readonly string[] }[] {
+    return this.indexes.filter(
       (candidate) =>
         !candidate.name.startsWith('sqlite_autoindex_') &&
-        sort.every((k, i) => candidate.columns[i] === k.property.column)
-    )?.name;
+        columns.every((c, i) => candidate.columns[i] === c)
+    );
   }
 
   /**
@@ -643,11 +626,7 @@ export class EntityQueries {
       return undefined;
     }
     // The order's index, one that carries the filter column if there is one; else each walked entry reads its row.
-    const ordered = this.indexes.filter(
-      (candidate) =>
-        !candidate.name.startsWith('sqlite_autoindex_') &&
-        sortColumns.every((c, i) => candidate.columns[i] === c)
-    );
+    const ordered = this.orderIndexes(sortColumns);
     const carrying = ordered.find((c) => c.columns.indexOf(column) >= sortColumns.length);
     const index = carrying ?? ordered[0];
     if (!index) return undefined;
@@ -737,7 +716,6 @@ export class EntityQueries {
   page(query: QueryOptions, maxPageSize = this.pageSize): PageResult {
     this.lastQueries = [];
     const options = this.resolveSubstrings(query);
-    const resolving = this.lastQueries;
     const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
     // The token's binding to the query: a SHA-256 computed only when a token is read or a next link is emitted.
     const fingerprint = (): string =>
@@ -777,7 +755,6 @@ export class EntityQueries {
       .map((k) => `${quoteIdentifier(k.property.column)}${k.descending ? ' DESC' : ''}`)
       .join(', ');
 
-    this.lastQueries = [...resolving];
     // A deep `$skip` starts from the nearest known position instead of stepping over every skipped row.
     const skip = cursor ? 0 : (options.skip ?? 0);
     const deep = this.versionReader !== undefined && skip >= this.positions.stride;

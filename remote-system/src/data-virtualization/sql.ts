@@ -9,7 +9,7 @@
  *   wildcard characters escaped, or `instr`/`substr` when an argument is not a literal.
  * Every value is a bound parameter; only column names from the entity description are written into the SQL.
  */
-import type { DateTimeValue, FilterNode, CompareOp } from './filter-parser';
+import type { DateTimeValue, FilterNode, CompareOp, StringFunction } from './filter-parser';
 
 export interface SqlFragment {
   readonly sql: string;
@@ -54,6 +54,16 @@ function bindValue(node: Extract<FilterNode, { kind: 'literal' }>): unknown {
 /** Escapes GLOB's special characters so the text matches itself. */
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[]/g, (ch) => `[${ch}]`);
+}
+
+/** The case-sensitive GLOB pattern of an OData string function with a literal `text`. */
+export function globPattern(name: StringFunction, text: string): string {
+  const escaped = escapeGlob(text);
+  return name === 'contains'
+    ? `*${escaped}*`
+    : name === 'startswith'
+      ? `${escaped}*`
+      : `*${escaped}`;
 }
 
 function canBeNull(node: FilterNode): boolean {
@@ -139,17 +149,10 @@ class Compiler {
     return guards.length === 0 ? `(${comparison})` : `(${comparison} AND ${guards.join(' AND ')})`;
   }
 
-  private call(name: string, subject: FilterNode, search: FilterNode): string {
+  private call(name: StringFunction, subject: FilterNode, search: FilterNode): string {
     const s = this.scalar(subject);
     if (search.kind === 'literal' && typeof search.value === 'string') {
-      const escaped = escapeGlob(search.value);
-      const pattern =
-        name === 'contains'
-          ? `*${escaped}*`
-          : name === 'startswith'
-            ? `${escaped}*`
-            : `*${escaped}`;
-      return `(${s} GLOB ${this.bind(pattern)})`;
+      return `(${s} GLOB ${this.bind(globPattern(name, search.value))})`;
     }
     if (search.kind === 'literal') return 'NULL'; // contains(x, null) is null
     const t = this.scalar(search);
