@@ -27,6 +27,11 @@ export interface PropertyDefinition {
   readonly scale?: number;
   /** Included in `$search` (case-insensitive substring). */
   readonly searchable?: boolean;
+  /**
+   * An FTS5 `trigram` index of the column (`installSubstringIndex` in `db/migrations.ts`): `contains`/`endswith` and
+   * `$search` terms of three characters or more read their candidate rows from it. Ignored when it does not exist.
+   */
+  readonly substringIndex?: string;
 }
 
 export interface EntitySetDefinition {
@@ -65,7 +70,8 @@ const shipmentNumber: PropertyDefinition = {
   type: 'Edm.String',
   nullable: false,
   maxLength: 20,
-  searchable: true
+  searchable: true,
+  substringIndex: 'shipments_shipment_number_trigrams'
 };
 
 export const SHIPMENTS: EntitySetDefinition = {

@@ -15,7 +15,7 @@ import {
   type SqlValue
 } from './positions';
 import { compileSearch } from './search';
-import { compileFilter, globPattern, quoteIdentifier, type SqlFragment } from './sql';
+import { compileFilter, globPattern, quoteIdentifier, trigramQuery, type SqlFragment } from './sql';
 
 /** Salesforce Connect accepts at most 2,000 rows per server-driven page. */
 export const MAX_PAGE_SIZE = 2000;
@@ -223,6 +223,9 @@ export class EntityQueries {
   private readonly minWalkBudget: number;
   private readonly maxResolvedValues: number;
   private readonly maxSparseRows: number;
+  private readonly maxSubstringCandidates: number;
+  /** The trigram index of each column that has one (see `PropertyDefinition.substringIndex`). */
+  private readonly substringIndexes = new Map<string, string>();
 
   constructor(
     private readonly db: Database.Database,
@@ -235,6 +238,7 @@ export class EntityQueries {
     this.minWalkBudget = tuning.minWalkBudget ?? MIN_WALK_BUDGET;
     this.maxResolvedValues = tuning.maxResolvedValues ?? MAX_RESOLVED_VALUES;
     this.maxSparseRows = tuning.maxSparseRows ?? MAX_SPARSE_ROWS;
+    this.maxSubstringCandidates = tuning.maxSubstringCandidates ?? MAX_SUBSTRING_CANDIDATES;
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`page size must be between 1 and ${MAX_PAGE_SIZE}`);
     }
@@ -245,6 +249,11 @@ export class EntityQueries {
         .pluck()
         .get(name) === 1;
     const counts = entity.counts;
+    for (const property of entity.properties) {
+      if (tableExists(property.substringIndex)) {
+        this.substringIndexes.set(property.column, property.substringIndex!);
+      }
+    }
     this.indexes = (
       db.prepare(`PRAGMA index_list(${quoteIdentifier(entity.table)})`).all() as { name: string }[]
     ).map(({ name }) => ({
@@ -303,21 +312,34 @@ export class EntityQueries {
 
   /**
    * String functions with a literal, where the filter needs them true (under `and`/`or` from the top: a call on a
-   * null column is null where the readings below are false, which differs under `not`), read through an index:
+   * null column is null where the readings below are false, which differs under `not`), and `$search`, read through
+   * an index:
    * - On a counted column: `in` the column's values that satisfy it. The maintained counts know every value the
    *   column holds (a few hundred cities, carriers or statuses), so SQLite's own `GLOB` picks them from there, and the
    *   filter is then served by the column's indexes and counted exactly, where it would otherwise test every row
    *   (seconds at 10M rows for a rare or absent value). Left as it is past `maxResolvedValues` values.
+   * - On a column with a trigram index (the key), `contains`/`endswith` of three characters or more: the rows whose
+   *   index entries hold every trigram of the text, then the function itself on those rows, when they are at most
+   *   `maxSubstringCandidates` (a rare substring of 10M keys: about 1 ms instead of testing every key). More
+   *   candidates mean a frequent substring, which the order's own walk meets soon enough: left as it is.
    * - On a sparse column (set on few rows, so its index is small): the keys of the rows that index says match. A row
    *   is then tested by looking its key up in that small set instead of reading it (the Account page's search tests
    *   OrderNumber on every row of a customer), and SQLite may start from those rows (a `contains` on OrderNumber, set
-   *   on one shipment in 3,000: 3.9 s → about 1 ms at 10M rows). The set is of current rows, so the change log is
-   *   read with the plain predicate (see `locate`).
+   *   on one shipment in 3,000: 3.9 s → about 1 ms at 10M rows).
+   * The sets read from an index are of current rows, so the change log is read with the plain predicate (see
+   * `locate`). `$search` is read this way term by term (see `searchTerm`).
    */
   private resolveSubstrings(options: QueryOptions): QueryOptions {
     const counts = this.entity.counts;
-    if (!options.filterTree) return options;
-    const sparse = new Map<FilterNode, SqlFragment>();
+    const searched: QueryOptions =
+      options.searchText === undefined
+        ? options
+        : {
+            ...options,
+            search: compileSearch(options.searchText, this.entity, (term) => this.searchTerm(term))
+          };
+    if (!options.filterTree) return searched;
+    const indexed = new Map<FilterNode, SqlFragment>();
     const table = quoteIdentifier(this.entity.table);
     const key = quoteIdentifier(this.entity.key.column);
     const resolve = (node: FilterNode): FilterNode => {
@@ -347,9 +369,18 @@ export class EntityQueries {
           position: node.position
         };
       }
-      if (this.isSparse(subject.property)) {
-        const plain = compileFilter(node);
-        sparse.set(node, {
+      const plain = compileFilter(node);
+      const candidates =
+        node.name !== 'startswith' && typeof search.value === 'string'
+          ? this.substringCandidates(column, search.value)
+          : undefined;
+      if (candidates) {
+        indexed.set(node, {
+          sql: `(${candidates.sql} AND ${plain.sql})`,
+          params: [...candidates.params, ...plain.params]
+        });
+      } else if (this.isSparse(subject.property)) {
+        indexed.set(node, {
           sql: `(${key} IN (SELECT ${key} FROM ${table} WHERE ${quoteIdentifier(column)} IS NOT NULL AND ${plain.sql}))`,
           params: plain.params
         });
@@ -357,12 +388,93 @@ export class EntityQueries {
       return node;
     };
     const filterTree = resolve(options.filterTree);
-    if (filterTree === options.filterTree && sparse.size === 0) return options;
+    if (filterTree === options.filterTree && indexed.size === 0) return searched;
     return {
-      ...options,
+      ...searched,
       filterTree,
-      filter: compileFilter(filterTree, (node) => sparse.get(node))
+      filter: compileFilter(filterTree, (node) => indexed.get(node))
     };
+  }
+
+  /**
+   * The rows whose trigram index entries hold every trigram of `text` (a superset of those containing it, in any
+   * case), as a condition on the rowid, with how many there are; undefined when `column` has no such index, `text`
+   * has no trigram, or there are more than `maxSubstringCandidates` (found by reading at most one more).
+   */
+  private substringCandidates(
+    column: string,
+    text: string
+  ): (SqlFragment & { readonly rows: number }) | undefined {
+    const index = this.substringIndexes.get(column);
+    const match = index === undefined ? undefined : trigramQuery(text);
+    if (index === undefined || match === undefined) return undefined;
+    const name = quoteIdentifier(index);
+    const candidates = `SELECT rowid FROM ${name} WHERE ${name} MATCH ?`;
+    const sql = `SELECT count(*) FROM (${candidates} LIMIT ?)`;
+    const params = [match, this.maxSubstringCandidates + 1];
+    this.lastQueries.push({ sql, params });
+    const rows = this.statement(sql)
+      .pluck()
+      .get(...params) as number;
+    if (rows > this.maxSubstringCandidates) return undefined;
+    return {
+      sql: `${quoteIdentifier(this.entity.table)}.rowid IN (${candidates})`,
+      params: [match],
+      rows
+    };
+  }
+
+  /**
+   * One `$search` term (lower case) read through indexes, as a condition that holds exactly where the term's own
+   * test does (any searchable column contains it, case-insensitively) and is false or null elsewhere: a counted
+   * column is `in` the values that contain it, the key's trigram index gives its candidates, a sparse column the
+   * keys whose values contain it. Undefined, so the term tests every row, when a column cannot be read so, or the
+   * rows found this way are more than `maxSubstringCandidates`: SQLite would then gather and sort them all, where
+   * the order's walk meets such a frequent term soon enough.
+   */
+  private searchTerm(term: string): SqlFragment | undefined {
+    const counts = this.entity.counts;
+    const table = quoteIdentifier(this.entity.table);
+    const key = quoteIdentifier(this.entity.key.column);
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    let rows = 0;
+    for (const property of this.entity.properties) {
+      if (!property.searchable) continue;
+      const column = quoteIdentifier(property.column);
+      const test = `instr(lower(${column}), ?) > 0`;
+      if (this.counter && counts?.columns.includes(property.column)) {
+        const sql =
+          `SELECT substr(value, 3), n FROM ${quoteIdentifier(counts.table)} WHERE dimension = ? AND n > 0 ` +
+          `AND substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0 LIMIT ?`;
+        const found = [property.column, term, this.maxResolvedValues + 1];
+        this.lastQueries.push({ sql, params: found });
+        const values = this.statement(sql)
+          .raw()
+          .all(...found) as [string, number][];
+        if (values.length > this.maxResolvedValues) return undefined;
+        rows += values.reduce((sum, [, n]) => sum + n, 0);
+        parts.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+        params.push(...values.map(([value]) => value));
+      } else if (this.substringIndexes.has(property.column)) {
+        const candidates = this.substringCandidates(property.column, term);
+        if (!candidates) return undefined;
+        rows += candidates.rows;
+        parts.push(`(${candidates.sql} AND ${test})`);
+        params.push(...candidates.params, term);
+      } else if (this.isSparse(property)) {
+        const matching = `SELECT ${key} FROM ${table} WHERE ${column} IS NOT NULL AND ${test}`;
+        const sql = `SELECT count(*) FROM (${matching})`;
+        this.lastQueries.push({ sql, params: [term] });
+        rows += this.statement(sql).pluck().get(term) as number;
+        parts.push(`${key} IN (${matching})`);
+        params.push(term);
+      } else {
+        return undefined;
+      }
+      if (rows > this.maxSubstringCandidates) return undefined;
+    }
+    return { sql: `(${parts.join(' OR ')})`, params };
   }
 
   /**
@@ -679,10 +791,14 @@ export class EntityQueries {
         // Entries are numbered without gaps and only the oldest are pruned: the log holds every change after
         // `since` when its first entry is at most the next one.
         if (first === null || last === null || last < since || first > since + 1) return undefined;
-        // The plain predicate: a sparse column's set (`resolveSubstrings`) holds current rows, not logged ones.
+        // The plain predicates: the sets read from indexes (`resolveSubstrings`) hold current rows, not logged ones.
         const plain = options.filterTree && compileFilter(options.filterTree);
+        const search =
+          options.searchText === undefined
+            ? undefined
+            : compileSearch(options.searchText, this.entity);
         const logged = this.where(
-          { ...options, filter: plain },
+          { ...options, filter: plain, search },
           { sql: 'change_seq > ?', params: [since] }
         );
         const sql = `SELECT change_seq, change_sign FROM ${log}${logged.sql} ORDER BY change_seq LIMIT ?`;
@@ -822,6 +938,12 @@ const MAX_RESOLVED_VALUES = 1000;
  * matching keys is at most this big.
  */
 const MAX_SPARSE_ROWS = 20_000;
+/**
+ * Most candidate rows a substring or a `$search` term is read through indexes with (see
+ * `EntityQueries.resolveSubstrings`): each costs a row read and its share of a sort (about 1 µs, so a few ms at most),
+ * where a term more frequent than that is met within a few thousand entries of the order's own walk.
+ */
+const MAX_SUBSTRING_CANDIDATES = 4096;
 const MIN_WALK_BUDGET = 10_000;
 
 /** Defaults of `EntityQueries` that tests shrink to reach their edges with a small table. */
@@ -833,6 +955,11 @@ export interface QueryTuning {
   readonly maxResolvedValues?: number;
   /** Most rows a column may be set on to be read as sparse (default 20,000; see `resolveSubstrings`). */
   readonly maxSparseRows?: number;
+  /**
+   * Most candidate rows a substring is read through a trigram index with, and most rows a `$search` term is read
+   * through indexes with (default 4,096; see `resolveSubstrings`).
+   */
+  readonly maxSubstringCandidates?: number;
 }
 
 /** A filter tested on the entries of the index serving the order (see `EntityQueries.segmentRows`). */

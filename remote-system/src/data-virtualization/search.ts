@@ -1,8 +1,8 @@
 /**
  * `$search` (what Salesforce Connect sends for SOSL and global search when "Include in Salesforce Searches" is on):
  * words and "quoted phrases", combined with `AND` (also implicit), `OR` and `NOT` — precedence NOT > AND > OR, with
- * parentheses. A term matches a row when any searchable column contains it, case-insensitively. Such a search
- * cannot use an index (it is a substring match); see the benchmark figures.
+ * parentheses. A term matches a row when any searchable column contains it, case-insensitively: tested on every row,
+ * unless the caller reads the term through indexes (`resolveTerm`, see `EntityQueries.searchTerm`).
  */
 import { ODataQueryError } from './errors';
 import { quoteIdentifier, type SqlFragment } from './sql';
@@ -126,28 +126,43 @@ class SearchParser {
   }
 }
 
-/** Compiles a `$search` value to a parameterised predicate over the entity's searchable columns. */
-export function compileSearch(input: string, entity: EntitySetDefinition): SqlFragment {
+/**
+ * Compiles a `$search` value to a parameterised predicate over the entity's searchable columns. `resolveTerm` may
+ * give a term (in lower case) another condition, true exactly where the term's own test is and false or null
+ * elsewhere; it is read bare outside `NOT`, so SQLite can serve it from indexes.
+ */
+export function compileSearch(
+  input: string,
+  entity: EntitySetDefinition,
+  resolveTerm?: (term: string) => SqlFragment | undefined
+): SqlFragment {
   const tree = new SearchParser(tokenizeSearch(input)).parse();
   const columns = entity.properties.filter((p) => p.searchable).map((p) => p.column);
   const params: unknown[] = [];
-  const walk = (node: SearchNode): string => {
+  const walk = (node: SearchNode, negated: boolean): string => {
     switch (node.kind) {
       case 'term': {
+        const term = node.text.toLowerCase();
+        const resolved = resolveTerm?.(term);
+        if (resolved) {
+          params.push(...resolved.params);
+          // A null is false where nothing negates it; under NOT it must be false itself.
+          return negated ? `(coalesce(${resolved.sql}, 0))` : resolved.sql;
+        }
         const parts = columns.map((column) => {
-          params.push(node.text.toLowerCase());
+          params.push(term);
           return `instr(lower(${quoteIdentifier(column)}), ?) > 0`;
         });
         // A null column contributes false, never null, so NOT keeps its two-valued meaning.
         return `(coalesce(${parts.join(' OR ')}, 0))`;
       }
       case 'and':
-        return `(${walk(node.left)} AND ${walk(node.right)})`;
+        return `(${walk(node.left, negated)} AND ${walk(node.right, negated)})`;
       case 'or':
-        return `(${walk(node.left)} OR ${walk(node.right)})`;
+        return `(${walk(node.left, negated)} OR ${walk(node.right, negated)})`;
       case 'not':
-        return `(NOT ${walk(node.operand)})`;
+        return `(NOT ${walk(node.operand, true)})`;
     }
   };
-  return { sql: walk(tree), params };
+  return { sql: walk(tree, false), params };
 }

@@ -66,6 +66,20 @@ export function globPattern(name: StringFunction, text: string): string {
       : `*${escaped}`;
 }
 
+/**
+ * An FTS5 query for the rows of a `trigram` index that hold every trigram of `text` (each quoted, so any character is
+ * plain text), or undefined when `text` has fewer than three characters and so no trigram. A superset of the rows
+ * containing `text`: the index folds case and keeps no positions, so a reader tests its own condition on them too.
+ */
+export function trigramQuery(text: string): string | undefined {
+  const characters = Array.from(text);
+  const trigrams = new Set<string>();
+  for (let i = 0; i + 3 <= characters.length; i++)
+    trigrams.add(characters.slice(i, i + 3).join(''));
+  if (trigrams.size === 0) return undefined;
+  return [...trigrams].map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ');
+}
+
 function canBeNull(node: FilterNode): boolean {
   if (node.kind === 'literal') return node.value === null;
   if (node.kind === 'property') return node.property.nullable;

@@ -101,7 +101,7 @@ describe('maintained shipment counts', () => {
       expect(count(filter).sql).toMatch(/^SELECT count\(\*\) FROM "shipments"/);
     }
     const searched = queries.count(parseQueryOptions({ $search: 'Exception' }, SHIPMENTS));
-    expect(queries.lastQueries[0]!.sql).toMatch(/FROM "shipments"/);
+    expect(queries.lastQueries.at(-1)!.sql).toMatch(/^SELECT count\(\*\) FROM "shipments"/);
     expect(searched).toBeGreaterThan(0);
   });
 
@@ -166,6 +166,8 @@ describe("a page's $count of a filter the counters do not answer", () => {
       )
     );
     expect(page.count).toBe(0);
-    expect(queries.lastQueries.some((q) => q.sql.startsWith('SELECT count(*)'))).toBe(false);
+    expect(
+      queries.lastQueries.some((q) => q.sql.startsWith('SELECT count(*) FROM "shipments"'))
+    ).toBe(false);
   });
 });

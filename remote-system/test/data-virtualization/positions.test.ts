@@ -190,6 +190,29 @@ describe('writes an ordering depends on repair its positions', () => {
     expect(startedNearby()).toBe(true);
   });
 
+  it('a $search read through indexes (the log is read with the plain search)', () => {
+    const query = { $search: 'deliver', $orderby: 'WeightKg desc', $top: '5', $skip: '40' };
+    const where = `WHERE ${[
+      'shipment_number',
+      'customer_number',
+      'order_number',
+      'status',
+      'destination_city'
+    ]
+      .map((column) => `instr(lower(${column}), 'deliver') > 0`)
+      .join(' OR ')}`;
+    const orderBy = 'weight_kg DESC, shipment_number DESC';
+    const leaving = rowAt("WHERE status = 'Delivered'", orderBy, 0);
+    expect(page(query)).toEqual(reference(where, orderBy, 5, 40));
+    expect(
+      queries.lastQueries.some((q) => q.sql.includes('FROM "shipments"') && q.sql.includes('MATCH'))
+    ).toBe(true);
+    // It leaves the search, before the checkpoint: every later position shifts by one.
+    db.prepare("UPDATE shipments SET status = 'Exception' WHERE rowid = ?").run(leaving);
+    expect(page(query)).toEqual(reference(where, orderBy, 5, 40));
+    expect(startedNearby()).toBe(true);
+  });
+
   it('a row written and removed again in between', () => {
     const query = { $orderby: 'ShippedAt desc', $top: '3', $skip: '300' };
     const orderBy = 'shipped_at DESC, shipment_number DESC';

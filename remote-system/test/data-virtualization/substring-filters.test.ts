@@ -3,7 +3,9 @@
  * through Salesforce Connect) are read as `in` the column's values that satisfy them, from the maintained counts: the
  * results and counts equal the same filter written in SQL with `instr`/`substr` (an independent form), including
  * awkward values (wildcard characters, quotes, non-ASCII text, NULL), combined with other conditions, under `not`
- * (left as it is), and past the most values a function is read as (left as it is).
+ * (left as it is), and past the most values a function is read as (left as it is). Substrings of the key are read
+ * through its trigram index (migration 16) and `$search` terms through indexes, with the same results and counts
+ * as their tests written in SQL.
  */
 import { SHIPMENTS } from '../../src/data-virtualization/entity';
 import { PageTokens } from '../../src/data-virtualization/paging';
@@ -28,12 +30,15 @@ function producer(tuning: QueryTuning = {}) {
   return {
     queries,
     /** Every matching key, through `nextLink` pages, newest first, and the `$count` beside them. */
-    read(filter: string): { rows: string[]; count: number } {
+    read(filter: string | { $search: string }): { rows: string[]; count: number } {
       const rows: string[] = [];
       let token: string | undefined;
       let count = -1;
       do {
-        const query: Record<string, string> = { $filter: filter, $count: 'true' };
+        const query: Record<string, string> = {
+          ...(typeof filter === 'string' ? { $filter: filter } : filter),
+          $count: 'true'
+        };
         if (token) query.$skiptoken = token;
         const page = queries.page(parseQueryOptions(query, SHIPMENTS));
         count = page.count!;
@@ -177,5 +182,154 @@ describe('left as written', () => {
     expect(read("contains(ShipmentNumber,'12')")).toEqual(
       reference("instr(shipment_number, '12') > 0", [])
     );
+  });
+});
+
+/** Whether the last request read candidates from the key's trigram index for its rows (not only to count them). */
+const readsTrigrams = (queries: EntityQueries): boolean =>
+  queries.lastQueries.some((q) => q.sql.includes('FROM "shipments"') && q.sql.includes('MATCH'));
+
+/** Every column of shipments but the key (the first), to copy a row under another key. */
+const otherColumns = (
+  db.prepare("SELECT name FROM pragma_table_info('shipments')").pluck().all() as string[]
+)
+  .slice(1)
+  .join(', ');
+
+describe('a substring of the key', () => {
+  // Keys the generator never makes: lower case, quotes, wildcard characters, non-ASCII text.
+  const ODD_KEYS = [
+    'shp-odd-1',
+    'SHP-"Q"-2',
+    "SHP-O'K-3",
+    'SHP-*[x]?-4',
+    'SHP-Zürich-5',
+    'SHP-ÜBER-6'
+  ];
+  beforeAll(() => {
+    const copy = db.prepare(
+      `INSERT INTO shipments SELECT ?, ${otherColumns} FROM shipments WHERE rowid = ?`
+    );
+    ODD_KEYS.forEach((key, i) => copy.run(key, i + 1));
+  });
+  afterAll(() => {
+    db.prepare(`DELETE FROM shipments WHERE shipment_number IN (${ODD_KEYS.map(() => '?')})`).run(
+      ...ODD_KEYS
+    );
+  });
+
+  it.each([
+    ['contains', '0000000123'],
+    ['contains', 'SHP-000000088'],
+    ['endswith', '0777'],
+    ['contains', '9999'],
+    ['contains', 'shp-0000000123'],
+    ['contains', 'shp-odd'],
+    ['endswith', '"Q"-2'],
+    ['contains', "O'K"],
+    ['contains', '*[x]?'],
+    ['contains', 'Zürich'],
+    ['contains', 'über'],
+    ['contains', 'ÜBER']
+  ])('%s(ShipmentNumber, %s) reads the trigram index', (name, text) => {
+    const { queries, read } = producer();
+    expect(read(`${name}(ShipmentNumber,${odataString(text)})`)).toEqual(
+      reference(sqlFunction(name, 'shipment_number'), [{ text }])
+    );
+    expect(readsTrigrams(queries)).toBe(true);
+  });
+
+  it.each([
+    ["contains(ShipmentNumber,'12')", "instr(shipment_number, '12') > 0", {}],
+    [
+      "startswith(ShipmentNumber,'SHP-00000001')",
+      "substr(shipment_number, 1, 12) = 'SHP-00000001'",
+      {}
+    ],
+    [
+      "not contains(ShipmentNumber,'0000000123')",
+      "NOT (instr(shipment_number, '0000000123') > 0)",
+      {}
+    ],
+    [
+      "contains(ShipmentNumber,'SHP-')",
+      "instr(shipment_number, 'SHP-') > 0",
+      { maxSubstringCandidates: 50 }
+    ]
+  ])(
+    '%s is tested on the rows (no trigram, a prefix, under not, too many candidates)',
+    (filter, where, tuning) => {
+      const { queries, read } = producer(tuning);
+      expect(read(filter)).toEqual(reference(where, []));
+      expect(readsTrigrams(queries)).toBe(false);
+    }
+  );
+
+  it('combined with other conditions', () => {
+    const { queries, read } = producer();
+    expect(
+      read(
+        "contains(ShipmentNumber,'00000001') and Status eq 'Delivered' or contains(ShipmentNumber,'odd')"
+      )
+    ).toEqual(
+      reference(
+        "instr(shipment_number, '00000001') > 0 AND status = 'Delivered' OR instr(shipment_number, 'odd') > 0",
+        []
+      )
+    );
+    expect(readsTrigrams(queries)).toBe(true);
+  });
+
+  it('follows inserted, renamed and deleted keys', () => {
+    const { read } = producer();
+    const found = (text: string): string[] => read(`contains(ShipmentNumber,'${text}')`).rows;
+    db.prepare(
+      `INSERT INTO shipments SELECT 'SHP-NEW-777', ${otherColumns} FROM shipments WHERE rowid = 9`
+    ).run();
+    expect(found('NEW-77')).toEqual(['SHP-NEW-777']);
+    db.prepare(
+      "UPDATE shipments SET shipment_number = 'SHP-RENAMED-1' WHERE shipment_number = 'SHP-NEW-777'"
+    ).run();
+    expect(found('NEW-77')).toEqual([]);
+    expect(found('RENAMED')).toEqual(['SHP-RENAMED-1']);
+    db.prepare("DELETE FROM shipments WHERE shipment_number = 'SHP-RENAMED-1'").run();
+    expect(found('RENAMED')).toEqual([]);
+  });
+});
+
+describe('$search read through indexes', () => {
+  /** A term's own test in SQL: any searchable column contains it, case-insensitively (NULL columns: false). */
+  const term = (text: string): string =>
+    `coalesce(${['shipment_number', 'customer_number', 'order_number', 'status', 'destination_city']
+      .map((column) => `instr(lower(${column}), '${text}') > 0`)
+      .join(' OR ')}, 0)`;
+
+  it.each([
+    ['0000000123', term('0000000123')],
+    ['zürich', term('zürich')],
+    ['Deliver', term('deliver')],
+    ['c-000001', term('c-000001')],
+    ['so-', term('so-')],
+    ['nothing-like-this', term('nothing-like-this')],
+    ['NOT deliver', `NOT ${term('deliver')}`],
+    [
+      'zürich OR (fallon NOT delivered)',
+      `${term('zürich')} OR (${term('fallon')} AND NOT ${term('delivered')})`
+    ],
+    ['"0000000123" OR "0000000456"', `${term('0000000123')} OR ${term('0000000456')}`]
+  ])('%s', (search, where) => {
+    const { queries, read } = producer();
+    const result = read({ $search: search });
+    expect(result).toEqual(reference(where, []));
+    expect(readsTrigrams(queries)).toBe(true);
+  });
+
+  it.each([
+    ['a term too short for a trigram', 'ab', {}],
+    ['a term on more rows than the indexes are read for', 'deliver', { maxSubstringCandidates: 50 }]
+  ])('tested on every row: %s', (_name, search, tuning) => {
+    const { queries, read } = producer(tuning);
+    expect(read({ $search: search })).toEqual(reference(term(search), []));
+    expect(readsTrigrams(queries)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SHIPMENT_INDEXES, migrate, openDatabase } from '../../src/db';
-import { installChangeLog } from '../../src/db/migrations';
+import { installChangeLog, installSubstringIndex } from '../../src/db/migrations';
 import { tempDir } from '../support';
 
 describe('migrations', () => {
@@ -187,6 +187,40 @@ describe('installChangeLog', () => {
     expect(entries).toBe(last! - first! + 1);
     expect(entries).toBeGreaterThanOrEqual(1024);
     expect(entries).toBeLessThan(1024 + 1024);
+    db.close();
+  });
+});
+
+describe('installSubstringIndex', () => {
+  it('indexes the rows already there and follows every write, NULLs included', () => {
+    const db = new Database(':memory:');
+    db.exec(
+      "CREATE TABLE parcels (code TEXT PRIMARY KEY, label TEXT); INSERT INTO parcels VALUES ('A', 'Lyon-North')"
+    );
+    const index = installSubstringIndex(db, 'parcels', 'label');
+    expect(index).toBe('parcels_label_trigrams');
+    const labelsHolding = (text: string): string[] =>
+      db
+        .prepare(
+          `SELECT label FROM parcels WHERE rowid IN (SELECT rowid FROM ${index} WHERE ${index} MATCH ?) ORDER BY 1`
+        )
+        .pluck()
+        .all(`"${text}"`) as string[];
+    expect(labelsHolding('nor')).toEqual(['Lyon-North']);
+    db.exec(`
+      INSERT INTO parcels VALUES ('B', 'Oslo-North'), ('C', NULL), ('D', 'Bergen');
+      UPDATE parcels SET label = 'Lyon-South' WHERE code = 'A';
+      UPDATE parcels SET label = 'Narvik-North' WHERE code = 'C';
+      UPDATE parcels SET code = 'E' WHERE code = 'D';
+      DELETE FROM parcels WHERE code = 'B';
+    `);
+    expect(labelsHolding('nor')).toEqual(['Narvik-North']);
+    expect(labelsHolding('sou')).toEqual(['Lyon-South']);
+    expect(labelsHolding('rge')).toEqual(['Bergen']);
+    // FTS5's own check of the index against the table's current values (rank 1: an external-content table).
+    expect(() =>
+      db.prepare(`INSERT INTO ${index} (${index}, rank) VALUES ('integrity-check', 1)`).run()
+    ).not.toThrow();
     db.close();
   });
 });
