@@ -14,7 +14,7 @@ import {
   type PageStart,
   type SqlValue
 } from './positions';
-import { compileSearch } from './search';
+import { compileSearch, soleSearchTerm } from './search';
 import { compileFilter, globPattern, quoteIdentifier, trigramQuery, type SqlFragment } from './sql';
 
 /** Salesforce Connect accepts at most 2,000 rows per server-driven page. */
@@ -329,16 +329,10 @@ export class EntityQueries {
    * The sets read from an index are of current rows, so the change log is read with the plain predicate (see
    * `locate`). `$search` is read this way term by term (see `searchTerm`).
    */
-  private resolveSubstrings(options: QueryOptions): QueryOptions {
+  private resolveSubstrings(query: QueryOptions): QueryOptions {
     const counts = this.entity.counts;
-    const searched: QueryOptions =
-      options.searchText === undefined
-        ? options
-        : {
-            ...options,
-            search: compileSearch(options.searchText, this.entity, (term) => this.searchTerm(term))
-          };
-    if (!options.filterTree) return searched;
+    const options = this.resolveSearch(query);
+    if (!options.filterTree) return options;
     const indexed = new Map<FilterNode, SqlFragment>();
     const table = quoteIdentifier(this.entity.table);
     const key = quoteIdentifier(this.entity.key.column);
@@ -388,11 +382,62 @@ export class EntityQueries {
       return node;
     };
     const filterTree = resolve(options.filterTree);
-    if (filterTree === options.filterTree && indexed.size === 0) return searched;
+    if (filterTree === options.filterTree && indexed.size === 0) return options;
     return {
-      ...searched,
+      ...options,
       filterTree,
       filter: compileFilter(filterTree, (node) => indexed.get(node))
+    };
+  }
+
+  /**
+   * `$search` read through indexes (see `searchSources`). A search of one term found in one counted column alone
+   * (a city, a status, a customer number: no key, no order number holds it) is exactly `in` the values that contain
+   * it, so it becomes that filter, counted by the maintained counts and walked like one; otherwise each term reads
+   * its candidate rows when they are few (`searchCandidates`).
+   */
+  private resolveSearch(options: QueryOptions): QueryOptions {
+    if (options.searchText === undefined) return options;
+    const sole = soleSearchTerm(options.searchText);
+    const sources = new Map<string, SearchSources | undefined>();
+    const sourcesOf = (term: string): SearchSources | undefined => {
+      if (!sources.has(term)) sources.set(term, this.searchSources(term));
+      return sources.get(term);
+    };
+    const only = sole === undefined ? undefined : sourcesOf(sole);
+    if (only && only.others.length === 0 && only.values.length <= 1) {
+      const found = only.values[0];
+      const property =
+        found?.property ??
+        this.entity.properties.find((p) => this.entity.counts?.columns.includes(p.column))!;
+      const list: FilterNode = {
+        kind: 'in',
+        operand: { kind: 'property', type: 'string', property, position: 0 },
+        list: (found?.values ?? []).map(([value]) => ({
+          kind: 'literal',
+          type: 'string',
+          value,
+          position: 0
+        })),
+        position: 0
+      };
+      const filterTree: FilterNode = options.filterTree
+        ? { kind: 'and', left: options.filterTree, right: list, position: 0 }
+        : list;
+      // The search is now a filter: the log of written rows is read with it, and it is counted like one.
+      return {
+        ...options,
+        filterTree,
+        filter: compileFilter(filterTree),
+        search: undefined,
+        searchText: undefined
+      };
+    }
+    return {
+      ...options,
+      search: compileSearch(options.searchText, this.entity, (term) =>
+        this.searchCandidates(sourcesOf(term))
+      )
     };
   }
 
@@ -425,56 +470,82 @@ export class EntityQueries {
   }
 
   /**
-   * One `$search` term (lower case) read through indexes, as a condition that holds exactly where the term's own
-   * test does (any searchable column contains it, case-insensitively) and is false or null elsewhere: a counted
-   * column is `in` the values that contain it, the key's trigram index gives its candidates, a sparse column the
-   * keys whose values contain it. Undefined, so the term tests every row, when a column cannot be read so, or the
-   * rows found this way are more than `maxSubstringCandidates`: SQLite would then gather and sort them all, where
-   * the order's walk meets such a frequent term soon enough.
+   * Where the rows holding one `$search` term (lower case) in some searchable column are, read from indexes: for
+   * each counted column, its values that contain the term, with their rows; the key's trigram candidates; the rows of
+   * a sparse column that contain it. Together they hold every matching row (and a few more: the candidates). Undefined
+   * when a column can be read no such way, or has more than `maxResolvedValues` values or `maxSubstringCandidates`
+   * candidates that match.
    */
-  private searchTerm(term: string): SqlFragment | undefined {
+  private searchSources(term: string): SearchSources | undefined {
     const counts = this.entity.counts;
     const table = quoteIdentifier(this.entity.table);
-    const key = quoteIdentifier(this.entity.key.column);
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    let rows = 0;
+    const sources: SearchSources = { values: [], others: [], otherRows: 0 };
     for (const property of this.entity.properties) {
       if (!property.searchable) continue;
       const column = quoteIdentifier(property.column);
-      const test = `instr(lower(${column}), ?) > 0`;
       if (this.counter && counts?.columns.includes(property.column)) {
         const sql =
           `SELECT substr(value, 3), n FROM ${quoteIdentifier(counts.table)} WHERE dimension = ? AND n > 0 ` +
           `AND substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0 LIMIT ?`;
-        const found = [property.column, term, this.maxResolvedValues + 1];
-        this.lastQueries.push({ sql, params: found });
+        const params = [property.column, term, this.maxResolvedValues + 1];
+        this.lastQueries.push({ sql, params });
         const values = this.statement(sql)
           .raw()
-          .all(...found) as [string, number][];
+          .all(...params) as [string, number][];
         if (values.length > this.maxResolvedValues) return undefined;
-        rows += values.reduce((sum, [, n]) => sum + n, 0);
-        parts.push(`${column} IN (${values.map(() => '?').join(', ')})`);
-        params.push(...values.map(([value]) => value));
+        if (values.length > 0) sources.values.push({ property, values });
       } else if (this.substringIndexes.has(property.column)) {
         const candidates = this.substringCandidates(property.column, term);
         if (!candidates) return undefined;
-        rows += candidates.rows;
-        parts.push(`(${candidates.sql} AND ${test})`);
-        params.push(...candidates.params, term);
+        if (candidates.rows > 0) {
+          const name = quoteIdentifier(this.substringIndexes.get(property.column)!);
+          sources.others.push({
+            sql: `SELECT rowid FROM ${name} WHERE ${name} MATCH ?`,
+            params: candidates.params
+          });
+          sources.otherRows += candidates.rows;
+        }
       } else if (this.isSparse(property)) {
-        const matching = `SELECT ${key} FROM ${table} WHERE ${column} IS NOT NULL AND ${test}`;
+        const matching = `SELECT rowid FROM ${table} WHERE ${column} IS NOT NULL AND instr(lower(${column}), ?) > 0`;
         const sql = `SELECT count(*) FROM (${matching})`;
         this.lastQueries.push({ sql, params: [term] });
-        rows += this.statement(sql).pluck().get(term) as number;
-        parts.push(`${key} IN (${matching})`);
-        params.push(term);
+        const rows = this.statement(sql).pluck().get(term) as number;
+        if (rows > 0) {
+          sources.others.push({ sql: matching, params: [term] });
+          sources.otherRows += rows;
+        }
       } else {
         return undefined;
       }
-      if (rows > this.maxSubstringCandidates) return undefined;
     }
-    return { sql: `(${parts.join(' OR ')})`, params };
+    return sources;
+  }
+
+  /**
+   * The rows that may hold a `$search` term, as a condition on the rowid (see `searchSources`), when they are at most
+   * `maxSubstringCandidates`: SQLite then reads those rows, and the term's own test on them (`compileSearch`), instead
+   * of testing every row. More rows mean a frequent term, which the order's own walk meets soon enough.
+   */
+  private searchCandidates(sources: SearchSources | undefined): SqlFragment | undefined {
+    if (!sources) return undefined;
+    const table = quoteIdentifier(this.entity.table);
+    const rows = sources.values.reduce(
+      (sum, { values }) => values.reduce((n, [, count]) => n + count, sum),
+      sources.otherRows
+    );
+    if (rows > this.maxSubstringCandidates) return undefined;
+    const selects = [
+      ...sources.values.map(({ property, values }) => ({
+        sql: `SELECT rowid FROM ${table} WHERE ${quoteIdentifier(property.column)} IN (${values.map(() => '?').join(', ')})`,
+        params: values.map(([value]) => value)
+      })),
+      ...sources.others
+    ];
+    if (selects.length === 0) return { sql: '0', params: [] };
+    return {
+      sql: `${table}.rowid IN (${selects.map((select) => select.sql).join(' UNION ALL ')})`,
+      params: selects.flatMap((select) => select.params)
+    };
   }
 
   /**
@@ -833,14 +904,15 @@ export class EntityQueries {
     this.lastQueries = [];
     const options = this.resolveSubstrings(query);
     const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
-    // The token's binding to the query: a SHA-256 computed only when a token is read or a next link is emitted.
+    // The token's binding to the query as asked (a search read as a filter is still that search): a SHA-256
+    // computed only when a token is read or a next link is emitted.
     const fingerprint = (): string =>
       PageTokens.fingerprint([
-        options.filterText,
-        options.searchText,
-        options.orderByText,
-        options.selectText,
-        String(options.count)
+        query.filterText,
+        query.searchText,
+        query.orderByText,
+        query.selectText,
+        String(query.count)
       ]);
     let cursor: PageCursor | undefined;
     let count: number | undefined;
@@ -960,6 +1032,15 @@ export interface QueryTuning {
    * through indexes with (default 4,096; see `resolveSubstrings`).
    */
   readonly maxSubstringCandidates?: number;
+}
+
+/** Where the rows holding a `$search` term are (see `EntityQueries.searchSources`). */
+interface SearchSources {
+  /** Each counted column's values that contain the term, with their rows. */
+  readonly values: { readonly property: PropertyDefinition; readonly values: [string, number][] }[];
+  /** Queries of the rowids of other rows that may hold it (the key's candidates, a sparse column's matches). */
+  readonly others: SqlFragment[];
+  otherRows: number;
 }
 
 /** A filter tested on the entries of the index serving the order (see `EntityQueries.segmentRows`). */

@@ -126,43 +126,46 @@ class SearchParser {
   }
 }
 
+/** The one term (in lower case) a `$search` value is, or undefined when it combines several or negates one. */
+export function soleSearchTerm(input: string): string | undefined {
+  const tree = new SearchParser(tokenizeSearch(input)).parse();
+  return tree.kind === 'term' ? tree.text.toLowerCase() : undefined;
+}
+
 /**
- * Compiles a `$search` value to a parameterised predicate over the entity's searchable columns. `resolveTerm` may
- * give a term (in lower case) another condition, true exactly where the term's own test is and false or null
- * elsewhere; it is read bare outside `NOT`, so SQLite can serve it from indexes.
+ * Compiles a `$search` value to a parameterised predicate over the entity's searchable columns. `candidates` may give
+ * a term (in lower case) a condition that holds on every row the term matches and on few others (read from indexes):
+ * the term is then that condition and its own test, so SQLite starts from those rows and the result is unchanged.
  */
 export function compileSearch(
   input: string,
   entity: EntitySetDefinition,
-  resolveTerm?: (term: string) => SqlFragment | undefined
+  candidates?: (term: string) => SqlFragment | undefined
 ): SqlFragment {
   const tree = new SearchParser(tokenizeSearch(input)).parse();
   const columns = entity.properties.filter((p) => p.searchable).map((p) => p.column);
   const params: unknown[] = [];
-  const walk = (node: SearchNode, negated: boolean): string => {
+  const walk = (node: SearchNode): string => {
     switch (node.kind) {
       case 'term': {
         const term = node.text.toLowerCase();
-        const resolved = resolveTerm?.(term);
-        if (resolved) {
-          params.push(...resolved.params);
-          // A null is false where nothing negates it; under NOT it must be false itself.
-          return negated ? `(coalesce(${resolved.sql}, 0))` : resolved.sql;
-        }
+        const rows = candidates?.(term);
+        if (rows) params.push(...rows.params);
         const parts = columns.map((column) => {
           params.push(term);
           return `instr(lower(${quoteIdentifier(column)}), ?) > 0`;
         });
         // A null column contributes false, never null, so NOT keeps its two-valued meaning.
-        return `(coalesce(${parts.join(' OR ')}, 0))`;
+        const test = `coalesce(${parts.join(' OR ')}, 0)`;
+        return rows ? `(${rows.sql} AND ${test})` : `(${test})`;
       }
       case 'and':
-        return `(${walk(node.left, negated)} AND ${walk(node.right, negated)})`;
+        return `(${walk(node.left)} AND ${walk(node.right)})`;
       case 'or':
-        return `(${walk(node.left, negated)} OR ${walk(node.right, negated)})`;
+        return `(${walk(node.left)} OR ${walk(node.right)})`;
       case 'not':
-        return `(NOT ${walk(node.operand, true)})`;
+        return `(NOT ${walk(node.operand)})`;
     }
   };
-  return { sql: walk(tree, false), params };
+  return { sql: walk(tree), params };
 }

@@ -191,15 +191,21 @@ describe('writes an ordering depends on repair its positions', () => {
   });
 
   it('a $search read through indexes (the log is read with the plain search)', () => {
-    const query = { $search: 'deliver', $orderby: 'WeightKg desc', $top: '5', $skip: '40' };
-    const where = `WHERE ${[
+    const query = {
+      $search: 'deliver OR 00000001',
+      $orderby: 'WeightKg desc',
+      $top: '5',
+      $skip: '40'
+    };
+    const columns = [
       'shipment_number',
       'customer_number',
       'order_number',
       'status',
       'destination_city'
-    ]
-      .map((column) => `instr(lower(${column}), 'deliver') > 0`)
+    ];
+    const where = `WHERE ${['deliver', '00000001']
+      .flatMap((term) => columns.map((column) => `instr(lower(${column}), '${term}') > 0`))
       .join(' OR ')}`;
     const orderBy = 'weight_kg DESC, shipment_number DESC';
     const leaving = rowAt("WHERE status = 'Delivered'", orderBy, 0);
