@@ -298,6 +298,13 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   // order number, the largest customer's rows, and the Account page's search as Connect sends its LIKEs.
   const customerPrefix = largestCustomer.slice(0, -1);
   const customersWithPrefix = customers.filter((c) => c.startsWith(customerPrefix)).length;
+  // A city (the first shipment's), as a user would type it into global search.
+  const searchedCity = (
+    db
+      .prepare('SELECT destination_city FROM shipments WHERE destination_city IS NOT NULL LIMIT 1')
+      .pluck()
+      .get() as string
+  ).toLowerCase();
   const countWhere = (where: string, ...params: unknown[]): number =>
     db
       .prepare(`SELECT count(*) FROM shipments WHERE ${where}`)
@@ -540,12 +547,34 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       request: page({ $filter: "contains(OrderNumber,'99')", $top: '25', $count: 'true' })
     },
     {
-      name: "a substring of the key: contains(ShipmentNumber,'…'), $top=25 (no index: every key tested)",
-      indexed: false,
+      name: "a substring of the key: contains(ShipmentNumber,'…' its last 7 digits), $top=25, $count=true (the key's trigram index)",
+      indexed: true,
       request: (i) => ({
         resource: 'Shipments',
-        query: { $filter: `contains(ShipmentNumber,'${keyAt(i).slice(-6)}')`, $top: '25' }
+        query: {
+          $filter: `contains(ShipmentNumber,'${keyAt(i).slice(-7)}')`,
+          $top: '25',
+          $count: 'true'
+        }
       })
+    },
+    {
+      name: "$search of a key's last 7 digits, $top=25, $count=true (each searchable column read through an index)",
+      indexed: true,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: { $search: keyAt(i).slice(-7), $top: '25', $count: 'true' }
+      })
+    },
+    {
+      name: `$search of a city: $search=${searchedCity}, $top=25, $count=true (read as the cities that contain it)`,
+      indexed: true,
+      request: page({ $search: searchedCity, $top: '25', $count: 'true' })
+    },
+    {
+      name: "a frequent substring of the key, counted: contains(ShipmentNumber,'000'), $top=25, $count=true (every match counted)",
+      indexed: false,
+      request: page({ $filter: "contains(ShipmentNumber,'000')", $top: '25', $count: 'true' })
     },
     {
       name: "the Account page's search of a typical customer: 5 text fields contain '…', $count=true (no index: the customer's rows tested)",
