@@ -370,7 +370,7 @@ export class EntityQueries {
           : undefined;
       if (candidates) {
         indexed.set(node, {
-          sql: `(${candidates.sql} AND ${plain.sql})`,
+          sql: `(${table}.rowid IN (${candidates.sql}) AND ${plain.sql})`,
           params: [...candidates.params, ...plain.params]
         });
       } else if (this.isSparse(subject.property)) {
@@ -443,7 +443,7 @@ export class EntityQueries {
 
   /**
    * The rows whose trigram index entries hold every trigram of `text` (a superset of those containing it, in any
-   * case), as a condition on the rowid, with how many there are; undefined when `column` has no such index, `text`
+   * case), as a query of their rowids, with how many there are; undefined when `column` has no such index, `text`
    * has no trigram, or there are more than `maxSubstringCandidates` (found by reading at most one more).
    */
   private substringCandidates(
@@ -462,11 +462,7 @@ export class EntityQueries {
       .pluck()
       .get(...params) as number;
     if (rows > this.maxSubstringCandidates) return undefined;
-    return {
-      sql: `${quoteIdentifier(this.entity.table)}.rowid IN (${candidates})`,
-      params: [match],
-      rows
-    };
+    return { sql: candidates, params: [match], rows };
   }
 
   /**
@@ -498,11 +494,7 @@ export class EntityQueries {
         const candidates = this.substringCandidates(property.column, term);
         if (!candidates) return undefined;
         if (candidates.rows > 0) {
-          const name = quoteIdentifier(this.substringIndexes.get(property.column)!);
-          sources.others.push({
-            sql: `SELECT rowid FROM ${name} WHERE ${name} MATCH ?`,
-            params: candidates.params
-          });
+          sources.others.push(candidates);
           sources.otherRows += candidates.rows;
         }
       } else if (this.isSparse(property)) {
