@@ -226,6 +226,8 @@ export class EntityQueries {
   private readonly maxSubstringCandidates: number;
   /** The trigram index of each column that has one (see `PropertyDefinition.substringIndex`). */
   private readonly substringIndexes = new Map<string, string>();
+  /** Per such column, a sample of its values (lower case), taken once: how common a trigram is (`trigramQuery`). */
+  private readonly valueSamples = new Map<string, string[]>();
 
   constructor(
     private readonly db: Database.Database,
@@ -451,7 +453,10 @@ export class EntityQueries {
     text: string
   ): (SqlFragment & { readonly rows: number }) | undefined {
     const index = this.substringIndexes.get(column);
-    const match = index === undefined ? undefined : trigramQuery(text);
+    const sample = index === undefined ? [] : this.valueSample(column);
+    const share = (trigram: string): number =>
+      sample.filter((value) => value.includes(trigram)).length / Math.max(1, sample.length);
+    const match = index === undefined ? undefined : trigramQuery(text, share);
     if (index === undefined || match === undefined) return undefined;
     const name = quoteIdentifier(index);
     const candidates = `SELECT rowid FROM ${name} WHERE ${name} MATCH ?`;
@@ -463,6 +468,37 @@ export class EntityQueries {
       .get(...params) as number;
     if (rows > this.maxSubstringCandidates) return undefined;
     return { sql: candidates, params: [match], rows };
+  }
+
+  /**
+   * Up to `VALUE_SAMPLE_SIZE` values of `column` (lower case), at rowids spread evenly between the first and the last:
+   * enough to tell a trigram nearly every value holds, which is all it is used for (a wrong guess costs time only).
+   */
+  private valueSample(column: string): string[] {
+    let sample = this.valueSamples.get(column);
+    if (!sample) {
+      const table = quoteIdentifier(this.entity.table);
+      const [first, last] = this.db
+        .prepare(`SELECT min(rowid), max(rowid) FROM ${table}`)
+        .raw()
+        .get() as [number | null, number | null];
+      const rowids =
+        first === null || last === null
+          ? []
+          : Array.from({ length: VALUE_SAMPLE_SIZE }, (_, i) =>
+              Math.round(first + ((last - first) * i) / (VALUE_SAMPLE_SIZE - 1))
+            );
+      sample = (
+        this.db
+          .prepare(
+            `SELECT lower(${quoteIdentifier(column)}) FROM ${table} WHERE rowid IN (SELECT value FROM json_each(?))`
+          )
+          .pluck()
+          .all(JSON.stringify(rowids)) as (string | null)[]
+      ).filter((value): value is string => value !== null);
+      this.valueSamples.set(column, sample);
+    }
+    return sample;
   }
 
   /**
@@ -1008,6 +1044,8 @@ const MAX_SPARSE_ROWS = 20_000;
  * where a term more frequent than that is met within a few thousand entries of the order's own walk.
  */
 const MAX_SUBSTRING_CANDIDATES = 4096;
+/** Values sampled to tell how common a trigram is (see `EntityQueries.valueSample`). */
+const VALUE_SAMPLE_SIZE = 64;
 const MIN_WALK_BUDGET = 10_000;
 
 /** Defaults of `EntityQueries` that tests shrink to reach their edges with a small table. */

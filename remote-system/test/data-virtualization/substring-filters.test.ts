@@ -14,6 +14,7 @@ import {
   parseQueryOptions,
   type QueryTuning
 } from '../../src/data-virtualization/query';
+import { trigramQuery } from '../../src/data-virtualization/sql';
 import { createShipmentDatabase } from './support';
 
 const db = createShipmentDatabase(900);
@@ -393,5 +394,27 @@ describe('$search read through indexes', () => {
       .join(' OR ');
     expect(read({ $search: search })).toEqual(reference(where, []));
     expect(searchesThroughIndexes(queries)).toBe(false);
+  });
+});
+
+describe('trigramQuery', () => {
+  it('asks for every distinct trigram, quoted, and for nothing below three characters', () => {
+    expect(trigramQuery('ab')).toBeUndefined();
+    expect(trigramQuery('a"bca"b')).toBe('"a""b" AND """bc" AND "bca" AND "ca"""');
+    expect(trigramQuery('Zürich')).toBe('"Zür" AND "üri" AND "ric" AND "ich"');
+  });
+
+  it('leaves out the trigrams nearly every value holds, keeping the rarest when all are', () => {
+    const shares: Record<string, number> = {
+      shp: 1,
+      'hp-': 1,
+      'p-0': 0.95,
+      '-00': 0.5,
+      '000': 0.9,
+      '001': 0.1
+    };
+    const share = (trigram: string): number => shares[trigram] ?? 0;
+    expect(trigramQuery('SHP-0001', share)).toBe('"-00" AND "001"');
+    expect(trigramQuery('SHP-0', share)).toBe('"P-0"');
   });
 });
