@@ -329,7 +329,7 @@ export class EntityQueries {
    *   OrderNumber on every row of a customer), and SQLite may start from those rows (a `contains` on OrderNumber, set
    *   on one shipment in 3,000: 3.9 s → about 1 ms at 10M rows).
    * The sets read from an index are of current rows, so the change log is read with the plain predicate (see
-   * `locate`). `$search` is read this way term by term (see `searchTerm`).
+   * `locate`). `$search` is read this way term by term (see `resolveSearch`).
    */
   private resolveSubstrings(query: QueryOptions): QueryOptions {
     const counts = this.entity.counts;
@@ -347,35 +347,32 @@ export class EntityQueries {
       const [subject, search] = node.args;
       if (subject.kind !== 'property' || search.kind !== 'literal') return node;
       const column = subject.property.column;
-      if (this.counter && counts?.columns.includes(column) && typeof search.value === 'string') {
-        const sql =
-          `SELECT substr(value, 3) FROM ${quoteIdentifier(counts.table)} ` +
-          `WHERE dimension = ? AND n > 0 AND value GLOB ? LIMIT ?`;
-        const pattern = globPattern(node.name, search.value);
-        const params = [column, `v:${pattern}`, this.maxResolvedValues + 1];
-        this.lastQueries.push({ sql, params });
-        const values = this.statement(sql)
-          .pluck()
-          .all(...params) as string[];
-        if (values.length > this.maxResolvedValues) return node;
+      if (counts?.columns.includes(column) && typeof search.value === 'string') {
+        const values = this.countedValues(
+          column,
+          'value GLOB ?',
+          `v:${globPattern(node.name, search.value)}`
+        );
+        if (!values) return node;
         return {
           kind: 'in',
           operand: subject,
-          list: values.map((value) => ({ ...search, value })),
+          list: values.map(([value]) => ({ ...search, value })),
           position: node.position
         };
       }
-      const plain = compileFilter(node);
       const candidates =
         node.name !== 'startswith' && typeof search.value === 'string'
           ? this.substringCandidates(column, search.value)
           : undefined;
       if (candidates) {
+        const plain = compileFilter(node);
         indexed.set(node, {
           sql: `(${table}.rowid IN (${candidates.sql}) AND ${plain.sql})`,
           params: [...candidates.params, ...plain.params]
         });
       } else if (this.isSparse(subject.property)) {
+        const plain = compileFilter(node);
         indexed.set(node, {
           sql: `(${key} IN (SELECT ${key} FROM ${table} WHERE ${quoteIdentifier(column)} IS NOT NULL AND ${plain.sql}))`,
           params: plain.params
@@ -453,11 +450,12 @@ export class EntityQueries {
     text: string
   ): (SqlFragment & { readonly rows: number }) | undefined {
     const index = this.substringIndexes.get(column);
-    const sample = index === undefined ? [] : this.valueSample(column);
+    if (index === undefined) return undefined;
+    const sample = this.valueSample(column);
     const share = (trigram: string): number =>
       sample.filter((value) => value.includes(trigram)).length / Math.max(1, sample.length);
-    const match = index === undefined ? undefined : trigramQuery(text, share);
-    if (index === undefined || match === undefined) return undefined;
+    const match = trigramQuery(text, share);
+    if (match === undefined) return undefined;
     const name = quoteIdentifier(index);
     const candidates = `SELECT rowid FROM ${name} WHERE ${name} MATCH ?`;
     const sql = `SELECT count(*) FROM (${candidates} LIMIT ?)`;
@@ -511,37 +509,28 @@ export class EntityQueries {
   private searchSources(term: string): SearchSources | undefined {
     const counts = this.entity.counts;
     const table = quoteIdentifier(this.entity.table);
-    const sources: SearchSources = { values: [], others: [], otherRows: 0 };
+    const sources: SearchSources = { values: [], others: [] };
     for (const property of this.entity.properties) {
       if (!property.searchable) continue;
       const column = quoteIdentifier(property.column);
-      if (this.counter && counts?.columns.includes(property.column)) {
-        const sql =
-          `SELECT substr(value, 3), n FROM ${quoteIdentifier(counts.table)} WHERE dimension = ? AND n > 0 ` +
-          `AND substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0 LIMIT ?`;
-        const params = [property.column, term, this.maxResolvedValues + 1];
-        this.lastQueries.push({ sql, params });
-        const values = this.statement(sql)
-          .raw()
-          .all(...params) as [string, number][];
-        if (values.length > this.maxResolvedValues) return undefined;
+      if (counts?.columns.includes(property.column)) {
+        const values = this.countedValues(
+          property.column,
+          "substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0",
+          term
+        );
+        if (!values) return undefined;
         if (values.length > 0) sources.values.push({ property, values });
       } else if (this.substringIndexes.has(property.column)) {
         const candidates = this.substringCandidates(property.column, term);
         if (!candidates) return undefined;
-        if (candidates.rows > 0) {
-          sources.others.push(candidates);
-          sources.otherRows += candidates.rows;
-        }
+        if (candidates.rows > 0) sources.others.push(candidates);
       } else if (this.isSparse(property)) {
         const matching = `SELECT rowid FROM ${table} WHERE ${column} IS NOT NULL AND instr(lower(${column}), ?) > 0`;
         const sql = `SELECT count(*) FROM (${matching})`;
         this.lastQueries.push({ sql, params: [term] });
         const rows = this.statement(sql).pluck().get(term) as number;
-        if (rows > 0) {
-          sources.others.push({ sql: matching, params: [term] });
-          sources.otherRows += rows;
-        }
+        if (rows > 0) sources.others.push({ sql: matching, params: [term], rows });
       } else {
         return undefined;
       }
@@ -559,7 +548,7 @@ export class EntityQueries {
     const table = quoteIdentifier(this.entity.table);
     const rows = sources.values.reduce(
       (sum, { values }) => values.reduce((n, [, count]) => n + count, sum),
-      sources.otherRows
+      sources.others.reduce((sum, other) => sum + other.rows, 0)
     );
     if (rows > this.maxSubstringCandidates) return undefined;
     const selects = [
@@ -574,6 +563,29 @@ export class EntityQueries {
       sql: `${table}.rowid IN (${selects.map((select) => select.sql).join(' UNION ALL ')})`,
       params: selects.flatMap((select) => select.params)
     };
+  }
+
+  /**
+   * The values of a counted column (with their rows) that satisfy `condition` on the counts' `value` (`v:` and the
+   * text), with `param` bound to its `?`; undefined when there are no maintained counts or more than
+   * `maxResolvedValues` such values.
+   */
+  private countedValues(
+    column: string,
+    condition: string,
+    param: string
+  ): [string, number][] | undefined {
+    const counts = this.entity.counts;
+    if (!this.counter || !counts) return undefined;
+    const sql =
+      `SELECT substr(value, 3), n FROM ${quoteIdentifier(counts.table)} ` +
+      `WHERE dimension = ? AND n > 0 AND ${condition} LIMIT ?`;
+    const params = [column, param, this.maxResolvedValues + 1];
+    this.lastQueries.push({ sql, params });
+    const values = this.statement(sql)
+      .raw()
+      .all(...params) as [string, number][];
+    return values.length > this.maxResolvedValues ? undefined : values;
   }
 
   /**
@@ -1069,8 +1081,7 @@ interface SearchSources {
   /** Each counted column's values that contain the term, with their rows. */
   readonly values: { readonly property: PropertyDefinition; readonly values: [string, number][] }[];
   /** Queries of the rowids of other rows that may hold it (the key's candidates, a sparse column's matches). */
-  readonly others: SqlFragment[];
-  otherRows: number;
+  readonly others: (SqlFragment & { readonly rows: number })[];
 }
 
 /** A filter tested on the entries of the index serving the order (see `EntityQueries.segmentRows`). */

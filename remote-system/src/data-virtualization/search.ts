@@ -2,7 +2,7 @@
  * `$search` (what Salesforce Connect sends for SOSL and global search when "Include in Salesforce Searches" is on):
  * words and "quoted phrases", combined with `AND` (also implicit), `OR` and `NOT` — precedence NOT > AND > OR, with
  * parentheses. A term matches a row when any searchable column contains it, case-insensitively: tested on every row,
- * unless the caller reads the term through indexes (`resolveTerm`, see `EntityQueries.searchTerm`).
+ * unless the caller gives a term's candidate rows from indexes (`candidates`, see `EntityQueries.searchCandidates`).
  */
 import { ODataQueryError } from './errors';
 import { quoteIdentifier, type SqlFragment } from './sql';
