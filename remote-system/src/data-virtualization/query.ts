@@ -6,11 +6,13 @@ import type Database from 'better-sqlite3';
 import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
 import { parseFilter, type FilterNode, type LiteralValue } from './filter-parser';
+import { KnownCounts, type CountReader } from './known-counts';
 import { PageTokens, type PageCursor } from './paging';
 import {
   SkipPositions,
   type OrderingChange,
   type OrderingReader,
+  type OrderingVersion,
   type PageStart,
   type SqlValue
 } from './positions';
@@ -218,8 +220,10 @@ export class EntityQueries {
   private readonly changeLogBounds: Database.Statement | undefined;
   /** Checkpoints for deep `$skip` pages, kept while the table's versions stand still and repaired when they move. */
   private readonly positions: SkipPositions;
+  /** Counts of filters the maintained counters cannot answer, kept and repaired like the positions. */
+  private readonly knownCounts: KnownCounts;
   /** Runs a read in one transaction, so that it sees one state of the database throughout. */
-  private readonly snapshot: (read: () => SqlValue[][]) => SqlValue[][];
+  private readonly snapshot: <T>(read: () => T) => T;
   private readonly minWalkBudget: number;
   private readonly maxResolvedValues: number;
   private readonly maxSparseRows: number;
@@ -237,6 +241,7 @@ export class EntityQueries {
     tuning: QueryTuning = {}
   ) {
     this.positions = tuning.positions ?? new SkipPositions();
+    this.knownCounts = tuning.knownCounts ?? new KnownCounts();
     this.minWalkBudget = tuning.minWalkBudget ?? MIN_WALK_BUDGET;
     this.maxResolvedValues = tuning.maxResolvedValues ?? MAX_RESOLVED_VALUES;
     this.maxSparseRows = tuning.maxSparseRows ?? MAX_SPARSE_ROWS;
@@ -283,7 +288,7 @@ export class EntityQueries {
             )
             .raw()
         : undefined;
-    this.snapshot = db.transaction((read: () => SqlValue[][]) => read());
+    this.snapshot = db.transaction((read: () => unknown) => read()) as <T>(read: () => T) => T;
     this.counter = tableExists(counts?.table)
       ? db
           .prepare(
@@ -634,11 +639,16 @@ export class EntityQueries {
   /** Number of rows matching `$filter` and `$search` (`$top`/`$skip` do not apply, as OData says). */
   count(options: QueryOptions): number {
     this.lastQueries = [];
-    return this.countResolved(this.resolveSubstrings(options));
+    return this.countResolved(this.resolveSubstrings(options), options);
   }
 
-  /** `count` of options whose string functions are already resolved (see `resolveSubstrings`). */
-  private countResolved(options: QueryOptions): number {
+  /**
+   * `count` of options whose string functions are already resolved (see `resolveSubstrings`), asked as `asked`: from
+   * the maintained counters when they answer it, else kept between requests (see `KnownCounts`) when the table has
+   * versions. A kept count is keyed by the query as asked and repaired with its plain predicates: what the resolved
+   * one reads from indexes (a term's candidates, the cities that contain it) changes with the rows.
+   */
+  private countResolved(options: QueryOptions, asked: QueryOptions): number {
     const keys = this.counter && this.counterKeys(options);
     if (this.counter && keys) {
       let n = 0;
@@ -648,12 +658,34 @@ export class EntityQueries {
       }
       return n;
     }
-    const where = this.where(options);
-    const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
-    this.lastQueries.push({ sql, params: where.params });
-    return this.statement(sql)
-      .pluck()
-      .get(...where.params) as number;
+    const reader: CountReader = {
+      count: () => {
+        const where = this.where(options);
+        const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
+        this.lastQueries.push({ sql, params: where.params });
+        return this.statement(sql)
+          .pluck()
+          .get(...where.params) as number;
+      }
+    };
+    if (!this.versionReader) return reader.count();
+    return this.snapshot(() => {
+      const { version, log } = this.versionOf(asked, []);
+      if (log) {
+        const table = quoteIdentifier(log.table);
+        reader.changes = (since) => {
+          if (!log.reaches(since)) return undefined;
+          const logged = this.loggedWhere(asked, since);
+          const sql = `SELECT coalesce(sum(change_sign), 0) FROM ${table}${logged.sql}`;
+          this.lastQueries.push({ sql, params: logged.params });
+          return this.statement(sql)
+            .pluck()
+            .get(...logged.params) as number;
+        };
+      }
+      const filter = JSON.stringify([asked.filterText ?? null, asked.searchText ?? null]);
+      return this.knownCounts.count(filter, version, reader);
+    });
   }
 
   /** The key of a `$filter` that is exactly `<key> eq '<literal>'` (either side), with no `$search`. */
@@ -871,21 +903,10 @@ export class EntityQueries {
    * versions, the log and the rows it reads agree.
    */
   private locate(options: QueryOptions, orderBy: string, skip: number): PageStart | undefined {
-    // The versions this ordering depends on: the row set, and every column it sorts, filters or searches by.
-    const table = this.entity.version!.name;
-    const versions = new Map(this.versionReader!.all(table, table, table) as [string, number][]);
-    this.lastQueries.push({ sql: this.versionReader!.source, params: [table, table, table] });
-    const columns = new Set(options.sort.map((k) => k.property.column));
-    if (options.filterTree) for (const c of filterColumns(options.filterTree)) columns.add(c);
-    if (options.search) {
-      for (const p of this.entity.properties) if (p.searchable) columns.add(p.column);
-    }
-    const stamp = [table, ...[...columns].sort().map((c) => `${table}.${c}`)]
-      .map((name) => versions.get(name) ?? '?')
-      .join(':');
-    const bounds = this.changeLogBounds?.get() as [number | null, number | null] | undefined;
-    if (this.changeLogBounds)
-      this.lastQueries.push({ sql: this.changeLogBounds.source, params: [] });
+    const { version, log } = this.versionOf(
+      options,
+      options.sort.map((k) => k.property.column)
+    );
     const where = this.where(options);
     const ordering = JSON.stringify([where.sql, where.params, orderBy]);
     const sortKey = options.sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
@@ -895,24 +916,12 @@ export class EntityQueries {
         return this.scan(options, sortKey, orderBy, segments, { offset, limit: 1 })[0];
       }
     };
-    if (bounds) {
-      const [first, last] = bounds;
-      const log = quoteIdentifier(this.entity.version!.changes!);
+    if (log) {
+      const table = quoteIdentifier(log.table);
       reader.changes = (since, limit) => {
-        // Entries are numbered without gaps and only the oldest are pruned: the log holds every change after
-        // `since` when its first entry is at most the next one.
-        if (first === null || last === null || last < since || first > since + 1) return undefined;
-        // The plain predicates: the sets read from indexes (`resolveSubstrings`) hold current rows, not logged ones.
-        const plain = options.filterTree && compileFilter(options.filterTree);
-        const search =
-          options.searchText === undefined
-            ? undefined
-            : compileSearch(options.searchText, this.entity);
-        const logged = this.where(
-          { ...options, filter: plain, search },
-          { sql: 'change_seq > ?', params: [since] }
-        );
-        const sql = `SELECT change_seq, change_sign FROM ${log}${logged.sql} ORDER BY change_seq LIMIT ?`;
+        if (!log.reaches(since)) return undefined;
+        const logged = this.loggedWhere(options, since);
+        const sql = `SELECT change_seq, change_sign FROM ${table}${logged.sql} ORDER BY change_seq LIMIT ?`;
         const params = [...logged.params, limit];
         this.lastQueries.push({ sql, params });
         return (
@@ -924,7 +933,7 @@ export class EntityQueries {
       reader.follows = (change, key) => {
         const segments = keysetSegments(options.sort, key);
         const sql =
-          `SELECT EXISTS (SELECT 1 FROM ${log} WHERE change_seq = ? AND ` +
+          `SELECT EXISTS (SELECT 1 FROM ${table} WHERE change_seq = ? AND ` +
           `(${segments.map((segment) => `(${segment.sql})`).join(' OR ')}))`;
         const params = [change.seq, ...segments.flatMap((segment) => segment.params)];
         this.lastQueries.push({ sql, params });
@@ -935,8 +944,58 @@ export class EntityQueries {
         );
       };
     }
-    const version = { stamp, seq: bounds ? (bounds[1] ?? 0) : undefined };
     return this.positions.locate(ordering, version, skip, reader);
+  }
+
+  /**
+   * Where the data `options` reads stands: the versions of the row set and of every column it filters or searches
+   * by (and `columns`), and the change log's last entry, with a test of whether the log still holds every change
+   * after a given one. Read inside the caller's snapshot, so the versions, the log and the rows agree.
+   */
+  private versionOf(
+    options: QueryOptions,
+    columns: readonly string[]
+  ): {
+    version: OrderingVersion;
+    log?: { readonly table: string; reaches(since: number): boolean };
+  } {
+    const table = this.entity.version!.name;
+    const versions = new Map(this.versionReader!.all(table, table, table) as [string, number][]);
+    this.lastQueries.push({ sql: this.versionReader!.source, params: [table, table, table] });
+    const read = new Set(columns);
+    if (options.filterTree) for (const c of filterColumns(options.filterTree)) read.add(c);
+    if (options.search) {
+      for (const p of this.entity.properties) if (p.searchable) read.add(p.column);
+    }
+    const stamp = [table, ...[...read].sort().map((c) => `${table}.${c}`)]
+      .map((name) => versions.get(name) ?? '?')
+      .join(':');
+    if (!this.changeLogBounds) return { version: { stamp } };
+    const [first, last] = this.changeLogBounds.get() as [number | null, number | null];
+    this.lastQueries.push({ sql: this.changeLogBounds.source, params: [] });
+    return {
+      version: { stamp, seq: last ?? 0 },
+      log: {
+        table: this.entity.version!.changes!,
+        // Entries are numbered without gaps and only the oldest are pruned: the log holds every change after
+        // `since` when its first entry is at most the next one.
+        reaches: (since) => first !== null && last !== null && last >= since && first <= since + 1
+      }
+    };
+  }
+
+  /**
+   * The change log's rows after change `since` that match `options`, as its WHERE clause. The plain predicates are
+   * used: the sets read from indexes (`resolveSubstrings`, `resolveSearch`) hold current rows, not logged ones.
+   */
+  private loggedWhere(options: QueryOptions, since: number): Segment {
+    const plain = options.filterTree && compileFilter(options.filterTree);
+    const search =
+      options.searchText === undefined ? undefined : compileSearch(options.searchText, this.entity);
+    return this.where(
+      { ...options, filter: plain, search },
+      { sql: 'change_seq > ?', params: [since] }
+    );
   }
 
   /** One page of results, with the token for the next one. */
@@ -965,12 +1024,15 @@ export class EntityQueries {
     // `$count` is read after the page, which may have counted the rows itself (see below).
     const countLater = options.count && count === undefined;
     if (remaining === 0)
-      return { rows: [], count: countLater ? this.countResolved(options) : count };
+      return { rows: [], count: countLater ? this.countResolved(options, query) : count };
     // `$filter=<key> eq '…'` (how a record is looked up): at most one row, read like `Shipments('…')`.
     const key = cursor ? undefined : this.keyEquality(options);
     if (key !== undefined) {
       const row = options.skip ? undefined : this.byKey(key, options.select);
-      return { rows: row ? [row] : [], count: countLater ? this.countResolved(options) : count };
+      return {
+        rows: row ? [row] : [],
+        count: countLater ? this.countResolved(options, query) : count
+      };
     }
 
     const want = remaining === null ? size : Math.min(size, remaining);
@@ -1003,7 +1065,7 @@ export class EntityQueries {
       // A scan that ran out before `limit` read every row from `skip` on (when it found any, or started at the
       // first): they are the count, with no second pass over the matches (half the time of a rare search).
       const exhausted = !cursor && rows.length < limit && (rows.length > 0 || skip === 0);
-      count = exhausted ? skip + rows.length : this.countResolved(options);
+      count = exhausted ? skip + rows.length : this.countResolved(options, query);
     }
 
     const hasMore = rows.length > want;
@@ -1063,6 +1125,7 @@ const MIN_WALK_BUDGET = 10_000;
 /** Defaults of `EntityQueries` that tests shrink to reach their edges with a small table. */
 export interface QueryTuning {
   readonly positions?: SkipPositions;
+  readonly knownCounts?: KnownCounts;
   /** Least number of index entries a carried-filter walk may read before giving up (default 10,000). */
   readonly minWalkBudget?: number;
   /** Most values a string function on a counted column is read as (default 1,000; see `resolveSubstrings`). */

@@ -5,6 +5,7 @@
  */
 import { SHIPMENT_COUNTED_COLUMNS } from '../../src/db/migrations';
 import { SHIPMENTS } from '../../src/data-virtualization/entity';
+import { KnownCounts, type CountReader } from '../../src/data-virtualization/known-counts';
 import { PageTokens } from '../../src/data-virtualization/paging';
 import { EntityQueries, parseQueryOptions } from '../../src/data-virtualization/query';
 import { createShipmentDatabase } from './support';
@@ -46,9 +47,12 @@ function driftedCounters(): string[] {
   return drifted;
 }
 
-function count(filter?: string): { n: number; sql: string } {
-  const n = queries.count(parseQueryOptions(filter ? { $filter: filter } : {}, SHIPMENTS));
-  return { n, sql: queries.lastQueries[0]!.sql };
+/** A count by a fresh `EntityQueries` (so none is kept from an earlier one), with the SQL it ran, the count's last. */
+function count(filter?: string): { n: number; sql: string; ran: string[] } {
+  const fresh = new EntityQueries(db, SHIPMENTS, new PageTokens('counts'), 50);
+  const n = fresh.count(parseQueryOptions(filter ? { $filter: filter } : {}, SHIPMENTS));
+  const ran = fresh.lastQueries.map((q) => q.sql);
+  return { n, sql: ran.at(-1)!, ran };
 }
 
 function sqlCount(where: string, ...params: unknown[]): number {
@@ -84,8 +88,8 @@ describe('maintained shipment counts', () => {
     ["contains(DestinationCity,'o')", "instr(destination_city, 'o') > 0"],
     ["endswith(DestinationCity,'no such city')", '0']
   ])('$count with %s adds up counters and equals count(*)', (filter, where) => {
-    const { n } = count(filter);
-    expect(queries.lastQueries.every((q) => q.sql.includes('FROM "shipment_counts"'))).toBe(true);
+    const { n, ran } = count(filter);
+    expect(ran.every((sql) => sql.includes('FROM "shipment_counts"'))).toBe(true);
     expect(n).toBe(sqlCount(where));
   });
 
@@ -136,12 +140,14 @@ describe("a page's $count of a filter the counters do not answer", () => {
   const matches = (): number => sqlCount("instr(shipment_number, '1') > 0");
   /** The page's count, and whether it ran a count query. */
   function pageCount(query: Record<string, string>): { count: number; queried: boolean } {
-    const page = queries.page(
+    // A fresh `EntityQueries`: no count kept from an earlier page.
+    const fresh = new EntityQueries(db, SHIPMENTS, new PageTokens('counts'), 50);
+    const page = fresh.page(
       parseQueryOptions({ $filter: filter, $count: 'true', ...query }, SHIPMENTS)
     );
     return {
       count: page.count!,
-      queried: queries.lastQueries.some((q) => q.sql.startsWith('SELECT count(*)'))
+      queried: fresh.lastQueries.some((q) => q.sql.startsWith('SELECT count(*)'))
     };
   }
 
@@ -174,5 +180,130 @@ describe("a page's $count of a filter the counters do not answer", () => {
     expect(
       queries.lastQueries.some((q) => q.sql.startsWith('SELECT count(*) FROM "shipments"'))
     ).toBe(false);
+  });
+});
+
+describe('a count the counters cannot answer is kept, and repaired from the change log', () => {
+  const kept = new EntityQueries(db, SHIPMENTS, new PageTokens('kept'), 50);
+  /** The kept count, and whether it was counted now (else kept or repaired). */
+  function keptCount(query: Record<string, string>): { n: number; counted: boolean } {
+    const n = kept.count(parseQueryOptions(query, SHIPMENTS));
+    return {
+      n,
+      counted: kept.lastQueries.some((q) => q.sql.startsWith('SELECT count(*) FROM "shipments"'))
+    };
+  }
+  /** What a fresh `EntityQueries` counts now. */
+  function freshCount(query: Record<string, string>): number {
+    return new EntityQueries(db, SHIPMENTS, new PageTokens('fresh'), 50).count(
+      parseQueryOptions(query, SHIPMENTS)
+    );
+  }
+  const filtered = { $filter: "contains(ShipmentNumber,'1') and Status ne 'Exception'" };
+  const searched = { $search: 'DHL OR 12' };
+  const firstWithOne = (): number =>
+    db
+      .prepare(
+        "SELECT rowid FROM shipments WHERE instr(shipment_number, '1') > 0 AND status IS NOT 'Exception' LIMIT 1"
+      )
+      .pluck()
+      .get() as number;
+
+  it('is counted once while nothing it reads changes, whatever else is written', () => {
+    for (const query of [filtered, searched]) {
+      const n = freshCount(query);
+      expect(n).toBeGreaterThan(0);
+      expect(keptCount(query)).toEqual({ n, counted: true });
+      expect(keptCount(query)).toEqual({ n, counted: false });
+      db.prepare('UPDATE shipments SET weight_kg = weight_kg + 1 WHERE rowid % 9 = 0').run();
+      expect(keptCount(query)).toEqual({ n, counted: false });
+    }
+    // Each query as asked is kept apart: another search, the filter with a search.
+    for (const query of [{ $search: 'UPS OR 13' }, { ...filtered, ...searched }]) {
+      expect(keptCount(query)).toEqual({ n: freshCount(query), counted: true });
+    }
+  });
+
+  it.each([
+    [
+      'an insert that matches, and one that does not',
+      "INSERT INTO shipments (shipment_number, customer_number, status, carrier) VALUES ('K-12-DHL', 'C-1', 'Delivered', 'DHL'), ('K-0', 'C-1', 'Exception', 'UPS')"
+    ],
+    ['a row that leaves the filter', "UPDATE shipments SET status = 'Exception' WHERE rowid = (?)"],
+    [
+      'rows that enter it',
+      "UPDATE shipments SET status = 'Delivered', carrier = 'DHL' WHERE status = 'Exception' AND rowid % 4 = 0"
+    ],
+    [
+      'a key that loses its match',
+      "UPDATE shipments SET shipment_number = 'K-' || rowid * 0 || '-' || rowid || 'x' WHERE rowid = (?)"
+    ],
+    ['a delete of matching rows', 'DELETE FROM shipments WHERE rowid IN (?, ? + 10, ? + 20)']
+  ])('follows %s without counting again', (_name, write) => {
+    for (const query of [filtered, searched]) keptCount(query);
+    const row = firstWithOne();
+    const statement = db.prepare(write);
+    statement.run(...Array<number>(statement.source.split('?').length - 1).fill(row));
+    for (const query of [filtered, searched]) {
+      expect(keptCount(query)).toEqual({ n: freshCount(query), counted: false });
+    }
+  });
+
+  it('is counted afresh when the log no longer holds every change since', () => {
+    keptCount(filtered);
+    db.prepare("UPDATE shipments SET status = 'Exception' WHERE rowid = ?").run(firstWithOne());
+    // Enough writes to a row outside the filter for the log to prune the change above.
+    const outside = db
+      .prepare("SELECT rowid FROM shipments WHERE status = 'Exception' LIMIT 1")
+      .pluck()
+      .get() as number;
+    const touch = db.prepare('UPDATE shipments SET package_count = ? WHERE rowid = ?');
+    db.transaction(() => {
+      for (let i = 0; i < 3000; i++) touch.run(i, outside);
+    })();
+    expect(keptCount(filtered)).toEqual({ n: freshCount(filtered), counted: true });
+  });
+});
+
+describe('KnownCounts', () => {
+  it('keeps at most maxFilters counts, dropping the least recently used', () => {
+    const known = new KnownCounts(2);
+    const counted: string[] = [];
+    const reader = (filter: string, n: number): CountReader => ({
+      count: () => {
+        counted.push(filter);
+        return n;
+      }
+    });
+    const v1 = { stamp: 'v1' };
+    expect(known.count('a', v1, reader('a', 1))).toBe(1);
+    expect(known.count('b', v1, reader('b', 2))).toBe(2);
+    expect(known.count('a', v1, reader('a', 1))).toBe(1);
+    expect(known.count('c', v1, reader('c', 3))).toBe(3);
+    expect([known.has('a'), known.has('b'), known.has('c')]).toEqual([true, false, true]);
+    expect(counted).toEqual(['a', 'b', 'c']);
+  });
+
+  it('counts afresh when the versions move and there is no log, and repairs from it when there is', () => {
+    const known = new KnownCounts();
+    let rows = 10;
+    const reader: CountReader = { count: () => rows };
+    expect(known.count('f', { stamp: 'v1' }, reader)).toBe(10);
+    rows = 12;
+    expect(known.count('f', { stamp: 'v1' }, reader)).toBe(10);
+    expect(known.count('f', { stamp: 'v2' }, reader)).toBe(12);
+    const since: number[] = [];
+    const logged: CountReader = {
+      count: () => 100,
+      changes: (seq) => {
+        since.push(seq);
+        return seq === 5 ? -3 : undefined;
+      }
+    };
+    expect(known.count('g', { stamp: 'v1', seq: 5 }, logged)).toBe(100);
+    expect(known.count('g', { stamp: 'v2', seq: 8 }, logged)).toBe(97);
+    expect(known.count('g', { stamp: 'v2', seq: 9 }, logged)).toBe(97);
+    expect(known.count('g', { stamp: 'v3', seq: 12 }, logged)).toBe(100);
+    expect(since).toEqual([5, 9]);
   });
 });
