@@ -298,6 +298,81 @@ describe('a substring of the key', () => {
   });
 });
 
+describe("an or of string functions (the Account page's search) is read as one set of rows", () => {
+  const FIELDS: [string, string][] = [
+    ['ShipmentNumber', 'shipment_number'],
+    ['OrderNumber', 'order_number'],
+    ['Status', 'status'],
+    ['Carrier', 'carrier'],
+    ['DestinationCity', 'destination_city']
+  ];
+  /** The term in any of the five fields, as OData and as SQL written with `instr`. */
+  const anyField = (term: string): [string, string] => [
+    `(${FIELDS.map(([p]) => `contains(${p},${odataString(term)})`).join(' or ')})`,
+    `(${FIELDS.map(([, c]) => `instr(${c}, @text) > 0`).join(' OR ')})`
+  ];
+  /** Whether the last page read its rows from the union of the functions' rows (the key's, the order number's…). */
+  const readsUnion = (queries: EntityQueries): boolean =>
+    queries.lastQueries.some(
+      (q) =>
+        q.sql.startsWith('SELECT "') &&
+        /"shipments"\.rowid IN \(SELECT rowid FROM "shipments_shipment_number_trigrams" .* UNION ALL SELECT rowid FROM "shipments" WHERE "order_number" IS NOT NULL/.test(
+          q.sql
+        )
+    );
+
+  it.each(
+    ['C-000001', 'C-000027'].flatMap((customer) =>
+      [
+        '0000001',
+        '00000012',
+        'shp-0000000',
+        'SO-00000',
+        'DHL',
+        'Deliver',
+        'ich',
+        "O'F",
+        'no such text'
+      ].map((term) => [customer, term])
+    )
+  )("a customer's shipments with %s's term %s in any of five fields", (customer, term) => {
+    const { queries, read } = producer();
+    const [odata, sql] = anyField(term);
+    expect(read(`CustomerNumber eq '${customer}' and ${odata}`)).toEqual(
+      reference(`customer_number = '${customer}' AND ${sql}`, [{ text: term }])
+    );
+    expect(readsUnion(queries)).toBe(true);
+  });
+
+  it.each([
+    ['a term without a trigram', 'SH', {}],
+    ['more candidates than allowed', '0000001', { maxSubstringCandidates: 3 }],
+    ['more rows of a counted column than allowed', 'Deliver', { maxSubstringCandidates: 50 }]
+  ])('left as it is: %s', (_name, term, tuning) => {
+    const { queries, read } = producer(tuning);
+    const [odata, sql] = anyField(term);
+    expect(read(`CustomerNumber eq 'C-000001' and ${odata}`)).toEqual(
+      reference(`customer_number = 'C-000001' AND ${sql}`, [{ text: term }])
+    );
+    expect(readsUnion(queries)).toBe(false);
+  });
+
+  it('beside a counted condition on many rows, more candidates pay than alone', () => {
+    // Every carrier: hundreds of rows, so reading a few dozen candidates costs less than walking them.
+    const carriers = "Carrier in ('DB Schenker','DHL','FedEx','UPS','USPS')";
+    const [odata, sql] = anyField('00000010');
+    const tuning = { maxSubstringCandidates: 5 };
+    const alone = producer(tuning);
+    expect(alone.read(odata)).toEqual(reference(sql, [{ text: '00000010' }]));
+    expect(readsUnion(alone.queries)).toBe(false);
+    const beside = producer(tuning);
+    expect(beside.read(`${carriers} and ${odata}`)).toEqual(
+      reference(`carrier IS NOT NULL AND ${sql}`, [{ text: '00000010' }])
+    );
+    expect(readsUnion(beside.queries)).toBe(true);
+  });
+});
+
 /**
  * Whether the last request's page and count queries read rows through indexes: none tests a term on every row (no
  * `instr(lower(…))` without the term's candidate rows).
