@@ -754,17 +754,24 @@ export class EntityQueries {
       }
       return n;
     }
-    const reader: CountReader = {
-      count: () => {
-        const where = this.where(options);
-        const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
-        this.lastQueries.push({ sql, params: where.params });
-        return this.statement(sql)
-          .pluck()
-          .get(...where.params) as number;
-      }
-    };
-    if (!this.versionReader) return reader.count();
+    return this.keptCount(asked, () => {
+      const where = this.where(options);
+      const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
+      this.lastQueries.push({ sql, params: where.params });
+      return this.statement(sql)
+        .pluck()
+        .get(...where.params) as number;
+    });
+  }
+
+  /**
+   * The count of the query as `asked`, kept between requests (see `KnownCounts`) when the table has versions, else
+   * `count()`: the kept count, repaired from the change log with the query's plain predicates when the rows moved,
+   * or `count()` when none is kept.
+   */
+  private keptCount(asked: QueryOptions, count: () => number): number {
+    if (!this.versionReader) return count();
+    const reader: CountReader = { count };
     return this.snapshot(() => {
       const { version, log } = this.versionOf(asked, []);
       if (log) {
@@ -779,9 +786,40 @@ export class EntityQueries {
             .get(...logged.params) as number;
         };
       }
-      const filter = JSON.stringify([asked.filterText ?? null, asked.searchText ?? null]);
-      return this.knownCounts.count(filter, version, reader);
+      return this.knownCounts.count(countKey(asked), version, reader);
     });
+  }
+
+  /**
+   * A first page's rows and count in one pass, when the query matches few rows that no counter and no kept count
+   * answer: their rowids, read once (at most `maxSubstringCandidates`, found by reading at most one more), are the
+   * count, and the page is read from them. Otherwise a selective filter is walked twice, to find the page and then
+   * to count it (the Account page's search of a large customer with a common term). Undefined when there are more
+   * rows: the rowids read are then wasted, a part of what counting the rows reads anyway.
+   */
+  private fewRows(
+    options: QueryOptions,
+    asked: QueryOptions
+  ): { options: QueryOptions; count: number } | undefined {
+    if (this.counter && this.counterKeys(options)) return undefined;
+    if (this.knownCounts.has(countKey(asked))) return undefined;
+    const table = quoteIdentifier(this.entity.table);
+    const where = this.where(options);
+    const sql = `SELECT ${table}.rowid FROM ${table}${where.sql} LIMIT ?`;
+    const params = [...where.params, this.maxSubstringCandidates + 1];
+    this.lastQueries.push({ sql, params });
+    const rowids = this.statement(sql)
+      .pluck()
+      .all(...params) as number[];
+    if (rowids.length > this.maxSubstringCandidates) return undefined;
+    const count = this.keptCount(asked, () => rowids.length);
+    const only = {
+      sql: `${table}.rowid IN (SELECT value FROM json_each(?))`,
+      params: [JSON.stringify(rowids)]
+    };
+    // The rowids alone: SQLite then reads just those rows (with the filter beside them, it may start from the
+    // filter's own candidates instead).
+    return { options: { ...options, filter: only, search: undefined }, count };
   }
 
   /** The key of a `$filter` that is exactly `<key> eq '<literal>'` (either side), with no `$search`. */
@@ -1144,24 +1182,35 @@ export class EntityQueries {
     // A deep `$skip` starts from the nearest known position instead of stepping over every skipped row.
     const skip = cursor ? 0 : (options.skip ?? 0);
     const deep = this.versionReader !== undefined && skip >= this.positions.stride;
-    const read = (): SqlValue[][] => {
+    const read = (scanned: QueryOptions): SqlValue[][] => {
       const start: PageStart | undefined = deep
-        ? this.locate(options, orderBy, skip)
+        ? this.locate(scanned, orderBy, skip)
         : { offset: skip };
       const after = cursor ? cursor.after : start?.after;
       return start
-        ? this.scan(options, columns, orderBy, after && keysetSegments(options.sort, after), {
+        ? this.scan(scanned, columns, orderBy, after && keysetSegments(scanned.sort, after), {
             offset: start.offset,
             limit
           })
         : [];
     };
-    const rows = deep ? this.snapshot(read) : read();
-    if (countLater) {
-      // A scan that ran out before `limit` read every row from `skip` on (when it found any, or started at the
-      // first): they are the count, with no second pass over the matches (half the time of a rare search).
-      const exhausted = !cursor && rows.length < limit && (rows.length > 0 || skip === 0);
-      count = exhausted ? skip + rows.length : this.countResolved(options, query);
+    let rows: SqlValue[][] | undefined;
+    if (countLater && !cursor && !deep) {
+      // The rowids and the page are read in one snapshot, so the page is one of the counted rows' pages.
+      const few = this.snapshot(() => {
+        const found = this.fewRows(options, query);
+        return found && { rows: read(found.options), count: found.count };
+      });
+      if (few) ({ rows, count } = few);
+    }
+    if (!rows) {
+      rows = deep ? this.snapshot(() => read(options)) : read(options);
+      if (countLater) {
+        // A scan that ran out before `limit` read every row from `skip` on (when it found any, or started at the
+        // first): they are the count, with no second pass over the matches (half the time of a rare search).
+        const exhausted = !cursor && rows.length < limit && (rows.length > 0 || skip === 0);
+        count = exhausted ? skip + rows.length : this.countResolved(options, query);
+      }
     }
 
     const hasMore = rows.length > want;
@@ -1263,6 +1312,11 @@ interface CarriedFilter {
 interface Window {
   readonly offset: number;
   readonly limit: number;
+}
+
+/** What a count is kept under (see `KnownCounts`): the query's `$filter` and `$search` as asked. */
+function countKey(asked: QueryOptions): string {
+  return JSON.stringify([asked.filterText ?? null, asked.searchText ?? null]);
 }
 
 /** A `$filter` that is exactly `<property> eq <literal>` (either side), as its property and literal value. */

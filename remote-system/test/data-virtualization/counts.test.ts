@@ -138,10 +138,14 @@ describe("a page's $count of a filter the counters do not answer", () => {
   // Page size 50; `contains(ShipmentNumber,'1')` matches hundreds of the rows.
   const filter = "contains(ShipmentNumber,'1')";
   const matches = (): number => sqlCount("instr(shipment_number, '1') > 0");
-  /** The page's count, and whether it ran a count query. */
+  /**
+   * The page's count, and whether it ran a count query. A fresh `EntityQueries` (no count kept from an earlier page)
+   * that reads the page and its count in one pass for at most 100 matching rows, fewer than match here.
+   */
   function pageCount(query: Record<string, string>): { count: number; queried: boolean } {
-    // A fresh `EntityQueries`: no count kept from an earlier page.
-    const fresh = new EntityQueries(db, SHIPMENTS, new PageTokens('counts'), 50);
+    const fresh = new EntityQueries(db, SHIPMENTS, new PageTokens('counts'), 50, {
+      maxSubstringCandidates: 100
+    });
     const page = fresh.page(
       parseQueryOptions({ $filter: filter, $count: 'true', ...query }, SHIPMENTS)
     );
@@ -180,6 +184,59 @@ describe("a page's $count of a filter the counters do not answer", () => {
     expect(
       queries.lastQueries.some((q) => q.sql.startsWith('SELECT count(*) FROM "shipments"'))
     ).toBe(false);
+  });
+});
+
+describe('a first page and its count in one pass, when few rows match', () => {
+  const reads = (queries: EntityQueries, start: string): boolean =>
+    queries.lastQueries.some((q) => q.sql.startsWith(start));
+  it.each([
+    ["contains(ShipmentNumber,'1')", {}],
+    ["contains(ShipmentNumber,'1')", { $top: '7', $skip: '20' }],
+    ["contains(ShipmentNumber,'1')", { $skip: '770', $orderby: 'DestinationCity desc' }],
+    ["contains(ShipmentNumber,'1')", { $skip: '1000' }],
+    ["Status eq 'Delivered' and contains(DestinationCity,'o')", { $orderby: 'WeightKg' }],
+    ["contains(ShipmentNumber,'no such key')", {}]
+  ])(
+    '%s %j: the rowids read once are the count, and the page is read from them',
+    (filter, extra) => {
+      const fresh = new EntityQueries(db, SHIPMENTS, new PageTokens('one-pass'), 50);
+      const query = { $filter: filter, $count: 'true', ...extra };
+      const page = fresh.page(parseQueryOptions(query, SHIPMENTS));
+      expect(reads(fresh, 'SELECT "shipments".rowid FROM')).toBe(true);
+      expect(reads(fresh, 'SELECT count(*) FROM "shipments"')).toBe(false);
+      // The same page and count from a producer that reads them apart.
+      const apart = new EntityQueries(db, SHIPMENTS, new PageTokens('one-pass'), 50, {
+        maxSubstringCandidates: 0
+      });
+      const expected = apart.page(parseQueryOptions(query, SHIPMENTS));
+      expect(reads(apart, 'SELECT count(*) FROM "shipments"') || expected.rows.length < 50).toBe(
+        true
+      );
+      expect({ rows: page.rows, count: page.count }).toEqual({
+        rows: expected.rows,
+        count: expected.count
+      });
+      expect(page.count).toBe(
+        new EntityQueries(db, SHIPMENTS, new PageTokens('x'), 50).count(
+          parseQueryOptions({ $filter: filter }, SHIPMENTS)
+        )
+      );
+    }
+  );
+
+  it('a $search too, and the count is then kept for the next pages', () => {
+    const fresh = new EntityQueries(db, SHIPMENTS, new PageTokens('one-pass'), 50);
+    const query = { $search: 'DHL OR 12', $count: 'true' };
+    const first = fresh.page(parseQueryOptions(query, SHIPMENTS));
+    expect(reads(fresh, 'SELECT "shipments".rowid FROM')).toBe(true);
+    const second = fresh.page(parseQueryOptions({ ...query, $skip: '50' }, SHIPMENTS));
+    expect(reads(fresh, 'SELECT "shipments".rowid FROM')).toBe(false);
+    expect(reads(fresh, 'SELECT count(*) FROM "shipments"')).toBe(false);
+    const counted = new EntityQueries(db, SHIPMENTS, new PageTokens('x'), 50).count(
+      parseQueryOptions({ $search: query.$search }, SHIPMENTS)
+    );
+    expect([first.count, second.count]).toEqual([counted, counted]);
   });
 });
 

@@ -71,7 +71,9 @@ function sqlFunction(name: string, column: string): string {
 
 /** Whether the last request tested the function's pattern on the rows themselves. */
 const testsRows = (queries: EntityQueries): boolean =>
-  queries.lastQueries.some((q) => q.sql.includes('FROM "shipments"') && q.sql.includes('GLOB'));
+  queries.lastQueries.some(
+    (q) => q.sql.includes('FROM "shipments"') && /GLOB|instr\("/.test(q.sql)
+  );
 
 /** Whether the last request read a sparse column's matching keys through its index. */
 const readsSparseSet = (queries: EntityQueries): boolean =>
