@@ -1258,9 +1258,11 @@ const MAX_RESOLVED_VALUES = 1000;
  */
 const MAX_SPARSE_ROWS = 20_000;
 /**
- * Most candidate rows a substring or a `$search` term is read through indexes with (see
- * `EntityQueries.resolveSubstrings`): each costs a row read and its share of a sort (about 1 µs, so a few ms at most),
- * where a term more frequent than that is met within a few thousand entries of the order's own walk.
+ * Most candidate rows a substring, an `or` of string functions or a `$search` term is read through indexes with (see
+ * `EntityQueries.resolveSubstrings`; beside a counted condition, up to its rows / ROW_READ_COST_IN_ENTRIES): each
+ * costs a row read and its share of a sort (about 1 µs, so a few ms at most), where a term more frequent than that is
+ * met within a few thousand entries of the order's own walk. Also the most rows a first page and its count are read
+ * in one pass for (`EntityQueries.fewRows`).
  */
 const MAX_SUBSTRING_CANDIDATES = 4096;
 /** Values sampled to tell how common a trigram is (see `EntityQueries.valueSample`). */
@@ -1278,8 +1280,9 @@ export interface QueryTuning {
   /** Most rows a column may be set on to be read as sparse (default 20,000; see `resolveSubstrings`). */
   readonly maxSparseRows?: number;
   /**
-   * Most candidate rows a substring is read through a trigram index with, and most rows a `$search` term is read
-   * through indexes with (default 4,096; see `resolveSubstrings`).
+   * Most candidate rows a substring is read through a trigram index with, most rows an `or` of string functions or
+   * a `$search` term is read through indexes with, and most rows a first page and its count are read in one pass for
+   * (default 4,096; see `resolveSubstrings`, `fewRows`).
    */
   readonly maxSubstringCandidates?: number;
 }
