@@ -363,11 +363,14 @@ export class EntityQueries {
         }
       }
       if (node.kind === 'and' || node.kind === 'or') {
-        // Beside a counted `eq`/`in`, candidates pay while reading them costs less than walking its rows.
-        const beside = (sibling: FilterNode): number =>
-          node.kind === 'and'
-            ? Math.max(budget, Math.floor(this.countedRows(sibling) / ROW_READ_COST_IN_ENTRIES))
-            : budget;
+        // Beside a counted `eq`/`in` (the Account page's customer), candidates pay while reading them costs less
+        // than walking its rows: fewer for a small customer than alone, more for a large one.
+        const beside = (sibling: FilterNode): number => {
+          const rows = node.kind === 'and' ? this.countedRows(sibling) : undefined;
+          return rows === undefined
+            ? budget
+            : Math.min(MAX_CANDIDATES_BESIDE, Math.floor(rows / ROW_READ_COST_IN_ENTRIES));
+        };
         const left = resolve(node.left, beside(node.right), node.kind === 'or');
         const right = resolve(node.right, beside(node.left), node.kind === 'or');
         return left === node.left && right === node.right ? node : { ...node, left, right };
@@ -592,12 +595,12 @@ export class EntityQueries {
     };
   }
 
-  /** The rows of a `$filter` node the maintained counters count (an `eq`/`in` on a counted column), else 0. */
-  private countedRows(node: FilterNode): number {
+  /** The rows of a `$filter` node the maintained counters count (an `eq`/`in` on a counted column), else undefined. */
+  private countedRows(node: FilterNode): number | undefined {
     const keys = this.counter && this.counterKeysOf(node);
     return keys
       ? keys.reduce((n, key) => n + ((this.counter!.get(...key) as number | undefined) ?? 0), 0)
-      : 0;
+      : undefined;
   }
 
   /**
@@ -1259,12 +1262,17 @@ const MAX_RESOLVED_VALUES = 1000;
 const MAX_SPARSE_ROWS = 20_000;
 /**
  * Most candidate rows a substring, an `or` of string functions or a `$search` term is read through indexes with (see
- * `EntityQueries.resolveSubstrings`; beside a counted condition, up to its rows / ROW_READ_COST_IN_ENTRIES): each
+ * `EntityQueries.resolveSubstrings`; beside a counted condition, its rows / ROW_READ_COST_IN_ENTRIES instead): each
  * costs a row read and its share of a sort (about 1 µs, so a few ms at most), where a term more frequent than that is
  * met within a few thousand entries of the order's own walk. Also the most rows a first page and its count are read
  * in one pass for (`EntityQueries.fewRows`).
  */
 const MAX_SUBSTRING_CANDIDATES = 4096;
+/**
+ * Most candidate rows read beside a counted condition (its rows / ROW_READ_COST_IN_ENTRIES otherwise): finding out
+ * reads at most this many trigram index entries, a few milliseconds.
+ */
+const MAX_CANDIDATES_BESIDE = 65_536;
 /** Values sampled to tell how common a trigram is (see `EntityQueries.valueSample`). */
 const VALUE_SAMPLE_SIZE = 64;
 const MIN_WALK_BUDGET = 10_000;
