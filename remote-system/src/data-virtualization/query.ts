@@ -481,7 +481,7 @@ export class EntityQueries {
     column: string,
     text: string,
     budget = this.maxSubstringCandidates
-  ): (SqlFragment & { readonly rows: number }) | undefined {
+  ): RowSource | undefined {
     const index = this.substringIndexes.get(column);
     if (index === undefined) return undefined;
     const sample = this.valueSample(column);
@@ -540,7 +540,6 @@ export class EntityQueries {
    * columns of a customer's rows). Undefined otherwise.
    */
   private unionSources(node: FilterNode, budget: number): SqlFragment | undefined {
-    const table = quoteIdentifier(this.entity.table);
     const counts = this.entity.counts;
     const leaves: FilterNode[] = [];
     const flatten = (n: FilterNode): void => {
@@ -550,7 +549,7 @@ export class EntityQueries {
       } else leaves.push(n);
     };
     flatten(node);
-    const selects: SqlFragment[] = [];
+    const selects: RowSource[] = [];
     let rows = 0;
     for (const leaf of leaves) {
       if (leaf.kind !== 'call') return undefined;
@@ -558,6 +557,7 @@ export class EntityQueries {
       if (subject.kind !== 'property' || search.kind !== 'literal') return undefined;
       if (typeof search.value !== 'string') return undefined;
       const column = subject.property.column;
+      let source: RowSource | undefined;
       if (counts?.columns.includes(column)) {
         const values = this.countedValues(
           column,
@@ -566,41 +566,57 @@ export class EntityQueries {
         );
         if (!values) return undefined;
         if (values.length === 0) continue;
-        rows += values.reduce((n, [, count]) => n + count, 0);
-        selects.push({
-          sql: `SELECT rowid FROM ${table} WHERE ${quoteIdentifier(column)} IN (${values.map(() => '?').join(', ')})`,
-          params: values.map(([value]) => value)
-        });
+        source = this.valueRows(column, values);
       } else if (leaf.name !== 'startswith' && this.substringIndexes.has(column)) {
-        const candidates = this.substringCandidates(column, search.value, budget - rows);
-        if (!candidates) return undefined;
-        rows += candidates.rows;
-        selects.push(candidates);
+        source = this.substringCandidates(column, search.value, budget - rows);
+        if (!source) return undefined;
       } else if (this.isSparse(subject.property)) {
-        const plain = compileFilter(leaf);
-        const matching = `SELECT rowid FROM ${table} WHERE ${quoteIdentifier(column)} IS NOT NULL AND ${plain.sql}`;
-        const sql = `SELECT count(*) FROM (${matching})`;
-        this.lastQueries.push({ sql, params: plain.params });
-        rows += this.statement(sql)
-          .pluck()
-          .get(...plain.params) as number;
-        selects.push({ sql: matching, params: plain.params });
+        source = this.sparseRows(column, compileFilter(leaf));
       } else return undefined;
+      rows += source.rows;
       if (rows > budget) return undefined;
+      selects.push(source);
     }
-    if (selects.length === 0) return { sql: '0', params: [] };
-    return {
-      sql: `${table}.rowid IN (${selects.map((select) => select.sql).join(' UNION ALL ')})`,
-      params: selects.flatMap((select) => select.params)
-    };
+    return rowidIn(this.entity.table, selects);
   }
 
   /** The rows of a `$filter` node the maintained counters count (an `eq`/`in` on a counted column), else undefined. */
   private countedRows(node: FilterNode): number | undefined {
     const keys = this.counter && this.counterKeysOf(node);
-    return keys
-      ? keys.reduce((n, key) => n + ((this.counter!.get(...key) as number | undefined) ?? 0), 0)
-      : undefined;
+    return keys ? this.counterSum(keys) : undefined;
+  }
+
+  /** The sum of the maintained counters at `keys` (see `counterKeys`); 0 without counters. */
+  private counterSum(keys: readonly [string, string][]): number {
+    const counter = this.counter;
+    return counter
+      ? keys.reduce((n, key) => n + ((counter.get(...key) as number | undefined) ?? 0), 0)
+      : 0;
+  }
+
+  /** The rowids of the rows whose `column` holds one of the counted `values` (read through its index), and how many. */
+  private valueRows(column: string, values: readonly [string, number][]): RowSource {
+    return {
+      sql: `SELECT rowid FROM ${quoteIdentifier(this.entity.table)} WHERE ${quoteIdentifier(column)} IN (${values.map(() => '?').join(', ')})`,
+      params: values.map(([value]) => value),
+      rows: values.reduce((n, [, count]) => n + count, 0)
+    };
+  }
+
+  /**
+   * The rowids of the rows a sparse `column` is set on that satisfy `condition` (read through its index), and how
+   * many, counted now.
+   */
+  private sparseRows(column: string, condition: SqlFragment): RowSource {
+    const matching =
+      `SELECT rowid FROM ${quoteIdentifier(this.entity.table)} ` +
+      `WHERE ${quoteIdentifier(column)} IS NOT NULL AND ${condition.sql}`;
+    const sql = `SELECT count(*) FROM (${matching})`;
+    this.lastQueries.push({ sql, params: condition.params });
+    const rows = this.statement(sql)
+      .pluck()
+      .get(...condition.params) as number;
+    return { sql: matching, params: condition.params, rows };
   }
 
   /**
@@ -612,11 +628,9 @@ export class EntityQueries {
    */
   private searchSources(term: string): SearchSources | undefined {
     const counts = this.entity.counts;
-    const table = quoteIdentifier(this.entity.table);
     const sources: SearchSources = { values: [], others: [] };
     for (const property of this.entity.properties) {
       if (!property.searchable) continue;
-      const column = quoteIdentifier(property.column);
       if (counts?.columns.includes(property.column)) {
         const values = this.countedValues(
           property.column,
@@ -630,11 +644,11 @@ export class EntityQueries {
         if (!candidates) return undefined;
         if (candidates.rows > 0) sources.others.push(candidates);
       } else if (this.isSparse(property)) {
-        const matching = `SELECT rowid FROM ${table} WHERE ${column} IS NOT NULL AND instr(lower(${column}), ?) > 0`;
-        const sql = `SELECT count(*) FROM (${matching})`;
-        this.lastQueries.push({ sql, params: [term] });
-        const rows = this.statement(sql).pluck().get(term) as number;
-        if (rows > 0) sources.others.push({ sql: matching, params: [term], rows });
+        const matching = this.sparseRows(property.column, {
+          sql: `instr(lower(${quoteIdentifier(property.column)}), ?) > 0`,
+          params: [term]
+        });
+        if (matching.rows > 0) sources.others.push(matching);
       } else {
         return undefined;
       }
@@ -649,24 +663,13 @@ export class EntityQueries {
    */
   private searchCandidates(sources: SearchSources | undefined): SqlFragment | undefined {
     if (!sources) return undefined;
-    const table = quoteIdentifier(this.entity.table);
-    const rows = sources.values.reduce(
-      (sum, { values }) => values.reduce((n, [, count]) => n + count, sum),
-      sources.others.reduce((sum, other) => sum + other.rows, 0)
-    );
-    if (rows > this.maxSubstringCandidates) return undefined;
     const selects = [
-      ...sources.values.map(({ property, values }) => ({
-        sql: `SELECT rowid FROM ${table} WHERE ${quoteIdentifier(property.column)} IN (${values.map(() => '?').join(', ')})`,
-        params: values.map(([value]) => value)
-      })),
+      ...sources.values.map(({ property, values }) => this.valueRows(property.column, values)),
       ...sources.others
     ];
-    if (selects.length === 0) return { sql: '0', params: [] };
-    return {
-      sql: `${table}.rowid IN (${selects.map((select) => select.sql).join(' UNION ALL ')})`,
-      params: selects.flatMap((select) => select.params)
-    };
+    const rows = selects.reduce((n, select) => n + select.rows, 0);
+    if (rows > this.maxSubstringCandidates) return undefined;
+    return rowidIn(this.entity.table, selects);
   }
 
   /**
@@ -1004,7 +1007,6 @@ export class EntityQueries {
   private carriedFilter(options: QueryOptions): CarriedFilter | undefined {
     const keys = this.counter && this.counterKeys(options);
     if (!this.counter || !keys?.[0] || keys[0][0] === '*') return undefined;
-    const counter = this.counter;
     const column = keys[0][0];
     const sortColumns = options.sort.map((k) => k.property.column);
     // Filtering on the order's own first column, or one value and an index leading with the filter and then the
@@ -1029,8 +1031,8 @@ export class EntityQueries {
       keyOrdered: this.indexes.find((c) => c.columns[0] === column && c.columns[1] === keyColumn)
         ?.name,
       column,
-      matches: keys.reduce((n, key) => n + ((counter.get(...key) as number | undefined) ?? 0), 0),
-      total: (counter.get('*', '') as number | undefined) ?? 0
+      matches: this.counterSum(keys),
+      total: this.counterSum([['*', '']])
     };
   }
 
@@ -1300,7 +1302,7 @@ interface SearchSources {
   /** Each counted column's values that contain the term, with their rows. */
   readonly values: { readonly property: PropertyDefinition; readonly values: [string, number][] }[];
   /** Queries of the rowids of other rows that may hold it (the key's candidates, a sparse column's matches). */
-  readonly others: (SqlFragment & { readonly rows: number })[];
+  readonly others: RowSource[];
 }
 
 /** A filter tested on the entries of the index serving the order (see `EntityQueries.segmentRows`). */
@@ -1323,6 +1325,18 @@ interface CarriedFilter {
 interface Window {
   readonly offset: number;
   readonly limit: number;
+}
+
+/** A query of rowids, with how many rows it reads. */
+type RowSource = SqlFragment & { readonly rows: number };
+
+/** `<table>.rowid` in any of `sources`, read as one union (false when there are none). */
+function rowidIn(table: string, sources: readonly SqlFragment[]): SqlFragment {
+  if (sources.length === 0) return { sql: '0', params: [] };
+  return {
+    sql: `${quoteIdentifier(table)}.rowid IN (${sources.map((source) => source.sql).join(' UNION ALL ')})`,
+    params: sources.flatMap((source) => source.params)
+  };
 }
 
 /** What a count is kept under (see `KnownCounts`): the query's `$filter` and `$search` as asked. */
