@@ -17,7 +17,13 @@ import {
   type SqlValue
 } from './positions';
 import { compileSearch, soleSearchTerm } from './search';
-import { compileFilter, globPattern, quoteIdentifier, trigramQuery, type SqlFragment } from './sql';
+import {
+  compileFilter,
+  globPattern,
+  quoteIdentifier,
+  trigramQueries,
+  type SqlFragment
+} from './sql';
 
 /** Salesforce Connect accepts at most 2,000 rows per server-driven page. */
 export const MAX_PAGE_SIZE = 2000;
@@ -230,7 +236,7 @@ export class EntityQueries {
   private readonly maxSubstringCandidates: number;
   /** The trigram index of each column that has one (see `PropertyDefinition.substringIndex`). */
   private readonly substringIndexes = new Map<string, string>();
-  /** Per such column, a sample of its values (lower case), taken once: how common a trigram is (`trigramQuery`). */
+  /** Per such column, a sample of its values (lower case), taken once: how common a trigram is (`trigramQueries`). */
   private readonly valueSamples = new Map<string, string[]>();
 
   constructor(
@@ -475,7 +481,8 @@ export class EntityQueries {
   /**
    * The rows whose trigram index entries hold every trigram of `text` (a superset of those containing it, in any
    * case), as a query of their rowids, with how many there are; undefined when `column` has no such index, `text`
-   * has no trigram, or there are more than `maxSubstringCandidates` (found by reading at most one more).
+   * has no trigram, or there are more than `maxSubstringCandidates` (found by reading at most one more). The rare
+   * trigrams are asked first and the common ones only when those give too many rows (`trigramQueries`).
    */
   private substringCandidates(
     column: string,
@@ -487,18 +494,18 @@ export class EntityQueries {
     const sample = this.valueSample(column);
     const share = (trigram: string): number =>
       sample.filter((value) => value.includes(trigram)).length / Math.max(1, sample.length);
-    const match = trigramQuery(text, share);
-    if (match === undefined) return undefined;
     const name = quoteIdentifier(index);
     const candidates = `SELECT rowid FROM ${name} WHERE ${name} MATCH ?`;
     const sql = `SELECT count(*) FROM (${candidates} LIMIT ?)`;
-    const params = [match, budget + 1];
-    this.lastQueries.push({ sql, params });
-    const rows = this.statement(sql)
-      .pluck()
-      .get(...params) as number;
-    if (rows > budget) return undefined;
-    return { sql: candidates, params: [match], rows };
+    for (const match of trigramQueries(text, share)) {
+      const params = [match, budget + 1];
+      this.lastQueries.push({ sql, params });
+      const rows = this.statement(sql)
+        .pluck()
+        .get(...params) as number;
+      if (rows <= budget) return { sql: candidates, params: [match], rows };
+    }
+    return undefined;
   }
 
   /**
@@ -1276,7 +1283,7 @@ const MAX_SUBSTRING_CANDIDATES = 4096;
  */
 const MAX_CANDIDATES_BESIDE = 65_536;
 /** Values sampled to tell how common a trigram is (see `EntityQueries.valueSample`). */
-const VALUE_SAMPLE_SIZE = 64;
+const VALUE_SAMPLE_SIZE = 256;
 const MIN_WALK_BUDGET = 10_000;
 
 /** Defaults of `EntityQueries` that tests shrink to reach their edges with a small table. */

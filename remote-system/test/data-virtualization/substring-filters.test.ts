@@ -14,7 +14,7 @@ import {
   parseQueryOptions,
   type QueryTuning
 } from '../../src/data-virtualization/query';
-import { trigramQuery } from '../../src/data-virtualization/sql';
+import { trigramQueries } from '../../src/data-virtualization/sql';
 import { createShipmentDatabase } from './support';
 
 const db = createShipmentDatabase(900);
@@ -494,11 +494,11 @@ describe('$search read through indexes', () => {
   });
 });
 
-describe('trigramQuery', () => {
+describe('trigramQueries', () => {
   it('asks for every distinct trigram, quoted, and for nothing below three characters', () => {
-    expect(trigramQuery('ab')).toBeUndefined();
-    expect(trigramQuery('a"bca"b')).toBe('"a""b" AND """bc" AND "bca" AND "ca"""');
-    expect(trigramQuery('Zürich')).toBe('"Zür" AND "üri" AND "ric" AND "ich"');
+    expect(trigramQueries('ab')).toEqual([]);
+    expect(trigramQueries('a"bca"b')).toEqual(['"a""b" AND """bc" AND "bca" AND "ca"""']);
+    expect(trigramQueries('Zürich')).toEqual(['"Zür" AND "üri" AND "ric" AND "ich"']);
   });
 
   it('leaves out the trigrams nearly every value holds, keeping the rarest when all are', () => {
@@ -511,7 +511,58 @@ describe('trigramQuery', () => {
       '001': 0.1
     };
     const share = (trigram: string): number => shares[trigram] ?? 0;
-    expect(trigramQuery('SHP-0001', share)).toBe('"-00" AND "001"');
-    expect(trigramQuery('SHP-0', share)).toBe('"P-0"');
+    expect(trigramQueries('SHP-0001', share)).toEqual(['"-00" AND "001"']);
+    expect(trigramQueries('SHP-0', share)).toEqual(['"P-0"']);
+  });
+
+  it('asks for the rare trigrams first, and then with the common ones too', () => {
+    const shares: Record<string, number> = { '000': 1, '001': 0.11, '015': 0.01, '158': 0.049 };
+    const share = (trigram: string): number => shares[trigram] ?? 0;
+    expect(trigramQueries('0015839', share)).toEqual([
+      '"015" AND "158" AND "583" AND "839"',
+      '"001" AND "015" AND "158" AND "583" AND "839"'
+    ]);
+    expect(trigramQueries('0001', share)).toEqual(['"001"']);
+    expect(trigramQueries('5839', share)).toEqual(['"583" AND "839"']);
+  });
+});
+
+describe('a substring of the key whose rare trigrams are not enough', () => {
+  // Keys holding each rare trigram of QQQ001 (qqq, qq0, q00) apart, the common one (001) in three of them.
+  const KEYS = Array.from(
+    { length: 24 },
+    (_, i) => `SHP-QQQ-Q00-QQ0-${i < 3 ? '001' : '7'}-${i}`
+  ).concat('SHP-QQQ001');
+  beforeAll(() => {
+    const copy = db.prepare(
+      `INSERT INTO shipments SELECT ?, ${otherColumns} FROM shipments WHERE rowid = ?`
+    );
+    KEYS.forEach((key, i) => copy.run(key, i + 1));
+  });
+  afterAll(() => {
+    db.prepare(`DELETE FROM shipments WHERE shipment_number IN (${KEYS.map(() => '?')})`).run(
+      ...KEYS
+    );
+  });
+  /** The trigram queries the last request's rows were read with. */
+  const matched = (queries: EntityQueries): unknown[] =>
+    queries.lastQueries
+      .filter((q) => q.sql.includes('FROM "shipments"') && q.sql.includes('MATCH'))
+      .map((q) => q.params[0]);
+
+  it('reads the candidates of every narrowing trigram when the rare ones give too many', () => {
+    const { queries, read } = producer({ maxSubstringCandidates: 10 });
+    expect(read("contains(ShipmentNumber,'QQQ001')")).toEqual(
+      reference("instr(shipment_number, 'QQQ001') > 0", [])
+    );
+    expect(matched(queries)).toEqual(['"QQQ" AND "QQ0" AND "Q00" AND "001"']);
+  });
+
+  it('reads the candidates of the rare ones alone when they are few enough', () => {
+    const { queries, read } = producer();
+    expect(read("contains(ShipmentNumber,'QQQ001')")).toEqual(
+      reference("instr(shipment_number, 'QQQ001') > 0", [])
+    );
+    expect(matched(queries)).toEqual(['"QQQ" AND "QQ0" AND "Q00"']);
   });
 });
