@@ -234,6 +234,7 @@ export class EntityQueries {
   private readonly maxResolvedValues: number;
   private readonly maxSparseRows: number;
   private readonly maxSubstringCandidates: number;
+  private readonly rangeProbe: number;
   /** The trigram index of each column that has one (see `PropertyDefinition.substringIndex`). */
   private readonly substringIndexes = new Map<string, string>();
   /** Per such column, a sample of its values (lower case), taken once: how common a trigram is (`trigramQueries`). */
@@ -252,6 +253,7 @@ export class EntityQueries {
     this.maxResolvedValues = tuning.maxResolvedValues ?? MAX_RESOLVED_VALUES;
     this.maxSparseRows = tuning.maxSparseRows ?? MAX_SPARSE_ROWS;
     this.maxSubstringCandidates = tuning.maxSubstringCandidates ?? MAX_SUBSTRING_CANDIDATES;
+    this.rangeProbe = tuning.rangeProbe ?? RANGE_PROBE;
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`page size must be between 1 and ${MAX_PAGE_SIZE}`);
     }
@@ -305,23 +307,31 @@ export class EntityQueries {
   }
 
   /**
-   * The maintained counts that answer `options` exactly, as `[dimension, value]` keys to add up: the whole table (no
-   * `$filter`/`$search`), or an `eq` or `in` between a counted column and string literals (a list of none counts 0).
-   * Anything else is counted.
+   * The maintained counts that answer `options` exactly, as keys to add up: the whole table (no `$filter`/`$search`),
+   * an `eq` or `in` between a counted column and string literals (a list of none counts 0), or the negation of one
+   * (`ne`, `not`: the table less those, as OData's `ne` and `not` keep the rows whose column is null). Anything else
+   * is counted.
    */
-  private counterKeys(options: QueryOptions): [string, string][] | undefined {
+  private counterKeys(options: QueryOptions): CounterKey[] | undefined {
     if (!this.entity.counts || options.search) return undefined;
     if (!options.filterTree) return [['*', '']];
     return this.counterKeysOf(options.filterTree);
   }
 
   /** The maintained counts that answer a `$filter` node exactly (see `counterKeys`). */
-  private counterKeysOf(node: FilterNode): [string, string][] | undefined {
+  private counterKeysOf(node: FilterNode): CounterKey[] | undefined {
     const counts = this.entity.counts;
     if (!counts) return undefined;
+    const negated = negationOf(node);
+    if (negated) {
+      const keys = this.counterKeysOf(negated);
+      return (
+        keys && [['*', ''], ...keys.map(([d, v, sign]): CounterKey => [d, v, sign === -1 ? 1 : -1])]
+      );
+    }
     const set = literalSet(node);
     if (!set || !counts.columns.includes(set.property.column)) return undefined;
-    const keys: [string, string][] = [];
+    const keys: CounterKey[] = [];
     for (const value of new Set(set.values)) {
       if (value !== null && typeof value !== 'string') return undefined;
       keys.push([set.property.column, value === null ? 'null' : `v:${value}`]);
@@ -517,7 +527,8 @@ export class EntityQueries {
     if (!sample) {
       const table = quoteIdentifier(this.entity.table);
       const [first, last] = this.db
-        .prepare(`SELECT min(rowid), max(rowid) FROM ${table}`)
+        // Two subqueries: SQLite reads a lone min() or max() from one end; both in one walk the whole table.
+        .prepare(`SELECT (SELECT min(rowid) FROM ${table}), (SELECT max(rowid) FROM ${table})`)
         .raw()
         .get() as [number | null, number | null];
       const rowids =
@@ -593,11 +604,15 @@ export class EntityQueries {
     return keys ? this.counterSum(keys) : undefined;
   }
 
-  /** The sum of the maintained counters at `keys` (see `counterKeys`); 0 without counters. */
-  private counterSum(keys: readonly [string, string][]): number {
+  /** The sum of the maintained counters at `keys` (see `counterKeys`), each with its sign; 0 without counters. */
+  private counterSum(keys: readonly CounterKey[]): number {
     const counter = this.counter;
     return counter
-      ? keys.reduce((n, key) => n + ((counter.get(...key) as number | undefined) ?? 0), 0)
+      ? keys.reduce(
+          (n, [dimension, value, sign]) =>
+            n + (sign ?? 1) * ((counter.get(dimension, value) as number | undefined) ?? 0),
+          0
+        )
       : 0;
   }
 
@@ -758,23 +773,50 @@ export class EntityQueries {
    * one reads from indexes (a term's candidates, the cities that contain it) changes with the rows.
    */
   private countResolved(options: QueryOptions, asked: QueryOptions): number {
+    return (
+      this.countedNow(options) ??
+      this.keptCount(asked, () => this.complementCount(options) ?? this.countRows(options))
+    );
+  }
+
+  /** The count of resolved `options` from the maintained counters, when they answer it (see `counterKeys`). */
+  private countedNow(options: QueryOptions): number | undefined {
     const keys = this.counter && this.counterKeys(options);
-    if (this.counter && keys) {
-      let n = 0;
-      for (const key of keys) {
-        this.lastQueries.push({ sql: this.counter.source, params: key });
-        n += (this.counter.get(...key) as number | undefined) ?? 0;
-      }
-      return n;
+    if (!this.counter || !keys) return undefined;
+    let n = 0;
+    for (const [dimension, value, sign] of keys) {
+      this.lastQueries.push({ sql: this.counter.source, params: [dimension, value] });
+      n += (sign ?? 1) * ((this.counter.get(dimension, value) as number | undefined) ?? 0);
     }
-    return this.keptCount(asked, () => {
-      const where = this.where(options);
-      const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
-      this.lastQueries.push({ sql, params: where.params });
-      return this.statement(sql)
-        .pluck()
-        .get(...where.params) as number;
+    return n;
+  }
+
+  /** The rows resolved `options` match, counted now. */
+  private countRows(options: QueryOptions): number {
+    const where = this.where(options);
+    const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
+    this.lastQueries.push({ sql, params: where.params });
+    return this.statement(sql)
+      .pluck()
+      .get(...where.params) as number;
+  }
+
+  /**
+   * The count of a `$filter` that is a negation (`not X`, `<p> ne <v>`) of a condition that is never null (it reads
+   * no nullable property and no null literal: the key's), as the table's maintained count less X's. X is counted
+   * through its indexes (a key lookup, a substring's trigram candidates, a key range) where its negation is a walk
+   * of every row: "Shipment Number does not contain …" at 10M rows. Undefined otherwise.
+   */
+  private complementCount(options: QueryOptions): number | undefined {
+    const negated =
+      options.search || !options.filterTree ? undefined : negationOf(options.filterTree);
+    if (!this.counter || !negated || !isNeverNull(negated)) return undefined;
+    const positive = this.resolveSubstrings({
+      ...options,
+      filterTree: negated,
+      filter: compileFilter(negated)
     });
+    return this.counterSum([['*', '']]) - (this.countedNow(positive) ?? this.countRows(positive));
   }
 
   /**
@@ -878,7 +920,7 @@ export class EntityQueries {
     const rows: SqlValue[][] = [];
     let offset = window.offset;
     const parts = segments ?? [undefined];
-    const carried = this.carriedFilter(options);
+    const carried = this.carriedFilter(options) ?? this.keyRangeFilter(options);
     for (const [i, segment] of parts.entries()) {
       const where = this.where(options, segment);
       const from = `FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
@@ -958,15 +1000,15 @@ export class EntityQueries {
         .all(...walkAllParams) as SqlValue[][];
       if (found.length === window.limit) return found;
       // Fewer: either the segment has no more matches, or the walk stopped at its budget. From the start of the
-      // order the maintained count tells which; after a key, counting the walked entries does.
+      // order an exact count of the matches tells which; otherwise counting the walked entries does.
       let walkedAll: boolean;
-      if (!segment) {
+      if (!segment && carried.matchesExact) {
         walkedAll =
           found.length === Math.max(0, Math.min(window.limit, carried.matches - window.offset));
       } else {
         const entries = `SELECT count(*) FROM (SELECT 1 FROM ${table} INDEXED BY ${quoteIdentifier(
           carried.index
-        )} WHERE ${segment.sql} ORDER BY ${orderBy} LIMIT ?)`;
+        )}${segment ? ` WHERE ${segment.sql}` : ''} ORDER BY ${orderBy} LIMIT ?)`;
         this.lastQueries.push({ sql: entries, params: walkParams });
         walkedAll =
           (this.statement(entries)
@@ -1039,6 +1081,39 @@ export class EntityQueries {
         ?.name,
       column,
       matches: this.counterSum(keys),
+      matchesExact: true,
+      total: this.counterSum([['*', '']])
+    };
+  }
+
+  /**
+   * The walk's inputs for a `$filter` on the key alone that its index reads as a range (comparisons with literals and
+   * `startswith`, under `and`: a list view's "starts with", "less than"), when the range holds many rows and the
+   * order is another column's: SQLite reads such a range and sorts all of it (`startswith(ShipmentNumber,'SHP-0001')`
+   * newest first: a million rows, 1 s at 10M), where every order's index carries the key, so walking it and testing
+   * the range on its entries finds a page after a few thousand. How many rows the range holds is found by reading at
+   * most `rangeProbe + 1` of them (default `RANGE_PROBE`); more than that is a lower bound the walk's cost model takes as the matches.
+   */
+  private keyRangeFilter(options: QueryOptions): CarriedFilter | undefined {
+    const key = this.entity.key.column;
+    const sortColumns = options.sort.map((k) => k.property.column);
+    if (!this.counter || options.search || sortColumns[0] === key) return undefined;
+    if (!options.filterTree || !options.filter || !isKeyRange(options.filterTree, key))
+      return undefined;
+    const index = this.orderIndexes(sortColumns)[0];
+    if (!index) return undefined;
+    const sql = `SELECT count(*) FROM (SELECT 1 FROM ${quoteIdentifier(this.entity.table)} WHERE ${options.filter.sql} LIMIT ?)`;
+    const params = [...options.filter.params, this.rangeProbe + 1];
+    this.lastQueries.push({ sql, params });
+    const matches = this.statement(sql)
+      .pluck()
+      .get(...params) as number;
+    return {
+      index: index.name,
+      entryCost: 1,
+      column: key,
+      matches,
+      matchesExact: matches <= this.rangeProbe,
       total: this.counterSum([['*', '']])
     };
   }
@@ -1251,6 +1326,12 @@ export class EntityQueries {
  */
 const SORT_COST_IN_ENTRIES = 10;
 /**
+ * Most rows of a key range counted to choose between SQLite's read of the range and a walk of the order's index
+ * (`EntityQueries.keyRangeFilter`): about a millisecond at 10M rows. A range past it is walked when a page needs
+ * fewer than about `RANGE_PROBE × SORT_COST_IN_ENTRIES / rows` of the table's entries (every first page at 10M rows).
+ */
+const RANGE_PROBE = 16_384;
+/**
  * What walking an entry costs when the index does not carry the filter column and the row must be read to test it,
  * in carried entries: 2.2 µs against 76 ns at 10M rows (`customer_number` by `shipped_at`). Such a walk pays only for
  * a frequent filter (several customers' hundreds of thousands of rows: 1.3 ms to find a page, where sorting them
@@ -1302,6 +1383,8 @@ export interface QueryTuning {
    * (default 4,096; see `resolveSubstrings`, `fewRows`).
    */
   readonly maxSubstringCandidates?: number;
+  /** Most rows of a key range counted to choose its plan (default 16,384; see `keyRangeFilter`). */
+  readonly rangeProbe?: number;
 }
 
 /** Where the rows holding a `$search` term are (see `EntityQueries.searchSources`). */
@@ -1324,7 +1407,9 @@ interface CarriedFilter {
   readonly column: string;
   /** What walking one entry costs, in entries of an index that carries the column (1 when `index` does). */
   readonly entryCost: number;
+  /** The filter's matches, exactly when counted; else at least this many (a key range, found by reading them). */
   readonly matches: number;
+  readonly matchesExact: boolean;
   readonly total: number;
 }
 
@@ -1333,6 +1418,12 @@ interface Window {
   readonly offset: number;
   readonly limit: number;
 }
+
+/**
+ * A maintained counter to add up (see `EntityQueries.counterKeys`): its dimension (a counted column, or `*` for the
+ * table), its value (`v:<value>` or `null`), and -1 when it is taken away.
+ */
+type CounterKey = readonly [dimension: string, value: string, sign?: -1 | 1];
 
 /** A query of rowids, with how many rows it reads. */
 type RowSource = SqlFragment & { readonly rows: number };
@@ -1379,6 +1470,56 @@ function literalSet(
     values.push(item.value);
   }
   return { property: tree.operand.property, values };
+}
+
+/** The condition a `$filter` node negates: the operand of `not`, or `eq` for `ne` (both are null-safe). */
+function negationOf(node: FilterNode): FilterNode | undefined {
+  if (node.kind === 'not') return node.operand;
+  if (node.kind === 'compare' && node.op === 'ne') return { ...node, op: 'eq' };
+  return undefined;
+}
+
+/** Whether a `$filter` node is never null: it reads no nullable property and no null literal. */
+function isNeverNull(node: FilterNode): boolean {
+  switch (node.kind) {
+    case 'property':
+      return !node.property.nullable;
+    case 'literal':
+      return node.value !== null;
+    case 'compare':
+    case 'and':
+    case 'or':
+      return isNeverNull(node.left) && isNeverNull(node.right);
+    case 'not':
+      return isNeverNull(node.operand);
+    case 'call':
+      return node.args.every(isNeverNull);
+    case 'in':
+      return [node.operand, ...node.list].every(isNeverNull);
+  }
+}
+
+/**
+ * Whether a `$filter` node is a range of `key` an index reads: comparisons of it with a string literal other than
+ * `eq`/`ne`, and `startswith` of it, under `and`.
+ */
+function isKeyRange(node: FilterNode, key: string): boolean {
+  const isKey = (n: FilterNode): boolean => n.kind === 'property' && n.property.column === key;
+  const isText = (n: FilterNode): boolean => n.kind === 'literal' && typeof n.value === 'string';
+  switch (node.kind) {
+    case 'and':
+      return isKeyRange(node.left, key) && isKeyRange(node.right, key);
+    case 'compare':
+      return (
+        node.op !== 'eq' &&
+        node.op !== 'ne' &&
+        ((isKey(node.left) && isText(node.right)) || (isText(node.left) && isKey(node.right)))
+      );
+    case 'call':
+      return node.name === 'startswith' && isKey(node.args[0]) && isText(node.args[1]);
+    default:
+      return false;
+  }
 }
 
 /** The columns a `$filter` reads. */

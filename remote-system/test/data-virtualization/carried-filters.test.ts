@@ -200,3 +200,112 @@ describe('the plan', () => {
     );
   });
 });
+
+describe('a range of the key (starts with, less than) sorted by another column', () => {
+  const keys = createShipmentDatabase(ROWS);
+  // The last 50 keys get the last city, so a walk by city meets them only at the end of the order.
+  keys.exec(
+    "UPDATE shipments SET destination_city = 'Zzyzx' WHERE shipment_number >= 'SHP-0000000651'"
+  );
+  afterAll(() => keys.close());
+  const producer = (tuning = {}) =>
+    new EntityQueries(keys, SHIPMENTS, new PageTokens('ranges'), 20, {
+      minWalkBudget: 1,
+      ...tuning
+    });
+
+  /** Every row through `nextLink` pages, with the SQL each page ran. */
+  function pages(queries: EntityQueries, query: Record<string, string>) {
+    const rows: string[] = [];
+    const ran: string[][] = [];
+    let token: string | undefined;
+    do {
+      const q: Record<string, string> = token ? { $skiptoken: token } : query;
+      if (token)
+        for (const name of ['$filter', '$orderby']) if (query[name]) q[name] = query[name]!;
+      const page = queries.page(parseQueryOptions(q, SHIPMENTS));
+      ran.push(queries.lastQueries.map((x) => x.sql));
+      rows.push(...page.rows.map((row) => row.ShipmentNumber as string));
+      token = page.nextToken;
+    } while (token);
+    return { rows, ran };
+  }
+  const inSql = (where: string, orderBy: string, top = -1, skip = 0): string[] =>
+    keys
+      .prepare(
+        `SELECT shipment_number FROM shipments WHERE ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`
+      )
+      .pluck()
+      .all(top, skip) as string[];
+  const walks = (ran: string[]): boolean => ran.some((sql) => sql.includes('walked_rowid'));
+
+  const RANGES: [string, string][] = [
+    ["startswith(ShipmentNumber,'SHP-00000001')", "shipment_number GLOB 'SHP-00000001*'"],
+    ["ShipmentNumber lt 'SHP-0000000300'", "shipment_number < 'SHP-0000000300'"],
+    [
+      "ShipmentNumber ge 'SHP-0000000100' and ShipmentNumber le 'SHP-0000000600'",
+      "shipment_number BETWEEN 'SHP-0000000100' AND 'SHP-0000000600'"
+    ],
+    ["ShipmentNumber gt 'SHP-0000000650'", "shipment_number > 'SHP-0000000650'"],
+    ["'SHP-0000000695' lt ShipmentNumber", "shipment_number > 'SHP-0000000695'"]
+  ];
+  const SORTS: [Record<string, string>, string][] = [
+    [{}, 'shipped_at DESC, shipment_number DESC'],
+    [{ $orderby: 'DestinationCity' }, 'destination_city, shipment_number'],
+    [{ $orderby: 'WeightKg desc' }, 'weight_kg DESC, shipment_number DESC']
+  ];
+  const cases = RANGES.flatMap(([filter, where]) =>
+    SORTS.map(([order, sqlOrder]) => ({ filter, where, order, sqlOrder }))
+  );
+
+  it.each(cases)(
+    '$filter by $sqlOrder equals SQL, exactly counted or not',
+    ({ filter, where, order, sqlOrder }) => {
+      for (const rangeProbe of [16_384, 30]) {
+        const queries = producer({ rangeProbe });
+        expect(pages(queries, { $filter: filter, ...order }).rows).toEqual(inSql(where, sqlOrder));
+        for (const [top, skip] of [
+          [5, 0],
+          [7, 11]
+        ] as const) {
+          const query = { $filter: filter, ...order, $top: String(top), $skip: String(skip) };
+          expect(pages(queries, query).rows).toEqual(inSql(where, sqlOrder, top, skip));
+        }
+      }
+    }
+  );
+
+  it('walks the order’s index for a range of many rows, not for a few', () => {
+    const queries = producer();
+    const many = pages(queries, { $filter: "ShipmentNumber lt 'SHP-0000000300'", $top: '5' });
+    expect(walks(many.ran[0]!)).toBe(true);
+    expect(many.ran[0]!.join('\n')).toContain('INDEXED BY "shipments_by_shipped_at"');
+    const few = pages(queries, { $filter: "ShipmentNumber gt 'SHP-0000000695'", $top: '5' });
+    expect(few.rows).toHaveLength(5);
+    expect(walks(few.ran[0]!)).toBe(false);
+    // Sorted by the key itself, the range is read in order: nothing to walk.
+    const byKey = {
+      $filter: "ShipmentNumber lt 'SHP-0000000300'",
+      $orderby: 'ShipmentNumber',
+      $top: '5'
+    };
+    expect(walks(pages(queries, byKey).ran[0]!)).toBe(false);
+  });
+
+  it('gives up at the budget when the range sits at the far end of the order, then reads it as SQLite plans', () => {
+    const queries = producer({ rangeProbe: 30 });
+    const query = {
+      $filter: "ShipmentNumber gt 'SHP-0000000650'",
+      $orderby: 'DestinationCity',
+      $top: '6'
+    };
+    const { rows, ran } = pages(queries, query);
+    expect(rows).toEqual(
+      inSql("shipment_number > 'SHP-0000000650'", 'destination_city, shipment_number', 6)
+    );
+    // The probe, the walk that stops at its budget (310 entries, before the range), the count, SQLite's plan.
+    expect(ran[0]).toHaveLength(4);
+    expect(walks(ran[0]!)).toBe(true);
+    expect(ran[0]![3]).not.toContain('INDEXED BY');
+  });
+});
