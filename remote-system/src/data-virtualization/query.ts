@@ -359,13 +359,14 @@ export class EntityQueries {
    * `locate`). `$search` is read this way term by term (see `resolveSearch`).
    */
   private resolveSubstrings(query: QueryOptions): QueryOptions {
-    const counts = this.entity.counts;
     const options = this.resolveSearch(query);
     if (!options.filterTree) return options;
     const indexed = new Map<FilterNode, SqlFragment>();
     const table = quoteIdentifier(this.entity.table);
     const key = quoteIdentifier(this.entity.key.column);
     const resolve = (node: FilterNode, budget: number, inOr = false): FilterNode => {
+      const values = this.countedColumnValues(node);
+      if (values) return values;
       // An `or` is read as one union from its top: below it, the other functions would still be tested on every row.
       if (node.kind === 'or' && !inOr) {
         const union = this.unionSources(node, budget);
@@ -395,20 +396,6 @@ export class EntityQueries {
       const [subject, search] = node.args;
       if (subject.kind !== 'property' || search.kind !== 'literal') return node;
       const column = subject.property.column;
-      if (counts?.columns.includes(column) && typeof search.value === 'string') {
-        const values = this.countedValues(
-          column,
-          'value GLOB ?',
-          `v:${globPattern(node.name, search.value)}`
-        );
-        if (!values) return node;
-        return {
-          kind: 'in',
-          operand: subject,
-          list: values.map(([value]) => ({ ...search, value })),
-          position: node.position
-        };
-      }
       const candidates =
         node.name !== 'startswith' && typeof search.value === 'string'
           ? this.substringCandidates(column, search.value, budget)
@@ -692,6 +679,48 @@ export class EntityQueries {
     const rows = selects.reduce((n, select) => n + select.rows, 0);
     if (rows > this.maxSubstringCandidates) return undefined;
     return rowidIn(this.entity.table, selects);
+  }
+
+  /**
+   * A `$filter` node that reads one counted column alone (a range, a string function, a negation, or any of them
+   * combined), as `in` the column's values it holds for (NULL among them when it holds for NULL): the node itself is
+   * tested on each value the maintained counts know, in SQL, so its semantics are the rows' own (three-valued logic
+   * under `not` too). The filter is then counted exactly by the counters and walked like a list-view filter, where it
+   * would otherwise test every row (`Status ge 'Delivered'` newest first: 12 s at 10M rows). Undefined for an
+   * `eq`/`in` of literals and their negations (the counters answer those as written), for any other node, and past
+   * `maxResolvedValues` values.
+   */
+  private countedColumnValues(node: FilterNode): FilterNode | undefined {
+    const counts = this.entity.counts;
+    if (!this.counter || !counts || node.kind === 'property' || node.kind === 'literal')
+      return undefined;
+    const negated = negationOf(node);
+    if (literalSet(node) || (negated && literalSet(negated))) return undefined;
+    const columns = new Set(filterColumns(node));
+    const [column] = columns;
+    if (columns.size !== 1 || !counts.columns.includes(column!)) return undefined;
+    const property = this.entity.properties.find((p) => p.column === column)!;
+    const test = compileFilter(node);
+    const sql =
+      `SELECT "counter value" FROM (SELECT CASE WHEN value = 'null' THEN NULL ELSE substr(value, 3) END ` +
+      `AS ${quoteIdentifier(column!)}, value AS "counter value" FROM ${quoteIdentifier(counts.table)} ` +
+      `WHERE dimension = ? AND n > 0) WHERE ${test.sql} LIMIT ?`;
+    const params = [column, ...test.params, this.maxResolvedValues + 1];
+    this.lastQueries.push({ sql, params });
+    const values = this.statement(sql)
+      .pluck()
+      .all(...params) as string[];
+    if (values.length > this.maxResolvedValues) return undefined;
+    return {
+      kind: 'in',
+      operand: { kind: 'property', type: 'string', property, position: node.position },
+      list: values.map((value) =>
+        value === 'null'
+          ? { kind: 'literal', type: 'null', value: null, position: node.position }
+          : { kind: 'literal', type: 'string', value: value.slice(2), position: node.position }
+      ),
+      position: node.position
+    };
   }
 
   /**
