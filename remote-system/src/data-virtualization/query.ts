@@ -363,10 +363,14 @@ export class EntityQueries {
     if (!options.filterTree) return options;
     const indexed = new Map<FilterNode, SqlFragment>();
     const table = quoteIdentifier(this.entity.table);
-    const key = quoteIdentifier(this.entity.key.column);
     const resolve = (node: FilterNode, budget: number, inOr = false): FilterNode => {
       const values = this.countedColumnValues(node);
       if (values) return values;
+      const sparse = this.sparseColumnRows(node);
+      if (sparse) {
+        indexed.set(node, sparse);
+        return node;
+      }
       // An `or` is read as one union from its top: below it, the other functions would still be tested on every row.
       if (node.kind === 'or' && !inOr) {
         const union = this.unionSources(node, budget);
@@ -405,12 +409,6 @@ export class EntityQueries {
         indexed.set(node, {
           sql: `(${table}.rowid IN (${candidates.sql}) AND ${plain.sql})`,
           params: [...candidates.params, ...plain.params]
-        });
-      } else if (this.isSparse(subject.property)) {
-        const plain = compileFilter(node);
-        indexed.set(node, {
-          sql: `(${key} IN (SELECT ${key} FROM ${table} WHERE ${quoteIdentifier(column)} IS NOT NULL AND ${plain.sql}))`,
-          params: plain.params
         });
       }
       return node;
@@ -724,6 +722,38 @@ export class EntityQueries {
   }
 
   /**
+   * A `$filter` node that reads one sparse column alone (see `isSparse`) and is not true where it is null (a string
+   * function, a range, "does not contain"), as the keys of the rows its index holds that it is true on: a row is then
+   * tested by looking its key up in that small set instead of reading it (the Account page's search tests OrderNumber
+   * on every row of a customer), and SQLite may start from those rows (`not contains(OrderNumber,'99')`, set on one
+   * shipment in 3,000: a walk of every row, 0.36 s at 10M, otherwise). Exact where the filter needs the node true
+   * (where `resolveSubstrings` reads it). Undefined for an `eq`/`in` of literals (the column's index serves it as
+   * written) and for any other node.
+   */
+  private sparseColumnRows(node: FilterNode): SqlFragment | undefined {
+    if (node.kind === 'property' || node.kind === 'literal' || literalSet(node)) return undefined;
+    const columns = new Set(filterColumns(node));
+    const [column] = columns;
+    const property = this.entity.properties.find((p) => p.column === column);
+    if (columns.size !== 1 || !property || !this.isSparse(property)) return undefined;
+    const test = compileFilter(node);
+    const onNull = `SELECT (${test.sql}) FROM (SELECT NULL AS ${quoteIdentifier(column!)})`;
+    this.lastQueries.push({ sql: onNull, params: test.params });
+    if (
+      this.statement(onNull)
+        .pluck()
+        .get(...test.params) === 1
+    )
+      return undefined;
+    const table = quoteIdentifier(this.entity.table);
+    const key = quoteIdentifier(this.entity.key.column);
+    return {
+      sql: `(${key} IN (SELECT ${key} FROM ${table} WHERE ${quoteIdentifier(column!)} IS NOT NULL AND ${test.sql}))`,
+      params: test.params
+    };
+  }
+
+  /**
    * The values of a counted column (with their rows) that satisfy `condition` on the counts' `value` (`v:` and the
    * text), with `param` bound to its `?`; undefined when there are no maintained counts or more than
    * `maxResolvedValues` such values.
@@ -831,8 +861,8 @@ export class EntityQueries {
   }
 
   /**
-   * The count of a `$filter` that is a negation (`not X`, `<p> ne <v>`) of a condition that is never null (it reads
-   * no nullable property and no null literal: the key's), as the table's maintained count less X's. X is counted
+   * The count of a `$filter` that is a negation (`not X`, `<p> ne <v>`) of a condition that is never null (see
+   * `isNeverNull`: a comparison, or a string function of the key), as the table's maintained count less X's. X is counted
    * through its indexes (a key lookup, a substring's trigram candidates, a key range) where its negation is a walk
    * of every row: "Shipment Number does not contain …" at 10M rows. Undefined otherwise.
    */
@@ -1508,14 +1538,23 @@ function negationOf(node: FilterNode): FilterNode | undefined {
   return undefined;
 }
 
-/** Whether a `$filter` node is never null: it reads no nullable property and no null literal. */
+/**
+ * Whether a `$filter` node is never null as compiled (see `sql.ts`): a comparison of properties and literals (`eq`
+ * and `ne` are null-safe, the others guard their nullable operands), an `in` list (its operand guarded),
+ * or a string function of a property and a literal that are never null, and what `and`, `or` and `not` make of them.
+ */
 function isNeverNull(node: FilterNode): boolean {
+  const plain = (n: FilterNode): boolean => n.kind === 'property' || n.kind === 'literal';
   switch (node.kind) {
     case 'property':
       return !node.property.nullable;
     case 'literal':
       return node.value !== null;
     case 'compare':
+      return (
+        (plain(node.left) && plain(node.right)) ||
+        (isNeverNull(node.left) && isNeverNull(node.right))
+      );
     case 'and':
     case 'or':
       return isNeverNull(node.left) && isNeverNull(node.right);
@@ -1524,7 +1563,7 @@ function isNeverNull(node: FilterNode): boolean {
     case 'call':
       return node.args.every(isNeverNull);
     case 'in':
-      return [node.operand, ...node.list].every(isNeverNull);
+      return true; // its list holds literals only (the parser's rule)
   }
 }
 

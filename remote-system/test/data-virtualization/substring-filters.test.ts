@@ -193,7 +193,15 @@ describe('left as written', () => {
       "customer_number = 'C-000001' AND (instr(shipment_number, '7') > 0 OR instr(order_number, '1') > 0)",
       true
     ],
-    ["not contains(OrderNumber,'1')", "NOT (instr(order_number, '1') > 0)", false]
+    // Any condition on it alone that is not true where it is null: its rows are among the few it is set on.
+    ["not contains(OrderNumber,'1')", "NOT (instr(order_number, '1') > 0)", true],
+    ["OrderNumber gt 'SO-0000010'", "order_number > 'SO-0000010'", true],
+    ["OrderNumber ne 'SO-0000001'", "order_number IS NOT 'SO-0000001'", false],
+    [
+      "not (OrderNumber lt 'SO-0000100')",
+      "order_number IS NULL OR order_number >= 'SO-0000100'",
+      false
+    ]
   ])('on a sparse column: %s (read through its index: %s)', (filter, where, throughIndex) => {
     const { queries, read } = producer();
     const result = read(filter);
