@@ -3,7 +3,7 @@
  * checked against this description, so a property that is not listed here can never reach SQL.
  */
 
-import { SHIPMENT_COUNTED_COLUMNS } from '../db/migrations';
+import { SHIPMENT_COUNTED_COLUMNS, SHIPMENT_PREFIX_COUNTED_COLUMNS } from '../db/migrations';
 
 /** The Edm types used by the entity, mapped by Salesforce Connect to field types (see the README's Data Virtualization section). */
 export type EdmType =
@@ -49,9 +49,15 @@ export interface EntitySetDefinition {
   readonly defaultOrder: readonly { readonly name: string; readonly descending: boolean }[];
   /**
    * Row counts the database maintains (a table of `dimension`, `value`, `n` kept exact by triggers): `$count` of the
-   * whole set or of one `eq` on these columns reads one row. Ignored when the table does not exist.
+   * whole set or of one `eq` on `columns` reads one row; `prefixes` are columns counted by the first `length`
+   * characters of their value (dimension `<column>/<length>`), for counts of a range. Ignored when the table does not
+   * exist.
    */
-  readonly counts?: { readonly table: string; readonly columns: readonly string[] };
+  readonly counts?: {
+    readonly table: string;
+    readonly columns: readonly string[];
+    readonly prefixes?: readonly { readonly column: string; readonly length: number }[];
+  };
   /**
    * Versions of the table the database bumps on every write (a row `name` of `table` for the row set and one
    * `name.<column>` per column, kept by triggers), and the log of written rows (`changes`, migration 15): deep `$skip`
@@ -80,7 +86,11 @@ export const SHIPMENTS: EntitySetDefinition = {
   table: 'shipments',
   key: shipmentNumber,
   defaultOrder: [{ name: 'ShippedAt', descending: true }],
-  counts: { table: 'shipment_counts', columns: SHIPMENT_COUNTED_COLUMNS },
+  counts: {
+    table: 'shipment_counts',
+    columns: SHIPMENT_COUNTED_COLUMNS,
+    prefixes: SHIPMENT_PREFIX_COUNTED_COLUMNS
+  },
   version: { table: 'table_versions', name: 'shipments', changes: 'shipments_changes' },
   properties: [
     shipmentNumber,

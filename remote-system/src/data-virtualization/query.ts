@@ -20,6 +20,7 @@ import { compileSearch, soleSearchTerm } from './search';
 import {
   compileFilter,
   globPattern,
+  isDateTime,
   quoteIdentifier,
   trigramQueries,
   type SqlFragment
@@ -834,8 +835,53 @@ export class EntityQueries {
   private countResolved(options: QueryOptions, asked: QueryOptions): number {
     return (
       this.countedNow(options) ??
+      this.prefixRangeCount(options) ??
       this.keptCount(asked, () => this.complementCount(options) ?? this.countRows(options))
     );
+  }
+
+  /**
+   * The count of a `$filter` that is a range of a column counted by prefix (`counts.prefixes`: ShippedAt by day),
+   * bounded by literals as long as a prefix at least: the prefixes strictly between the bounds' own, added up from
+   * the counters (every row with such a prefix is inside the range, as values compare character by character), plus
+   * the rows with the bounds' prefixes that the filter holds for, read through the column's index. Undefined
+   * otherwise.
+   */
+  private prefixRangeCount(options: QueryOptions): number | undefined {
+    const counts = this.entity.counts;
+    if (!this.counter || !counts?.prefixes || options.search || !options.filterTree)
+      return undefined;
+    const range = literalRange(options.filterTree);
+    const prefix = range && counts.prefixes.find((p) => p.column === range.column);
+    if (!range || !prefix || !options.filter) return undefined;
+    const bounds = [range.lower, range.upper].filter((b): b is string => b !== undefined);
+    if (bounds.some((bound) => bound.length < prefix.length)) return undefined;
+    const [lower, upper] = [range.lower, range.upper].map((b) => b?.slice(0, prefix.length));
+    // Counter values are `v:<prefix>`; `null` sorts before all of them and `w` after.
+    const between =
+      `SELECT coalesce(sum(n), 0) FROM ${quoteIdentifier(counts.table)} ` +
+      `WHERE dimension = ? AND value ${lower === undefined ? '>=' : '>'} ? AND value < ?`;
+    const betweenParams = [
+      `${prefix.column}/${prefix.length}`,
+      `v:${lower ?? ''}`,
+      upper === undefined ? 'w' : `v:${upper}`
+    ];
+    this.lastQueries.push({ sql: between, params: betweenParams });
+    let n = this.statement(between)
+      .pluck()
+      .get(...betweenParams) as number;
+    const table = quoteIdentifier(this.entity.table);
+    const column = quoteIdentifier(prefix.column);
+    for (const end of new Set([lower, upper])) {
+      if (end === undefined) continue;
+      const sql = `SELECT count(*) FROM ${table} WHERE ${column} GLOB ? AND ${options.filter.sql}`;
+      const params = [globPattern('startswith', end), ...options.filter.params];
+      this.lastQueries.push({ sql, params });
+      n += this.statement(sql)
+        .pluck()
+        .get(...params) as number;
+    }
+    return n;
   }
 
   /** The count of resolved `options` from the maintained counters, when they answer it (see `counterKeys`). */
@@ -875,7 +921,9 @@ export class EntityQueries {
       filterTree: negated,
       filter: compileFilter(negated)
     });
-    return this.counterSum([['*', '']]) - (this.countedNow(positive) ?? this.countRows(positive));
+    const counted =
+      this.countedNow(positive) ?? this.prefixRangeCount(positive) ?? this.countRows(positive);
+    return this.counterSum([['*', '']]) - counted;
   }
 
   /**
@@ -1529,6 +1577,43 @@ function literalSet(
     values.push(item.value);
   }
   return { property: tree.operand.property, values };
+}
+
+/**
+ * A `$filter` node that is a range of one property bounded by literals (`gt`/`ge`/`lt`/`le` with a string or date-time
+ * literal on either side, under `and`), as the property's column and the text of its tightest bounds (inclusive or
+ * not: `prefixRangeCount` reads the rows at the bounds' prefixes with the filter itself); undefined otherwise.
+ */
+function literalRange(
+  node: FilterNode
+): { column: string; lower?: string; upper?: string } | undefined {
+  if (node.kind === 'and') {
+    const left = literalRange(node.left);
+    const right = literalRange(node.right);
+    if (!left || !right || left.column !== right.column) return undefined;
+    const pick = (
+      a: string | undefined,
+      b: string | undefined,
+      max: boolean
+    ): string | undefined => (a === undefined ? b : b === undefined ? a : a > b === max ? a : b);
+    return {
+      column: left.column,
+      lower: pick(left.lower, right.lower, true),
+      upper: pick(left.upper, right.upper, false)
+    };
+  }
+  if (node.kind !== 'compare' || node.op === 'eq' || node.op === 'ne') return undefined;
+  const flipped = node.left.kind === 'literal';
+  const [property, literal] = flipped ? [node.right, node.left] : [node.left, node.right];
+  if (property.kind !== 'property' || literal.kind !== 'literal') return undefined;
+  const value = literal.value;
+  const text = typeof value === 'string' ? value : isDateTime(value) ? value.seconds : undefined;
+  if (text === undefined) return undefined;
+  // `p lt v` bounds p from above; `v lt p` from below.
+  const upper = (node.op === 'lt' || node.op === 'le') !== flipped;
+  return upper
+    ? { column: property.property.column, upper: text }
+    : { column: property.property.column, lower: text };
 }
 
 /** The condition a `$filter` node negates: the operand of `not`, or `eq` for `ne` (both are null-safe). */

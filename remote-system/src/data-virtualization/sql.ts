@@ -40,7 +40,7 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-function isDateTime(value: unknown): value is DateTimeValue {
+export function isDateTime(value: unknown): value is DateTimeValue {
   return typeof value === 'object' && value !== null && 'seconds' in value && 'fraction' in value;
 }
 

@@ -3,7 +3,7 @@
  * counted column reads one counter row, and every counter stays equal to `count(*)` through inserts, updates (of
  * counted and uncounted columns, to and from NULL) and deletes.
  */
-import { SHIPMENT_COUNTED_COLUMNS } from '../../src/db/migrations';
+import { SHIPMENT_COUNTED_COLUMNS, SHIPMENT_PREFIX_COUNTED_COLUMNS } from '../../src/db/migrations';
 import { SHIPMENTS } from '../../src/data-virtualization/entity';
 import { KnownCounts, type CountReader } from '../../src/data-virtualization/known-counts';
 import { PageTokens } from '../../src/data-virtualization/paging';
@@ -23,10 +23,17 @@ function driftedCounters(): string[] {
     .pluck()
     .get() as number;
   if (kept !== total) drifted.push(`* ${kept} != ${total}`);
-  for (const column of SHIPMENT_COUNTED_COLUMNS) {
+  const dimensions: [string, string][] = [
+    ...SHIPMENT_COUNTED_COLUMNS.map((c): [string, string] => [c, c]),
+    ...SHIPMENT_PREFIX_COUNTED_COLUMNS.map(({ column, length }): [string, string] => [
+      `${column}/${length}`,
+      `substr(${column}, 1, ${length})`
+    ])
+  ];
+  for (const [column, expression] of dimensions) {
     const actual = db
       .prepare(
-        `SELECT CASE WHEN ${column} IS NULL THEN 'null' ELSE 'v:' || ${column} END AS value, count(*) AS n
+        `SELECT CASE WHEN ${expression} IS NULL THEN 'null' ELSE 'v:' || ${expression} END AS value, count(*) AS n
            FROM shipments GROUP BY 1`
       )
       .all() as { value: string; n: number }[];
@@ -152,6 +159,9 @@ describe('maintained shipment counts', () => {
       UPDATE shipments SET carrier = 'DHL' WHERE carrier IS NULL AND rowid % 2 = 0;
       UPDATE shipments SET customer_number = 'C-000001', destination_city = 'Zürich' WHERE rowid % 13 = 0;
       UPDATE shipments SET weight_kg = 1 WHERE rowid % 3 = 0;
+      UPDATE shipments SET shipped_at = '2025-12-31T23:59:59Z' WHERE rowid % 19 = 0;
+      UPDATE shipments SET shipped_at = NULL WHERE rowid % 23 = 0;
+      UPDATE shipments SET shipped_at = substr(shipped_at, 1, 11) || '00:00:00Z' WHERE rowid % 29 = 0;
       UPDATE shipments SET shipment_number = shipment_number || '-X' WHERE rowid % 17 = 0;
       DELETE FROM shipments WHERE rowid % 7 = 0;
     `);
@@ -201,6 +211,58 @@ describe('a negation of a condition that is never null', () => {
     const { n, ran } = count(filter);
     expect(n).toBe(sqlCount(where));
     expect(countsNegation(ran)).toBe(true);
+  });
+});
+
+describe('a range of ShippedAt is counted by day', () => {
+  const AT = '2024-03-01T12:00:00Z'; // three shipments share it (the fixture's tie)
+  it.each([
+    [`ShippedAt lt ${AT}`, `shipped_at < '${AT}'`],
+    [`ShippedAt le ${AT}`, `shipped_at <= '${AT}'`],
+    [`ShippedAt gt ${AT}`, `shipped_at > '${AT}'`],
+    [`ShippedAt ge ${AT}`, `shipped_at >= '${AT}'`],
+    [`${AT} lt ShippedAt`, `shipped_at > '${AT}'`],
+    [`${AT} ge ShippedAt`, `shipped_at <= '${AT}'`],
+    [
+      'ShippedAt ge 2024-01-01T00:00:00Z and ShippedAt lt 2024-02-01T00:00:00Z',
+      "shipped_at >= '2024-01-01T00:00:00Z' AND shipped_at < '2024-02-01T00:00:00Z'"
+    ],
+    [
+      `ShippedAt ge 2024-03-01T00:00:00Z and ShippedAt le ${AT}`,
+      `shipped_at >= '2024-03-01T00:00:00Z' AND shipped_at <= '${AT}'`
+    ],
+    [
+      'ShippedAt gt 2024-03-01T12:00:00.5Z and ShippedAt lt 2025-01-01T00:00:00Z and ShippedAt lt 2024-09-01T00:00:00Z',
+      `shipped_at > '${AT}' AND shipped_at < '2024-09-01T00:00:00Z'`
+    ],
+    ['ShippedAt gt 2025-01-01T00:00:00Z and ShippedAt lt 2024-01-01T00:00:00Z', '0'],
+    [
+      'ShippedAt gt 2024-01-01T00:00:00Z and ShippedAt ge 2024-06-01T00:00:00Z',
+      "shipped_at >= '2024-06-01T00:00:00Z'"
+    ],
+    [`not (ShippedAt lt ${AT})`, `shipped_at IS NULL OR shipped_at >= '${AT}'`]
+  ])('%s', (filter, where) => {
+    const { n, ran } = count(filter);
+    expect(n).toBe(sqlCount(where));
+    expect(n).toBeGreaterThanOrEqual(0);
+    // The days wholly inside from the counters, the rows of the days at the ends through the index.
+    expect(
+      ran.some((sql) => sql.startsWith('SELECT coalesce(sum(n), 0) FROM "shipment_counts"'))
+    ).toBe(true);
+    expect(
+      ran
+        .filter((sql) => sql.startsWith('SELECT count(*) FROM "shipments" WHERE'))
+        .every((sql) => sql.includes('GLOB'))
+    ).toBe(true);
+  });
+
+  it('not a range of a column counted by value alone, or with a bound shorter than a day', () => {
+    for (const filter of [
+      "Carrier ge 'D' and Carrier lt 'U' and Status eq 'Delivered'",
+      'ShippedAt ne 2024-03-01T12:00:00Z'
+    ]) {
+      expect(count(filter).ran.some((sql) => sql.includes('coalesce(sum(n)'))).toBe(false);
+    }
   });
 });
 
