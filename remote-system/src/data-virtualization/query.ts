@@ -841,6 +841,30 @@ export class EntityQueries {
   }
 
   /**
+   * The count of a `$filter` that is `startswith` of a column counted by prefix and a text no longer than the prefix
+   * (`startswith(ShipmentNumber,'SHP-0001')`): the counters of the prefixes that start with it, added up. Undefined
+   * otherwise (a longer text is a range within one prefix, which its index counts quickly).
+   */
+  private prefixStartsCount(node: FilterNode): number | undefined {
+    if (node.kind !== 'call' || node.name !== 'startswith') return undefined;
+    const [subject, text] = node.args;
+    if (subject.kind !== 'property' || text.kind !== 'literal' || typeof text.value !== 'string') {
+      return undefined;
+    }
+    const column = subject.property.column;
+    const prefix = this.entity.counts?.prefixes?.find((p) => p.column === column);
+    if (!prefix || text.value.length > prefix.length) return undefined;
+    const sql =
+      `SELECT coalesce(sum(n), 0) FROM ${quoteIdentifier(this.entity.counts!.table)} ` +
+      `WHERE dimension = ? AND value GLOB ?`;
+    const params = [`${column}/${prefix.length}`, `v:${globPattern('startswith', text.value)}`];
+    this.lastQueries.push({ sql, params });
+    return this.statement(sql)
+      .pluck()
+      .get(...params) as number;
+  }
+
+  /**
    * The count of a `$filter` that is a range of a column counted by prefix (`counts.prefixes`: ShippedAt by day),
    * bounded by literals as long as a prefix at least: the prefixes strictly between the bounds' own, added up from
    * the counters (every row with such a prefix is inside the range, as values compare character by character), plus
@@ -851,6 +875,8 @@ export class EntityQueries {
     const counts = this.entity.counts;
     if (!this.counter || !counts?.prefixes || options.search || !options.filterTree)
       return undefined;
+    const starts = this.prefixStartsCount(options.filterTree);
+    if (starts !== undefined) return starts;
     const range = literalRange(options.filterTree);
     const prefix = range && counts.prefixes.find((p) => p.column === range.column);
     if (!range || !prefix || !options.filter) return undefined;

@@ -120,13 +120,19 @@ export const SHIPMENT_COUNTED_COLUMNS = [
 
 /**
  * data-virtualization: columns whose rows `shipment_counts` also counts by the first characters of their value
- * (dimension `<column>/<length>`, value `v:<prefix>` or `null`): `shipped_at` by day. A range of the column (a list
- * view's "Shipped At before …", with its row count) is then counted as the days wholly inside it, added up from the
- * counters, plus the rows of the two days at its ends, read through the column's index: about 2,000 counters and
- * two days' rows at 10M rows, where counting the range reads millions of index entries. One more counter update per
- * write that sets the column.
+ * (dimension `<column>/<length>`, value `v:<prefix>` or `null`): `shipped_at` by day, and the key by `SHP-` and its
+ * first 6 digits (10,000 shipment numbers each). A range of the column (a list view's "Shipped At before …" or
+ * "Shipment Number starts with …", with its row count) is then counted as the prefixes wholly inside it, added up from
+ * the counters, plus the rows of the two prefixes at its ends, read through the column's index: at 10M rows about
+ * 2,000 counters and two days' rows, or 1,000 and 20,000 keys, where counting the range reads millions of index
+ * entries. One more counter update per write that sets the column.
  */
-export const SHIPMENT_PREFIX_COUNTED_COLUMNS = [{ column: 'shipped_at', length: 10 }] as const;
+export const SHIPMENT_PREFIX_COUNTED_COLUMNS = [
+  { column: 'shipped_at', length: 10 },
+  { column: 'shipment_number', length: 10 }
+] as const;
+
+type PrefixCountedColumn = (typeof SHIPMENT_PREFIX_COUNTED_COLUMNS)[number];
 
 /** The counter key of a column value (NULL has its own key). */
 const counterValue = (ref: string): string =>
@@ -176,11 +182,14 @@ export function installShipmentCounters(db: Database.Database): void {
 }
 
 /**
- * Adds to `shipment_counts` the counts by prefix of SHIPMENT_PREFIX_COUNTED_COLUMNS, from the rows present, and the
- * triggers that keep them exact.
+ * Adds to `shipment_counts` the counts by prefix of `columns` (of SHIPMENT_PREFIX_COUNTED_COLUMNS), from the rows
+ * present, and the triggers that keep them exact.
  */
-export function installShipmentPrefixCounters(db: Database.Database): void {
-  for (const { column, length } of SHIPMENT_PREFIX_COUNTED_COLUMNS) {
+export function installShipmentPrefixCounters(
+  db: Database.Database,
+  columns: readonly PrefixCountedColumn[]
+): void {
+  for (const { column, length } of columns) {
     const dimension = `${column}/${length}`;
     const value = (row: string): string => counterValue(`substr(${row}${column}, 1, ${length})`);
     const bump = (sign: '+' | '-', row: 'NEW' | 'OLD'): string =>
@@ -705,7 +714,20 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 17,
     name: 'data-virtualization: shipments counted by day shipped, for counts of a ShippedAt range',
-    up: (db) => installShipmentPrefixCounters(db)
+    up: (db) =>
+      installShipmentPrefixCounters(
+        db,
+        SHIPMENT_PREFIX_COUNTED_COLUMNS.filter((c) => c.column === 'shipped_at')
+      )
+  },
+  {
+    version: 18,
+    name: 'data-virtualization: shipments counted by the first 10 characters of their number, for counts of a key range',
+    up: (db) =>
+      installShipmentPrefixCounters(
+        db,
+        SHIPMENT_PREFIX_COUNTED_COLUMNS.filter((c) => c.column === 'shipment_number')
+      )
   }
 ];
 

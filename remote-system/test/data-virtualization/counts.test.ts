@@ -266,6 +266,33 @@ describe('a range of ShippedAt is counted by day', () => {
   });
 });
 
+describe('a range of ShipmentNumber is counted by its first 10 characters', () => {
+  it.each([
+    ["startswith(ShipmentNumber,'SHP-0')", "shipment_number GLOB 'SHP-0*'"],
+    ["startswith(ShipmentNumber,'SHP-000000')", "shipment_number GLOB 'SHP-000000*'"],
+    ["startswith(ShipmentNumber,'NEW-')", "shipment_number GLOB 'NEW-*'"],
+    ["startswith(ShipmentNumber,'shp')", '0'],
+    ["ShipmentNumber lt 'SHP-0000000500'", "shipment_number < 'SHP-0000000500'"],
+    [
+      "ShipmentNumber ge 'SHP-0000000500' and ShipmentNumber le 'SHP-0000001000'",
+      "shipment_number BETWEEN 'SHP-0000000500' AND 'SHP-0000001000'"
+    ],
+    ["not startswith(ShipmentNumber,'SHP-00')", "shipment_number NOT GLOB 'SHP-00*'"]
+  ])('%s', (filter, where) => {
+    const { n, ran } = count(filter);
+    expect(n).toBe(sqlCount(where));
+    expect(
+      ran.some((sql) => sql.startsWith('SELECT coalesce(sum(n), 0) FROM "shipment_counts"'))
+    ).toBe(true);
+  });
+
+  it('a prefix longer than the counted one is counted through the index', () => {
+    const { n, ran } = count("startswith(ShipmentNumber,'SHP-00000001')");
+    expect(n).toBe(sqlCount("shipment_number GLOB 'SHP-00000001*'"));
+    expect(ran.some((sql) => sql.includes('coalesce(sum(n)'))).toBe(false);
+  });
+});
+
 describe("a page's $count of a filter the counters do not answer", () => {
   // Page size 50; `contains(ShipmentNumber,'1')` matches hundreds of the rows.
   const filter = "contains(ShipmentNumber,'1')";
