@@ -1053,7 +1053,7 @@ export class EntityQueries {
     const rows: SqlValue[][] = [];
     let offset = window.offset;
     const parts = segments ?? [undefined];
-    const carried = this.carriedFilter(options) ?? this.keyRangeFilter(options);
+    const carried = this.carriedFilter(options) ?? this.probedFilter(options);
     for (const [i, segment] of parts.entries()) {
       const where = this.where(options, segment);
       const from = `FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
@@ -1118,7 +1118,7 @@ export class EntityQueries {
         Math.max(this.minWalkBudget, carried.matches * SORT_COST_IN_ENTRIES) / carried.entryCost
       );
       const walked =
-        `SELECT rowid AS walked_rowid, ${quoteIdentifier(carried.column)} FROM ${table} ` +
+        `SELECT rowid AS walked_rowid, ${carried.columns.map(quoteIdentifier).join(', ')} FROM ${table} ` +
         `INDEXED BY ${quoteIdentifier(carried.index)}${segment ? ` WHERE ${segment.sql}` : ''} ` +
         `ORDER BY ${orderBy} LIMIT ?`;
       const walkParams = [...(segment?.params ?? []), budget];
@@ -1212,7 +1212,7 @@ export class EntityQueries {
       entryCost: carrying ? 1 : ROW_READ_COST_IN_ENTRIES,
       keyOrdered: this.indexes.find((c) => c.columns[0] === column && c.columns[1] === keyColumn)
         ?.name,
-      column,
+      columns: [column],
       matches: this.counterSum(keys),
       matchesExact: true,
       total: this.counterSum([['*', '']])
@@ -1220,20 +1220,27 @@ export class EntityQueries {
   }
 
   /**
-   * The walk's inputs for a `$filter` on the key alone that its index reads as a range (comparisons with literals and
-   * `startswith`, under `and`: a list view's "starts with", "less than"), when the range holds many rows and the
-   * order is another column's: SQLite reads such a range and sorts all of it (`startswith(ShipmentNumber,'SHP-0001')`
-   * newest first: a million rows, 1 s at 10M), where every order's index carries the key, so walking it and testing
-   * the range on its entries finds a page after a few thousand. How many rows the range holds is found by reading at
-   * most `rangeProbe + 1` of them (default `RANGE_PROBE`); more than that is a lower bound the walk's cost model takes as the matches.
+   * The walk's inputs for a `$filter` that indexes read but whose matches no counter gives (a range of the key:
+   * "starts with", "less than"; several list-view filters under `and`: `Status eq … and Carrier eq …`), when the
+   * order is another column's and its index carries every column the filter reads: SQLite reads the filter's rows
+   * through one index and sorts them all (`startswith(ShipmentNumber,'SHP-0001')` newest first: a million rows, 1 s
+   * at 10M), where walking the order's index and testing the filter on its entries finds a page after a few
+   * thousand. How many rows match is found by reading at most `rangeProbe + 1` of them (default `RANGE_PROBE`), through
+   * the filter's indexes; more than that is a lower bound the walk's cost model takes as the matches.
    */
-  private keyRangeFilter(options: QueryOptions): CarriedFilter | undefined {
-    const key = this.entity.key.column;
+  private probedFilter(options: QueryOptions): CarriedFilter | undefined {
+    const counted = this.entity.counts?.columns ?? [];
+    const tree = options.filterTree;
+    if (!this.counter || options.search || !tree || !options.filter) return undefined;
+    // One counted `eq`/`in`, or its negation: the counters know its matches (see `carriedFilter`).
+    if (this.counterKeys(options)) return undefined;
+    if (!isIndexedConjunction(tree, this.entity.key.column, counted)) return undefined;
+    const columns = [...new Set(filterColumns(tree))];
     const sortColumns = options.sort.map((k) => k.property.column);
-    if (!this.counter || options.search || sortColumns[0] === key) return undefined;
-    if (!options.filterTree || !options.filter || !isKeyRange(options.filterTree, key))
-      return undefined;
-    const index = this.orderIndexes(sortColumns)[0];
+    if (columns.includes(sortColumns[0]!)) return undefined;
+    const index = this.orderIndexes(sortColumns).find((candidate) =>
+      columns.every((c) => candidate.columns.includes(c))
+    );
     if (!index) return undefined;
     const sql = `SELECT count(*) FROM (SELECT 1 FROM ${quoteIdentifier(this.entity.table)} WHERE ${options.filter.sql} LIMIT ?)`;
     const params = [...options.filter.params, this.rangeProbe + 1];
@@ -1244,7 +1251,7 @@ export class EntityQueries {
     return {
       index: index.name,
       entryCost: 1,
-      column: key,
+      columns,
       matches,
       matchesExact: matches <= this.rangeProbe,
       total: this.counterSum([['*', '']])
@@ -1460,7 +1467,7 @@ export class EntityQueries {
 const SORT_COST_IN_ENTRIES = 10;
 /**
  * Most rows of a key range counted to choose between SQLite's read of the range and a walk of the order's index
- * (`EntityQueries.keyRangeFilter`): about a millisecond at 10M rows. A range past it is walked when a page needs
+ * (`EntityQueries.probedFilter`): about a millisecond at 10M rows. A range past it is walked when a page needs
  * fewer than about `RANGE_PROBE × SORT_COST_IN_ENTRIES / rows` of the table's entries (every first page at 10M rows).
  */
 const RANGE_PROBE = 16_384;
@@ -1516,7 +1523,7 @@ export interface QueryTuning {
    * (default 4,096; see `resolveSubstrings`, `fewRows`).
    */
   readonly maxSubstringCandidates?: number;
-  /** Most rows of a key range counted to choose its plan (default 16,384; see `keyRangeFilter`). */
+  /** Most rows of a key range counted to choose its plan (default 16,384; see `probedFilter`). */
   readonly rangeProbe?: number;
 }
 
@@ -1537,7 +1544,8 @@ interface CarriedFilter {
    * in about half the time of SQLite's pick at 10M rows (498 vs 825 ms for 300,000 matches).
    */
   readonly keyOrdered?: string;
-  readonly column: string;
+  /** The columns the filter reads, which `index` carries. */
+  readonly columns: readonly string[];
   /** What walking one entry costs, in entries of an index that carries the column (1 when `index` does). */
   readonly entryCost: number;
   /** The filter's matches, exactly when counted; else at least this many (a key range, found by reading them). */
@@ -1699,6 +1707,22 @@ function isKeyRange(node: FilterNode, key: string): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * Whether a `$filter` node is an `and` of conditions an index reads: ranges of `key` (see `isKeyRange`) and `eq`/`in`
+ * of literals on `counted` columns.
+ */
+function isIndexedConjunction(node: FilterNode, key: string, counted: readonly string[]): boolean {
+  if (isKeyRange(node, key)) return true;
+  if (node.kind === 'and') {
+    return (
+      isIndexedConjunction(node.left, key, counted) &&
+      isIndexedConjunction(node.right, key, counted)
+    );
+  }
+  const set = literalSet(node);
+  return set !== undefined && counted.includes(set.property.column);
 }
 
 /** The columns a `$filter` reads. */

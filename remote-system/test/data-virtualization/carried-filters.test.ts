@@ -69,7 +69,12 @@ const FILTERS: [string, string][] = [
   ["Status eq 'Out for Delivery'", "status = 'Out for Delivery'"],
   ["Status eq 'In Transit'", "status = 'In Transit'"],
   ["Status in ('In Transit', 'Label Created')", "status IN ('In Transit', 'Label Created')"],
-  ["contains(Carrier,'S')", "instr(carrier, 'S') > 0"]
+  ["contains(Carrier,'S')", "instr(carrier, 'S') > 0"],
+  ["Status eq 'Delivered' and Carrier eq 'UPS'", "status = 'Delivered' AND carrier = 'UPS'"],
+  [
+    "Status in ('In Transit', 'Delivered') and DestinationCity ne 'Zürich' and Carrier eq 'DHL'",
+    "status IN ('In Transit', 'Delivered') AND destination_city IS NOT 'Zürich' AND carrier = 'DHL'"
+  ]
 ];
 const ORDERS: [string, string][] = [
   ['DestinationCity', 'destination_city, shipment_number'],
@@ -146,6 +151,36 @@ describe('the plan', () => {
         walked: walks
       });
     }
+  });
+
+  it('walks for several list-view filters under and when the order’s index carries them all', () => {
+    const query = {
+      $filter: "Status eq 'Delivered' and Carrier eq 'UPS'",
+      $orderby: 'DestinationCity',
+      $top: '5'
+    };
+    expect(allPages(query)).toEqual({
+      rows: reference(
+        "status = 'Delivered' AND carrier = 'UPS'",
+        'destination_city, shipment_number',
+        5
+      ),
+      walked: true
+    });
+    expect(queries.lastQueries.map((q) => q.sql).join('\n')).toContain(
+      'INDEXED BY "shipments_by_destination_city"'
+    );
+    // No order index carries the customer: SQLite's plan.
+    const customer = db.prepare('SELECT customer_number FROM shipments LIMIT 1').pluck().get();
+    const withCustomer = `CustomerNumber eq '${String(customer)}' and Status eq 'Delivered'`;
+    expect(allPages({ $filter: withCustomer, $orderby: 'DestinationCity', $top: '5' })).toEqual({
+      rows: reference(
+        `customer_number = '${String(customer)}' AND status = 'Delivered'`,
+        'destination_city, shipment_number',
+        5
+      ),
+      walked: false
+    });
   });
 
   it('sorts the few matches of a rare value (SQLite’s plan)', () => {
