@@ -3,7 +3,11 @@
  * checked against this description, so a property that is not listed here can never reach SQL.
  */
 
-import { SHIPMENT_COUNTED_COLUMNS, SHIPMENT_PREFIX_COUNTED_COLUMNS } from '../db/migrations';
+import {
+  SHIPMENT_COUNTED_COLUMNS,
+  SHIPMENT_COUNTED_PAIRS,
+  SHIPMENT_PREFIX_COUNTED_COLUMNS
+} from '../db/migrations';
 
 /** The Edm types used by the entity, mapped by Salesforce Connect to field types (see the README's Data Virtualization section). */
 export type EdmType =
@@ -50,13 +54,16 @@ export interface EntitySetDefinition {
   /**
    * Row counts the database maintains (a table of `dimension`, `value`, `n` kept exact by triggers): `$count` of the
    * whole set or of one `eq` on `columns` reads one row; `prefixes` are columns counted by the first `length`
-   * characters of their value (dimension `<column>/<length>`), for counts of a range. Ignored when the table does not
-   * exist.
+   * characters of their value (dimension `<column>/<length>`), for counts of a range; `pairs` are pairs of `columns`
+   * counted by both values at once in `pairTable` (dimension `<a>|<b>`, keys `a` and `b`), for counts of filters on
+   * two of them. Each is ignored when its table does not exist.
    */
   readonly counts?: {
     readonly table: string;
     readonly columns: readonly string[];
     readonly prefixes?: readonly { readonly column: string; readonly length: number }[];
+    readonly pairTable?: string;
+    readonly pairs?: readonly (readonly [string, string])[];
   };
   /**
    * Versions of the table the database bumps on every write (a row `name` of `table` for the row set and one
@@ -89,7 +96,9 @@ export const SHIPMENTS: EntitySetDefinition = {
   counts: {
     table: 'shipment_counts',
     columns: SHIPMENT_COUNTED_COLUMNS,
-    prefixes: SHIPMENT_PREFIX_COUNTED_COLUMNS
+    prefixes: SHIPMENT_PREFIX_COUNTED_COLUMNS,
+    pairTable: 'shipment_pair_counts',
+    pairs: SHIPMENT_COUNTED_PAIRS
   },
   version: { table: 'table_versions', name: 'shipments', changes: 'shipments_changes' },
   properties: [

@@ -236,6 +236,8 @@ export class EntityQueries {
   private readonly maxSparseRows: number;
   private readonly maxSubstringCandidates: number;
   private readonly rangeProbe: number;
+  /** Whether the pair counters exist (see `pairCount`). */
+  private readonly pairCounter: boolean;
   /** The trigram index of each column that has one (see `PropertyDefinition.substringIndex`). */
   private readonly substringIndexes = new Map<string, string>();
   /** Per such column, a sample of its values (lower case), taken once: how common a trigram is (`trigramQueries`). */
@@ -298,6 +300,7 @@ export class EntityQueries {
             .raw()
         : undefined;
     this.snapshot = db.transaction((read: () => unknown) => read()) as <T>(read: () => T) => T;
+    this.pairCounter = tableExists(counts?.pairTable);
     this.counter = tableExists(counts?.table)
       ? db
           .prepare(
@@ -834,10 +837,47 @@ export class EntityQueries {
    */
   private countResolved(options: QueryOptions, asked: QueryOptions): number {
     return (
-      this.countedNow(options) ??
-      this.prefixRangeCount(options) ??
+      this.countedFromCounters(options) ??
       this.keptCount(asked, () => this.complementCount(options) ?? this.countRows(options))
     );
+  }
+
+  /**
+   * The count of resolved `options` from maintained counters, when some answer it: a counted column's values
+   * (`counterKeys`), a range of a column counted by prefix (`prefixRangeCount`), or two counted columns together
+   * (`pairCount`).
+   */
+  private countedFromCounters(options: QueryOptions): number | undefined {
+    return this.countedNow(options) ?? this.prefixRangeCount(options) ?? this.pairCount(options);
+  }
+
+  /**
+   * The count of a `$filter` that reads two counted columns counted as a pair (`counts.pairs`) and nothing else, in
+   * any combination: the filter itself is tested on each pair of values the pair counters know, in SQL (NULL among
+   * them), so its semantics are the rows' own, and the matching pairs' counts are added up. Undefined otherwise.
+   */
+  private pairCount(options: QueryOptions): number | undefined {
+    const counts = this.entity.counts;
+    if (!this.pairCounter || !counts?.pairs || options.search || !options.filterTree)
+      return undefined;
+    const columns = new Set(filterColumns(options.filterTree));
+    const pair = counts.pairs.find(
+      ([a, b]) => columns.size === 2 && columns.has(a) && columns.has(b)
+    );
+    if (!pair) return undefined;
+    const [a, b] = pair;
+    const decoded = (key: string): string =>
+      `CASE WHEN ${key} = 'null' THEN NULL ELSE substr(${key}, 3) END`;
+    const test = compileFilter(options.filterTree);
+    const sql =
+      `SELECT coalesce(sum(n), 0) FROM (SELECT ${decoded('a')} AS ${quoteIdentifier(a)}, ` +
+      `${decoded('b')} AS ${quoteIdentifier(b)}, n FROM ${quoteIdentifier(counts.pairTable!)} ` +
+      `WHERE dimension = ? AND n > 0) WHERE ${test.sql}`;
+    const params = [`${a}|${b}`, ...test.params];
+    this.lastQueries.push({ sql, params });
+    return this.statement(sql)
+      .pluck()
+      .get(...params) as number;
   }
 
   /**
@@ -947,8 +987,7 @@ export class EntityQueries {
       filterTree: negated,
       filter: compileFilter(negated)
     });
-    const counted =
-      this.countedNow(positive) ?? this.prefixRangeCount(positive) ?? this.countRows(positive);
+    const counted = this.countedFromCounters(positive) ?? this.countRows(positive);
     return this.counterSum([['*', '']]) - counted;
   }
 
@@ -979,17 +1018,19 @@ export class EntityQueries {
   }
 
   /**
-   * A first page's rows and count in one pass, when the query matches few rows that no counter and no kept count
-   * answer: their rowids, read once (at most `maxSubstringCandidates`, found by reading at most one more), are the
-   * count, and the page is read from them. Otherwise a selective filter is walked twice, to find the page and then
-   * to count it (the Account page's search of a large customer with a common term). Undefined when there are more
-   * rows: the rowids read are then wasted, a part of what counting the rows reads anyway.
+   * A first page's count, and the options to read its rows with, in one snapshot: from the maintained counters when
+   * they answer it (`countedFromCounters`, the options as they are); else, when the query matches few rows and no
+   * count is kept, their rowids, read once (at most `maxSubstringCandidates`, found by reading at most one more), are
+   * the count, and the page is read from them. Otherwise a selective filter is walked twice, to find the page and
+   * then to count it (the Account page's search of a large customer with a common term). Undefined when there are
+   * more rows: the rowids read are then wasted, a part of what counting the rows reads anyway.
    */
   private fewRows(
     options: QueryOptions,
     asked: QueryOptions
   ): { options: QueryOptions; count: number } | undefined {
-    if (this.counter && this.counterKeys(options)) return undefined;
+    const counted = this.countedFromCounters(options);
+    if (counted !== undefined) return { options, count: counted };
     if (this.knownCounts.has(countKey(asked))) return undefined;
     const table = quoteIdentifier(this.entity.table);
     const where = this.where(options);

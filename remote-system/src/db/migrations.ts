@@ -212,6 +212,56 @@ export function installShipmentPrefixCounters(
 }
 
 /**
+ * data-virtualization: pairs of counted columns whose rows `shipment_pair_counts` counts by both values at once
+ * (dimension `<a>|<b>`, keys `v:<value>` or `null` as in `shipment_counts`): every pair of SHIPMENT_COUNTED_COLUMNS. A
+ * count of two list-view filters on two of them (`Status eq … or Carrier eq …`, a customer's shipments not yet
+ * delivered) is then the sum of the pairs of values it holds for, where counting the rows reads millions of index
+ * entries (1.8 s for `Status eq 'Delivered' or Carrier eq 'UPS'` at 10M rows). About 300,000 counters at 10M rows
+ * (customers by city the most); one more counter update per pair for every inserted or deleted row, and two per pair
+ * whose values an update changes.
+ */
+export const SHIPMENT_COUNTED_PAIRS = SHIPMENT_COUNTED_COLUMNS.flatMap((a, i) =>
+  SHIPMENT_COUNTED_COLUMNS.slice(i + 1).map((b) => [a, b] as const)
+);
+
+/** Creates `shipment_pair_counts` for SHIPMENT_COUNTED_PAIRS, fills it from the rows present, and its triggers. */
+export function installShipmentPairCounters(db: Database.Database): void {
+  const bump = (sign: '+' | '-', row: 'NEW' | 'OLD', a: string, b: string): string =>
+    `INSERT INTO shipment_pair_counts (dimension, a, b, n)
+       VALUES ('${a}|${b}', ${counterValue(`${row}.${a}`)}, ${counterValue(`${row}.${b}`)}, ${sign}1)
+       ON CONFLICT (dimension, a, b) DO UPDATE SET n = n ${sign} 1;`;
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS shipment_pair_counts (
+      dimension TEXT NOT NULL,
+      a         TEXT NOT NULL,
+      b         TEXT NOT NULL,
+      n         INTEGER NOT NULL,
+      PRIMARY KEY (dimension, a, b)
+    ) WITHOUT ROWID;
+    DELETE FROM shipment_pair_counts;
+    ${SHIPMENT_COUNTED_PAIRS.map(
+      ([a, b]) =>
+        `INSERT INTO shipment_pair_counts (dimension, a, b, n)
+           SELECT '${a}|${b}', ${counterValue(a)}, ${counterValue(b)}, count(*) FROM shipments GROUP BY ${a}, ${b};`
+    ).join('\n')}
+    CREATE TRIGGER IF NOT EXISTS shipment_pair_counts_insert AFTER INSERT ON shipments BEGIN
+      ${SHIPMENT_COUNTED_PAIRS.map(([a, b]) => bump('+', 'NEW', a, b)).join('\n')}
+    END;
+    CREATE TRIGGER IF NOT EXISTS shipment_pair_counts_delete AFTER DELETE ON shipments BEGIN
+      ${SHIPMENT_COUNTED_PAIRS.map(([a, b]) => bump('-', 'OLD', a, b)).join('\n')}
+    END;
+    ${SHIPMENT_COUNTED_PAIRS.map(
+      ([a, b]) => `CREATE TRIGGER IF NOT EXISTS shipment_pair_counts_update_${a}_${b}
+        AFTER UPDATE OF ${a}, ${b} ON shipments
+        WHEN OLD.${a} IS NOT NEW.${a} OR OLD.${b} IS NOT NEW.${b} BEGIN
+        ${bump('-', 'OLD', a, b)}
+        ${bump('+', 'NEW', a, b)}
+      END;`
+    ).join('\n')}
+  `);
+}
+
+/**
  * Creates `table_versions` and the triggers that keep the versions of `table`: the row `<table>` counts inserts and
  * deletes (the set of rows changed), and a row `<table>.<column>` per column counts the updates that changed that
  * column's value. A reader compares the versions it depends on in one small query (data-virtualization keeps deep
@@ -728,6 +778,11 @@ export const MIGRATIONS: readonly Migration[] = [
         db,
         SHIPMENT_PREFIX_COUNTED_COLUMNS.filter((c) => c.column === 'shipment_number')
       )
+  },
+  {
+    version: 19,
+    name: 'data-virtualization: shipments counted by pairs of counted columns, for counts of two list-view filters',
+    up: (db) => installShipmentPairCounters(db)
   }
 ];
 
