@@ -257,6 +257,105 @@ interface Variant {
   readonly touch: () => void;
 }
 
+/**
+ * The list-view filters a user can build on `Shipment__x` (its filterable fields: the key, customer, order number,
+ * carrier, status, city, shipped date) with each operator a list view offers (equals, not equal, less/greater (or
+ * equal), contains, does not contain, starts with) and a few of them combined, each newest first and by
+ * DestinationCity, with and without the row count: request `i` of each shape takes its values from `i`, so that no
+ * two requests of a run are the same query (the producer keeps counts between requests).
+ */
+export function listViewFilterSweep(
+  db: Database.Database,
+  at: {
+    keyAt(i: number): string;
+    customerAt(i: number): string;
+    dayAt(i: number): [string, string];
+    carriers: readonly string[];
+  }
+): ((i: number) => RawQuery)[] {
+  const cities = db
+    .prepare(
+      "SELECT substr(value, 3) FROM shipment_counts WHERE dimension = 'destination_city' AND value GLOB 'v:*'"
+    )
+    .pluck()
+    .all() as string[];
+  const orders = db
+    .prepare('SELECT order_number FROM shipments WHERE order_number IS NOT NULL LIMIT 100')
+    .pluck()
+    .all() as string[];
+  const statuses = [
+    'Delivered',
+    'Exception',
+    'In Transit',
+    'Label Created',
+    'Out for Delivery',
+    'Returned'
+  ];
+  const pick = <T>(list: readonly T[], i: number): T => list[i % list.length]!;
+  const quoted = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+  const daysAfter = (iso: string, days: number): string =>
+    new Date(Date.parse(iso) + days * 86_400_000).toISOString().replace('.000Z', 'Z');
+  // Per field: a value, a prefix and a substring for request i.
+  const fields: [string, (i: number) => [string, string, string]][] = [
+    ['ShipmentNumber', (i) => [at.keyAt(i), at.keyAt(i).slice(0, 8), at.keyAt(i).slice(-5)]],
+    [
+      'CustomerNumber',
+      (i) => [at.customerAt(i), at.customerAt(i).slice(0, 6), at.customerAt(i).slice(-3)]
+    ],
+    [
+      'OrderNumber',
+      (i) => [pick(orders, i), pick(orders, i).slice(0, 6), pick(orders, i).slice(-2)]
+    ],
+    [
+      'Carrier',
+      (i) => [
+        pick(at.carriers, i),
+        pick(at.carriers, i).slice(0, 1),
+        pick(at.carriers, i).slice(1, 3)
+      ]
+    ],
+    [
+      'Status',
+      (i) => [pick(statuses, i), pick(statuses, i).slice(0, 3), pick(statuses, i).slice(2, 5)]
+    ],
+    [
+      'DestinationCity',
+      (i) => [pick(cities, i), pick(cities, i).slice(0, 1), pick(cities, i).slice(1, 3)]
+    ]
+  ];
+  const filters: ((i: number) => string)[] = fields.flatMap(([field, values]) => [
+    ...['eq', 'ne', 'lt', 'gt', 'le', 'ge'].map(
+      (op) => (i: number) => `${field} ${op} ${quoted(values(i)[0])}`
+    ),
+    (i: number) => `contains(${field},${quoted(values(i)[2])})`,
+    (i: number) => `not contains(${field},${quoted(values(i)[2])})`,
+    (i: number) => `startswith(${field},${quoted(values(i)[1])})`
+  ]);
+  filters.push(
+    ...['eq', 'ne', 'lt', 'gt', 'le', 'ge'].map(
+      (op) => (i: number) => `ShippedAt ${op} ${at.dayAt(i)[0]}`
+    ),
+    (i) => `ShippedAt ge ${at.dayAt(i)[0]} and ShippedAt lt ${daysAfter(at.dayAt(i)[0], 30)}`,
+    (i) => `Status eq ${quoted(pick(statuses, i))} and Carrier eq ${quoted(pick(at.carriers, i))}`,
+    (i) => `Status eq ${quoted(pick(statuses, i))} or Carrier eq ${quoted(pick(at.carriers, i))}`,
+    (i) =>
+      `CustomerNumber eq ${quoted(at.customerAt(i))} and Status ne ${quoted(pick(statuses, i))}`,
+    (i) =>
+      `Status eq ${quoted(pick(statuses, i))} and DestinationCity eq ${quoted(pick(cities, i))} and ` +
+      `Carrier ne ${quoted(pick(at.carriers, i))}`
+  );
+  return filters.flatMap((filter) =>
+    [undefined, 'DestinationCity'].flatMap((orderBy) =>
+      ['true', 'false'].map((count) => (i: number): RawQuery => ({
+        $filter: filter(i),
+        $top: '25',
+        $count: count,
+        ...(orderBy ? { $orderby: orderBy } : {})
+      }))
+    )
+  );
+}
+
 async function runSize(shipments: number, options: Options): Promise<SizeResult> {
   console.log(`\n== ${shipments.toLocaleString()} shipments`);
   const loadBefore = os.loadavg();
@@ -336,6 +435,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   });
   // A fifth of the depth: each carrier has about a fifth of the rows.
   const filteredDepth = Math.floor(depth / 5);
+  const listViewFilters = listViewFilterSweep(db, { keyAt, customerAt, dayAt, carriers });
   const page = (query: RawQuery) => () => ({
     resource: 'Shipments',
     query,
@@ -598,6 +698,14 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
           $top: '25',
           $count: 'true'
         }
+      })
+    },
+    {
+      name: `list-view filters: every filterable field with each operator a list view offers, and two or three of them under and/or, newest first or by DestinationCity, with and without $count (${listViewFilters.length} shapes in turn, $top=25)`,
+      indexed: true,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: listViewFilters[i % listViewFilters.length]!(i)
       })
     },
     {

@@ -5,7 +5,7 @@
 
 import {
   SHIPMENT_COUNTED_COLUMNS,
-  SHIPMENT_COUNTED_PAIRS,
+  SHIPMENT_COUNTED_TUPLES,
   SHIPMENT_PREFIX_COUNTED_COLUMNS
 } from '../db/migrations';
 
@@ -54,16 +54,16 @@ export interface EntitySetDefinition {
   /**
    * Row counts the database maintains (a table of `dimension`, `value`, `n` kept exact by triggers): `$count` of the
    * whole set or of one `eq` on `columns` reads one row; `prefixes` are columns counted by the first `length`
-   * characters of their value (dimension `<column>/<length>`), for counts of a range; `pairs` are pairs of `columns`
-   * counted by both values at once in `pairTable` (dimension `<a>|<b>`, keys `a` and `b`), for counts of filters on
-   * two of them. Each is ignored when its table does not exist.
+   * characters of their value (dimension `<column>/<length>`), for counts of a range; `tuples` are tuples of
+   * `columns` counted by their values together in `tupleTable` (dimension `<a>|<b>|…`, key the JSON array of the
+   * values), for counts of filters on several of them. Each is ignored when its table does not exist.
    */
   readonly counts?: {
     readonly table: string;
     readonly columns: readonly string[];
     readonly prefixes?: readonly { readonly column: string; readonly length: number }[];
-    readonly pairTable?: string;
-    readonly pairs?: readonly (readonly [string, string])[];
+    readonly tupleTable?: string;
+    readonly tuples?: readonly (readonly string[])[];
   };
   /**
    * Versions of the table the database bumps on every write (a row `name` of `table` for the row set and one
@@ -97,8 +97,8 @@ export const SHIPMENTS: EntitySetDefinition = {
     table: 'shipment_counts',
     columns: SHIPMENT_COUNTED_COLUMNS,
     prefixes: SHIPMENT_PREFIX_COUNTED_COLUMNS,
-    pairTable: 'shipment_pair_counts',
-    pairs: SHIPMENT_COUNTED_PAIRS
+    tupleTable: 'shipment_tuple_counts',
+    tuples: SHIPMENT_COUNTED_TUPLES
   },
   version: { table: 'table_versions', name: 'shipments', changes: 'shipments_changes' },
   properties: [

@@ -236,8 +236,8 @@ export class EntityQueries {
   private readonly maxSparseRows: number;
   private readonly maxSubstringCandidates: number;
   private readonly rangeProbe: number;
-  /** Whether the pair counters exist (see `pairCount`). */
-  private readonly pairCounter: boolean;
+  /** Whether the tuple counters exist (see `tupleCount`). */
+  private readonly tupleCounter: boolean;
   /** The trigram index of each column that has one (see `PropertyDefinition.substringIndex`). */
   private readonly substringIndexes = new Map<string, string>();
   /** Per such column, a sample of its values (lower case), taken once: how common a trigram is (`trigramQueries`). */
@@ -300,7 +300,7 @@ export class EntityQueries {
             .raw()
         : undefined;
     this.snapshot = db.transaction((read: () => unknown) => read()) as <T>(read: () => T) => T;
-    this.pairCounter = tableExists(counts?.pairTable);
+    this.tupleCounter = tableExists(counts?.tupleTable);
     this.counter = tableExists(counts?.table)
       ? db
           .prepare(
@@ -844,36 +844,36 @@ export class EntityQueries {
 
   /**
    * The count of resolved `options` from maintained counters, when some answer it: a counted column's values
-   * (`counterKeys`), a range of a column counted by prefix (`prefixRangeCount`), or two counted columns together
-   * (`pairCount`).
+   * (`counterKeys`), a range of a column counted by prefix (`prefixRangeCount`), or several counted columns together
+   * (`tupleCount`).
    */
   private countedFromCounters(options: QueryOptions): number | undefined {
-    return this.countedNow(options) ?? this.prefixRangeCount(options) ?? this.pairCount(options);
+    return this.countedNow(options) ?? this.prefixRangeCount(options) ?? this.tupleCount(options);
   }
 
   /**
-   * The count of a `$filter` that reads two counted columns counted as a pair (`counts.pairs`) and nothing else, in
-   * any combination: the filter itself is tested on each pair of values the pair counters know, in SQL (NULL among
-   * them), so its semantics are the rows' own, and the matching pairs' counts are added up. Undefined otherwise.
+   * The count of a `$filter` that reads only counted columns that a tuple of `counts.tuples` holds, in any
+   * combination: the filter itself is tested on each tuple of values the tuple counters know, in SQL (NULL among
+   * them), so its semantics are the rows' own, and the matching tuples' counts are added up. The smallest such tuple
+   * is read. Undefined otherwise.
    */
-  private pairCount(options: QueryOptions): number | undefined {
+  private tupleCount(options: QueryOptions): number | undefined {
     const counts = this.entity.counts;
-    if (!this.pairCounter || !counts?.pairs || options.search || !options.filterTree)
+    if (!this.tupleCounter || !counts?.tuples || options.search || !options.filterTree)
       return undefined;
     const columns = new Set(filterColumns(options.filterTree));
-    const pair = counts.pairs.find(
-      ([a, b]) => columns.size === 2 && columns.has(a) && columns.has(b)
-    );
-    if (!pair) return undefined;
-    const [a, b] = pair;
-    const decoded = (key: string): string =>
-      `CASE WHEN ${key} = 'null' THEN NULL ELSE substr(${key}, 3) END`;
+    const tuple = [...counts.tuples]
+      .sort((a, b) => a.length - b.length)
+      .find((candidate) => [...columns].every((c) => candidate.includes(c)));
+    if (!tuple) return undefined;
     const test = compileFilter(options.filterTree);
+    const values = tuple
+      .map((column, i) => `json_extract(key, '$[${i}]') AS ${quoteIdentifier(column)}`)
+      .join(', ');
     const sql =
-      `SELECT coalesce(sum(n), 0) FROM (SELECT ${decoded('a')} AS ${quoteIdentifier(a)}, ` +
-      `${decoded('b')} AS ${quoteIdentifier(b)}, n FROM ${quoteIdentifier(counts.pairTable!)} ` +
+      `SELECT coalesce(sum(n), 0) FROM (SELECT ${values}, n FROM ${quoteIdentifier(counts.tupleTable!)} ` +
       `WHERE dimension = ? AND n > 0) WHERE ${test.sql}`;
-    const params = [`${a}|${b}`, ...test.params];
+    const params = [tuple.join('|'), ...test.params];
     this.lastQueries.push({ sql, params });
     return this.statement(sql)
       .pluck()
@@ -1163,7 +1163,8 @@ export class EntityQueries {
         `INDEXED BY ${quoteIdentifier(carried.index)}${segment ? ` WHERE ${segment.sql}` : ''} ` +
         `ORDER BY ${orderBy} LIMIT ?`;
       const walkParams = [...(segment?.params ?? []), budget];
-      const filter = options.filter!;
+      // The filter as written, on the walked columns alone: a resolved one may read other rows (`rowid IN …`).
+      const filter = compileFilter(options.filterTree!);
       const walkSql =
         `SELECT ${columns} FROM ${table} WHERE rowid IN (SELECT walked_rowid FROM (${walked}) ` +
         `WHERE ${filter.sql} LIMIT ? OFFSET ?) ORDER BY ${orderBy}`;
@@ -1261,13 +1262,14 @@ export class EntityQueries {
   }
 
   /**
-   * The walk's inputs for a `$filter` that indexes read but whose matches no counter gives (a range of the key:
-   * "starts with", "less than"; several list-view filters under `and`: `Status eq … and Carrier eq …`), when the
-   * order is another column's and its index carries every column the filter reads: SQLite reads the filter's rows
-   * through one index and sorts them all (`startswith(ShipmentNumber,'SHP-0001')` newest first: a million rows, 1 s
-   * at 10M), where walking the order's index and testing the filter on its entries finds a page after a few
-   * thousand. How many rows match is found by reading at most `rangeProbe + 1` of them (default `RANGE_PROBE`), through
-   * the filter's indexes; more than that is a lower bound the walk's cost model takes as the matches.
+   * The walk's inputs for a `$filter` that indexes read (ranges of an indexed column: "starts with", "less than" on
+   * the key, a ShippedAt period; counted `eq`/`in`; several of them under `and`) when the order is another column's:
+   * SQLite reads the filter's rows through one index and sorts them all (`startswith(ShipmentNumber,'SHP-0001')`
+   * newest first: a million rows, 1 s at 10M), where walking the order's index and testing the filter on its entries
+   * finds a page after a few thousand (each entry reading its row when that index does not carry every column the
+   * filter reads). How many rows match comes from the counters when they answer the filter; else it is found by
+   * reading at most `rangeProbe + 1` of them (default `RANGE_PROBE`) through the filter's indexes, and more than that
+   * is a lower bound the walk's cost model takes as the matches.
    */
   private probedFilter(options: QueryOptions): CarriedFilter | undefined {
     const counted = this.entity.counts?.columns ?? [];
@@ -1275,26 +1277,34 @@ export class EntityQueries {
     if (!this.counter || options.search || !tree || !options.filter) return undefined;
     // One counted `eq`/`in`, or its negation: the counters know its matches (see `carriedFilter`).
     if (this.counterKeys(options)) return undefined;
-    if (!isIndexedConjunction(tree, this.entity.key.column, counted)) return undefined;
+    const leading = this.indexes.map((index) => index.columns[0]!);
+    if (!isIndexedConjunction(tree, leading, counted)) return undefined;
     const columns = [...new Set(filterColumns(tree))];
     const sortColumns = options.sort.map((k) => k.property.column);
     if (columns.includes(sortColumns[0]!)) return undefined;
-    const index = this.orderIndexes(sortColumns).find((candidate) =>
+    const ordered = this.orderIndexes(sortColumns);
+    const carrying = ordered.find((candidate) =>
       columns.every((c) => candidate.columns.includes(c))
     );
+    const index = carrying ?? ordered[0];
     if (!index) return undefined;
-    const sql = `SELECT count(*) FROM (SELECT 1 FROM ${quoteIdentifier(this.entity.table)} WHERE ${options.filter.sql} LIMIT ?)`;
-    const params = [...options.filter.params, this.rangeProbe + 1];
-    this.lastQueries.push({ sql, params });
-    const matches = this.statement(sql)
-      .pluck()
-      .get(...params) as number;
+    let matches = this.countedFromCounters(options);
+    let matchesExact = true;
+    if (matches === undefined) {
+      const sql = `SELECT count(*) FROM (SELECT 1 FROM ${quoteIdentifier(this.entity.table)} WHERE ${options.filter.sql} LIMIT ?)`;
+      const params = [...options.filter.params, this.rangeProbe + 1];
+      this.lastQueries.push({ sql, params });
+      matches = this.statement(sql)
+        .pluck()
+        .get(...params) as number;
+      matchesExact = matches <= this.rangeProbe;
+    }
     return {
       index: index.name,
-      entryCost: 1,
+      entryCost: carrying ? 1 : ROW_READ_COST_IN_ENTRIES,
       columns,
       matches,
-      matchesExact: matches <= this.rangeProbe,
+      matchesExact,
       total: this.counterSum([['*', '']])
     };
   }
@@ -1728,38 +1738,44 @@ function isNeverNull(node: FilterNode): boolean {
 }
 
 /**
- * Whether a `$filter` node is a range of `key` an index reads: comparisons of it with a string literal other than
- * `eq`/`ne`, and `startswith` of it, under `and`.
+ * Whether a `$filter` node is a range of one of `columns` (each leads an index): comparisons of it with a literal
+ * other than `eq`/`ne`, and `startswith` of it, under `and`.
  */
-function isKeyRange(node: FilterNode, key: string): boolean {
-  const isKey = (n: FilterNode): boolean => n.kind === 'property' && n.property.column === key;
-  const isText = (n: FilterNode): boolean => n.kind === 'literal' && typeof n.value === 'string';
+function isIndexedRange(node: FilterNode, columns: readonly string[]): boolean {
+  const isColumn = (n: FilterNode): boolean =>
+    n.kind === 'property' && columns.includes(n.property.column);
+  const isValue = (n: FilterNode): boolean => n.kind === 'literal' && n.value !== null;
   switch (node.kind) {
     case 'and':
-      return isKeyRange(node.left, key) && isKeyRange(node.right, key);
+      return isIndexedRange(node.left, columns) && isIndexedRange(node.right, columns);
     case 'compare':
       return (
         node.op !== 'eq' &&
         node.op !== 'ne' &&
-        ((isKey(node.left) && isText(node.right)) || (isText(node.left) && isKey(node.right)))
+        ((isColumn(node.left) && isValue(node.right)) ||
+          (isValue(node.left) && isColumn(node.right)))
       );
     case 'call':
-      return node.name === 'startswith' && isKey(node.args[0]) && isText(node.args[1]);
+      return node.name === 'startswith' && isColumn(node.args[0]) && isValue(node.args[1]);
     default:
       return false;
   }
 }
 
 /**
- * Whether a `$filter` node is an `and` of conditions an index reads: ranges of `key` (see `isKeyRange`) and `eq`/`in`
- * of literals on `counted` columns.
+ * Whether a `$filter` node is an `and` of conditions an index reads: ranges of `indexed` columns (see
+ * `isIndexedRange`) and `eq`/`in` of literals on `counted` columns.
  */
-function isIndexedConjunction(node: FilterNode, key: string, counted: readonly string[]): boolean {
-  if (isKeyRange(node, key)) return true;
+function isIndexedConjunction(
+  node: FilterNode,
+  indexed: readonly string[],
+  counted: readonly string[]
+): boolean {
+  if (isIndexedRange(node, indexed)) return true;
   if (node.kind === 'and') {
     return (
-      isIndexedConjunction(node.left, key, counted) &&
-      isIndexedConjunction(node.right, key, counted)
+      isIndexedConjunction(node.left, indexed, counted) &&
+      isIndexedConjunction(node.right, indexed, counted)
     );
   }
   const set = literalSet(node);
