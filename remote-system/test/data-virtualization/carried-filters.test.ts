@@ -241,10 +241,8 @@ describe('the plan', () => {
 
 describe('a range of an indexed column (starts with, less than) sorted by another column', () => {
   const keys = createShipmentDatabase(ROWS);
-  // The last 50 keys get the last city, so a walk by city meets them only at the end of the order.
-  keys.exec(
-    "UPDATE shipments SET destination_city = 'Zzyzx' WHERE shipment_number >= 'SHP-0000000651'"
-  );
+  // The last 50 keys get the greatest weight, so a walk by weight meets them only at the end of the order.
+  keys.exec("UPDATE shipments SET weight_kg = 99999 WHERE shipment_number >= 'SHP-0000000651'");
   afterAll(() => keys.close());
   const producer = (tuning = {}) =>
     new EntityQueries(keys, SHIPMENTS, new PageTokens('ranges'), 20, {
@@ -331,6 +329,17 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
     const few = pages(queries, { $filter: "ShipmentNumber gt 'SHP-0000000695'", $top: '5' });
     expect(few.rows).toHaveLength(5);
     expect(walks(few.ran[0]!)).toBe(false);
+    // Sorted by a counted column (a few values, then the key), SQLite seeks the range value by value.
+    const byCarrier = {
+      $filter: "ShipmentNumber lt 'SHP-0000000300'",
+      $orderby: 'Carrier',
+      $top: '5'
+    };
+    const carrierPages = pages(queries, byCarrier);
+    expect(carrierPages.rows).toEqual(
+      inSql("shipment_number < 'SHP-0000000300'", 'carrier, shipment_number', 5)
+    );
+    expect(walks(carrierPages.ran[0]!)).toBe(false);
     // Sorted by the key itself, the range is read in order: nothing to walk.
     const byKey = {
       $filter: "ShipmentNumber lt 'SHP-0000000300'",
@@ -343,13 +352,18 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
   it('gives up at the budget when the range sits at the far end of the order, then reads it as SQLite plans', () => {
     const queries = producer({ rangeProbe: 30 });
     const query = {
-      $filter: "ShipmentNumber gt 'SHP-0000000650'",
-      $orderby: 'DestinationCity',
+      // No counter answers a startswith longer than the counted prefix: its rows are probed.
+      $filter: "startswith(ShipmentNumber,'SHP-00000006') and ShipmentNumber gt 'SHP-0000000650'",
+      $orderby: 'WeightKg',
       $top: '6'
     };
     const { rows, ran } = pages(queries, query);
     expect(rows).toEqual(
-      inSql("shipment_number > 'SHP-0000000650'", 'destination_city, shipment_number', 6)
+      inSql(
+        "shipment_number GLOB 'SHP-00000006*' AND shipment_number > 'SHP-0000000650'",
+        'weight_kg, shipment_number',
+        6
+      )
     );
     // The probe, the walk that stops at its budget (310 entries, before the range), the count, SQLite's plan.
     expect(ran[0]).toHaveLength(4);
