@@ -1154,9 +1154,20 @@ export class EntityQueries {
     const expected = carried
       ? ((window.offset + window.limit) * carried.total) / Math.max(1, carried.matches)
       : Infinity;
+    // Each value's first entries, merged (each reading its row), when that costs less than the walk is expected to.
+    const mergeCost =
+      (window.offset + window.limit) *
+      (carried?.valueOrdered?.values.length ?? Infinity) *
+      ROW_READ_COST_IN_ENTRIES;
+    if (carried && mergeCost <= expected * carried.entryCost) {
+      const merged = this.mergedByValue(carried, query, window);
+      if (merged) return merged;
+    }
     if (carried && expected * carried.entryCost < carried.matches * SORT_COST_IN_ENTRIES) {
+      // Worth about half a sort of the matches, or about the merge when there is one to fall back on.
       const budget = Math.ceil(
-        Math.max(this.minWalkBudget, carried.matches * SORT_COST_IN_ENTRIES) / carried.entryCost
+        Math.max(this.minWalkBudget, Math.min(carried.matches * SORT_COST_IN_ENTRIES, mergeCost)) /
+          carried.entryCost
       );
       const walked =
         `SELECT rowid AS walked_rowid, ${carried.columns.map(quoteIdentifier).join(', ')} FROM ${table} ` +
@@ -1191,6 +1202,8 @@ export class EntityQueries {
             .get(...walkParams) as number) < budget;
       }
       if (walkedAll) return found;
+      const merged = this.mergedByValue(carried, query, window);
+      if (merged) return merged;
       if (carried.keyOrdered) {
         const sorted = select(carried.keyOrdered);
         this.lastQueries.push({ sql: sorted, params });
@@ -1199,6 +1212,47 @@ export class EntityQueries {
           .all(...params) as SqlValue[][];
       }
     }
+    this.lastQueries.push({ sql, params });
+    return this.statement(sql)
+      .raw()
+      .all(...params) as SqlValue[][];
+  }
+
+  /**
+   * The window of a carried filter's values read each from an index that leads with the filter column and then the
+   * order (`CarriedFilter.valueOrdered`), at most `offset + limit` entries per value, and merged: read first when that
+   * is fewer entries than a walk is expected to read, and after a walk that gave up because the matches sit at the
+   * far end of the order (`Status ge 'Label Created'` by DeliveredAt desc: none is delivered; a walk of 3 million
+   * entries, 0.3 s at 10M rows, where the merge reads 75). Undefined when there is no such index or that reads more
+   * entries than the matches.
+   */
+  private mergedByValue(
+    carried: CarriedFilter,
+    query: {
+      readonly columns: string;
+      readonly orderBy: string;
+      readonly segment: Segment | undefined;
+    },
+    window: Window
+  ): SqlValue[][] | undefined {
+    const ordered = carried.valueOrdered;
+    const perValue = window.offset + window.limit;
+    if (!ordered || perValue * ordered.values.length > carried.matches) return undefined;
+    const { columns, orderBy, segment } = query;
+    const table = quoteIdentifier(this.entity.table);
+    const column = quoteIdentifier(carried.columns[0]!);
+    const params: unknown[] = [];
+    const branches = ordered.values.map((value) => {
+      if (value !== null) params.push(value);
+      params.push(...(segment?.params ?? []), perValue);
+      return (
+        `SELECT * FROM (SELECT ${columns} FROM ${table} INDEXED BY ${quoteIdentifier(ordered.index)} ` +
+        `WHERE ${column} ${value === null ? 'IS NULL' : '= ?'}${segment ? ` AND ${segment.sql}` : ''} ` +
+        `ORDER BY ${orderBy} LIMIT ?)`
+      );
+    });
+    const sql = `${branches.join(' UNION ALL ')} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
+    params.push(window.limit, window.offset);
     this.lastQueries.push({ sql, params });
     return this.statement(sql)
       .raw()
@@ -1249,11 +1303,18 @@ export class EntityQueries {
     const index = carrying ?? ordered[0];
     if (!index) return undefined;
     const keyColumn = this.entity.key.column;
+    const valueOrdered = this.indexes.find((candidate) =>
+      leading.every((c, i) => candidate.columns[i] === c)
+    );
     return {
       index: index.name,
       entryCost: carrying ? 1 : ROW_READ_COST_IN_ENTRIES,
       keyOrdered: this.indexes.find((c) => c.columns[0] === column && c.columns[1] === keyColumn)
         ?.name,
+      valueOrdered: valueOrdered && {
+        index: valueOrdered.name,
+        values: keys.map(([, value]) => (value === 'null' ? null : value.slice(2)))
+      },
       columns: [column],
       matches: this.counterSum(keys),
       matchesExact: true,
@@ -1601,6 +1662,11 @@ interface CarriedFilter {
    * in about half the time of SQLite's pick at 10M rows (498 vs 825 ms for 300,000 matches).
    */
   readonly keyOrdered?: string;
+  /**
+   * An index leading with the filter column and then the order, and the filter's values: after a walk gives up, each
+   * value's first entries are read from it in order and merged (`EntityQueries.mergedByValue`).
+   */
+  readonly valueOrdered?: { readonly index: string; readonly values: readonly (string | null)[] };
   /** The columns the filter reads, which `index` carries. */
   readonly columns: readonly string[];
   /** What walking one entry costs, in entries of an index that carries the column (1 when `index` does). */

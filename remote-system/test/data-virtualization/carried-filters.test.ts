@@ -31,7 +31,7 @@ const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('carried'), 20, 
 });
 afterAll(() => db.close());
 
-const walked = (): boolean => queries.lastQueries.some((q) => q.sql.includes('INDEXED BY'));
+const walked = (): boolean => queries.lastQueries.some((q) => q.sql.includes('walked_rowid'));
 
 /** Every row of a query through the producer, following `nextLink` tokens; and whether any page walked. */
 function allPages(query: Record<string, string>): { rows: string[]; walked: boolean } {
@@ -218,6 +218,29 @@ describe('the plan', () => {
     expect(ran[0]).toContain('INDEXED BY "shipments_by_destination_city"');
     expect(ran[1]).toContain('INDEXED BY "shipments_by_status" WHERE');
     expect(allPages(query).rows).toEqual(reference("status = 'Out for Delivery'", CITY_ORDER, 5));
+  });
+
+  it('gives up at the budget for several values, then merges each value’s first entries read in order', () => {
+    // The returned ones have no delivery date: newest delivery first, they sort after every delivered row.
+    const filter = "Status in ('Label Created', 'Returned')";
+    const where = "status IN ('Label Created', 'Returned')";
+    const order = 'delivered_at DESC, shipment_number DESC';
+    expect(reference(where, order).length).toBeGreaterThan(15);
+    for (const [top, skip] of [
+      [5, 0],
+      [3, 2]
+    ] as const) {
+      const query = {
+        $filter: filter,
+        $orderby: 'DeliveredAt desc',
+        $top: String(top),
+        $skip: String(skip)
+      };
+      expect(allPages(query).rows).toEqual(reference(where, order, top, skip));
+      const merged = queries.lastQueries.at(-1)!.sql;
+      expect(merged).toContain('UNION ALL');
+      expect(merged).toContain('INDEXED BY "shipments_status_by_delivered_at"');
+    }
   });
 
   it('a next page that meets its budget counts the walked entries, then sorts', () => {
