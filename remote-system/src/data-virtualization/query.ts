@@ -236,6 +236,8 @@ export class EntityQueries {
   private readonly maxSparseRows: number;
   private readonly maxSubstringCandidates: number;
   private readonly rangeProbe: number;
+  /** Per column, whether it is sparse, and the versions that answer stands for (see `isSparse`). */
+  private readonly sparseness = new Map<string, { stamp: string; sparse: boolean }>();
   /** Whether the tuple counters exist (see `tupleCount`). */
   private readonly tupleCounter: boolean;
   /** The trigram index of each column that has one (see `PropertyDefinition.substringIndex`). */
@@ -782,22 +784,33 @@ export class EntityQueries {
 
   /**
    * Whether a column is nullable, not counted, and set on at most `maxSparseRows` rows, found by reading at most that
-   * many entries of an index that leads with it.
+   * many entries of an index that leads with it (0.3 ms for a column set on every row at 10M). The answer is kept
+   * while the versions of the rows and of the column stand still, when the table has versions: every condition on
+   * such a column asks.
    */
   private isSparse(property: PropertyDefinition): boolean {
     if (!property.nullable || this.entity.counts?.columns.includes(property.column)) return false;
     if (!this.indexes.some((index) => index.columns[0] === property.column)) return false;
+    let stamp: string | undefined;
+    if (this.versionReader) {
+      const table = this.entity.version!.name;
+      const versions = new Map(this.versionReader.all(table, table, table) as [string, number][]);
+      stamp = `${versions.get(table)}:${versions.get(`${table}.${property.column}`)}`;
+      const known = this.sparseness.get(property.column);
+      if (known?.stamp === stamp) return known.sparse;
+    }
     const column = quoteIdentifier(property.column);
     const sql =
       `SELECT count(*) FROM (SELECT 1 FROM ${quoteIdentifier(this.entity.table)} ` +
       `WHERE ${column} IS NOT NULL LIMIT ?)`;
     const params = [this.maxSparseRows + 1];
     this.lastQueries.push({ sql, params });
-    return (
+    const sparse =
       (this.statement(sql)
         .pluck()
-        .get(...params) as number) <= this.maxSparseRows
-    );
+        .get(...params) as number) <= this.maxSparseRows;
+    if (stamp !== undefined) this.sparseness.set(property.column, { stamp, sparse });
+    return sparse;
   }
 
   /** A cached prepared statement (the SQL text only ever varies with the query's shape). */

@@ -210,6 +210,38 @@ describe('left as written', () => {
     expect(readsSparseSet(queries)).toBe(throughIndex);
   });
 
+  it('asks whether a column is sparse again only after a write moves its rows or values', () => {
+    const own = createShipmentDatabase(300);
+    try {
+      const queries = new EntityQueries(own, SHIPMENTS, new PageTokens('sparse'), 100, {
+        maxSparseRows: 50
+      });
+      const probes = (): number =>
+        queries.lastQueries.filter((q) => q.sql.includes('IS NOT NULL LIMIT ?')).length;
+      const run = (): string[] =>
+        queries
+          .page(parseQueryOptions({ $filter: "contains(OrderNumber,'1')" }, SHIPMENTS))
+          .rows.map((row) => row.ShipmentNumber as string);
+      const inSql = (): string[] =>
+        own
+          .prepare(
+            "SELECT shipment_number FROM shipments WHERE instr(order_number, '1') > 0 ORDER BY shipped_at DESC, shipment_number DESC"
+          )
+          .pluck()
+          .all() as string[];
+      expect(run()).toEqual(inSql());
+      expect(probes()).toBe(1);
+      expect(run()).toEqual(inSql());
+      expect(probes()).toBe(0);
+      own.exec("UPDATE shipments SET order_number = 'SO-0000001' WHERE rowid <= 100");
+      expect(run()).toEqual(inSql());
+      expect(probes()).toBe(1);
+      expect(readsSparseSet(queries)).toBe(false);
+    } finally {
+      own.close();
+    }
+  });
+
   it('not on a column set on more rows than a sparse one', () => {
     const { queries, read } = producer({ maxSparseRows: 3 });
     expect(read("contains(OrderNumber,'1') or Status eq 'Exception'")).toEqual(
