@@ -19,15 +19,28 @@ const db = createShipmentDatabase(1500);
 const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('counts'), 50);
 afterAll(() => db.close());
 
+/**
+ * How `dimension`'s counters differ from a fresh count of what they count: `actual` groups the rows as `counted`
+ * reads the counters, each as `[key, n]`.
+ */
+function drift(dimension: string, actual: string, counted: string): string[] {
+  const drifted: string[] = [];
+  const counters = new Map(db.prepare(counted).raw().all(dimension) as [string, number][]);
+  for (const [key, n] of db.prepare(actual).raw().all() as [string, number][]) {
+    if (counters.get(key) !== n) drifted.push(`${dimension} ${key}: ${counters.get(key)} != ${n}`);
+    counters.delete(key);
+  }
+  for (const [key, n] of counters) drifted.push(`${dimension} ${key}: ${n} != 0`);
+  return drifted;
+}
+
 /** Every counter against a fresh count(*) of what it counts. */
 function driftedCounters(): string[] {
-  const drifted: string[] = [];
   const total = db.prepare('SELECT count(*) FROM shipments').pluck().get() as number;
   const kept = db
     .prepare("SELECT n FROM shipment_counts WHERE dimension = '*'")
     .pluck()
     .get() as number;
-  if (kept !== total) drifted.push(`* ${kept} != ${total}`);
   const dimensions: [string, string][] = [
     ...SHIPMENT_COUNTED_COLUMNS.map((c): [string, string] => [c, c]),
     ...SHIPMENT_PREFIX_COUNTED_COLUMNS.map(({ column, length }): [string, string] => [
@@ -35,55 +48,28 @@ function driftedCounters(): string[] {
       `substr(${column}, 1, ${length})`
     ])
   ];
-  for (const [column, expression] of dimensions) {
-    const actual = db
-      .prepare(
-        `SELECT CASE WHEN ${expression} IS NULL THEN 'null' ELSE 'v:' || ${expression} END AS value, count(*) AS n
-           FROM shipments GROUP BY 1`
+  return [
+    ...(kept === total ? [] : [`* ${kept} != ${total}`]),
+    ...dimensions.flatMap(([dimension, expression]) =>
+      drift(
+        dimension,
+        `SELECT CASE WHEN ${expression} IS NULL THEN 'null' ELSE 'v:' || ${expression} END, count(*)
+           FROM shipments GROUP BY 1`,
+        'SELECT value, n FROM shipment_counts WHERE dimension = ? AND n <> 0'
       )
-      .all() as { value: string; n: number }[];
-    const counters = new Map(
-      (
-        db
-          .prepare('SELECT value, n FROM shipment_counts WHERE dimension = ? AND n <> 0')
-          .all(column) as { value: string; n: number }[]
-      ).map((r) => [r.value, r.n])
-    );
-    for (const { value, n } of actual) {
-      if (counters.get(value) !== n)
-        drifted.push(`${column} ${value}: ${counters.get(value)} != ${n}`);
-      counters.delete(value);
-    }
-    for (const [value, n] of counters) drifted.push(`${column} ${value}: ${n} != 0`);
-  }
-  return drifted;
+    )
+  ];
 }
 
 /** Every tuple counter against a fresh count(*) of what it counts. */
 function driftedTuples(): string[] {
-  const drifted: string[] = [];
-  for (const tuple of SHIPMENT_COUNTED_TUPLES) {
-    const dimension = tuple.join('|');
-    const actual = db
-      .prepare(
-        `SELECT json_array(${tuple.join(', ')}) AS key, count(*) AS n FROM shipments GROUP BY ${tuple.join(', ')}`
-      )
-      .all() as { key: string; n: number }[];
-    const counters = new Map(
-      (
-        db
-          .prepare('SELECT key, n FROM shipment_tuple_counts WHERE dimension = ? AND n <> 0')
-          .all(dimension) as { key: string; n: number }[]
-      ).map((r) => [r.key, r.n])
-    );
-    for (const { key, n } of actual) {
-      if (counters.get(key) !== n)
-        drifted.push(`${dimension} ${key}: ${counters.get(key)} != ${n}`);
-      counters.delete(key);
-    }
-    for (const [key, n] of counters) drifted.push(`${dimension} ${key}: ${n} != 0`);
-  }
-  return drifted;
+  return SHIPMENT_COUNTED_TUPLES.flatMap((tuple) =>
+    drift(
+      tuple.join('|'),
+      `SELECT json_array(${tuple.join(', ')}), count(*) FROM shipments GROUP BY ${tuple.join(', ')}`,
+      'SELECT key, n FROM shipment_tuple_counts WHERE dimension = ? AND n <> 0'
+    )
+  );
 }
 
 /** A count by a fresh `EntityQueries` (so none is kept from an earlier one), with the SQL it ran, the count's last. */
