@@ -1684,7 +1684,7 @@ interface CarriedFilter {
   readonly columns: readonly string[];
   /** What walking one entry costs, in entries of an index that carries the column (1 when `index` does). */
   readonly entryCost: number;
-  /** The filter's matches, exactly when counted; else at least this many (a key range, found by reading them). */
+  /** The filter's matches, exactly when counted; else at least this many (found by reading them: `probedFilter`). */
   readonly matches: number;
   readonly matchesExact: boolean;
   readonly total: number;
