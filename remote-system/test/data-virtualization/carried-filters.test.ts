@@ -321,7 +321,9 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
   const SORTS: [Record<string, string>, string][] = [
     [{}, 'shipped_at DESC, shipment_number DESC'],
     [{ $orderby: 'DestinationCity' }, 'destination_city, shipment_number'],
-    [{ $orderby: 'WeightKg desc' }, 'weight_kg DESC, shipment_number DESC']
+    [{ $orderby: 'WeightKg desc' }, 'weight_kg DESC, shipment_number DESC'],
+    [{ $orderby: 'Status' }, 'status, shipment_number'],
+    [{ $orderby: 'Status desc' }, 'status DESC, shipment_number DESC']
   ];
   const cases = RANGES.flatMap(([filter, where]) =>
     SORTS.map(([order, sqlOrder]) => ({ filter, where, order, sqlOrder }))
@@ -363,6 +365,28 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
       inSql("shipment_number < 'SHP-0000000300'", 'carrier, shipment_number', 5)
     );
     expect(walks(carrierPages.ran[0]!)).toBe(false);
+    // One branch per status (NULL too), each seeking the range within it: SQLite itself scans the index by status.
+    for (const orderBy of ['Status', 'Status desc']) {
+      const byStatus = pages(queries, {
+        $filter: "ShipmentNumber gt 'SHP-0000000300'",
+        $orderby: orderBy,
+        $top: '5'
+      });
+      const sqlOrder =
+        orderBy === 'Status' ? 'status, shipment_number' : 'status DESC, shipment_number DESC';
+      expect(byStatus.rows).toEqual(inSql("shipment_number > 'SHP-0000000300'", sqlOrder, 5));
+      expect(byStatus.ran[0]!.at(-1)).toMatch(/"status" IS NULL AND .* UNION ALL /);
+    }
+    // Not a substring of the key: no branch could seek it, each would test every entry of its value.
+    const substring = pages(queries, {
+      $filter: "contains(ShipmentNumber,'00000003')",
+      $orderby: 'Status',
+      $top: '5'
+    });
+    expect(substring.rows).toEqual(
+      inSql("instr(shipment_number, '00000003') > 0", 'status, shipment_number', 5)
+    );
+    expect(substring.ran[0]!.some((sql) => sql.includes('UNION ALL'))).toBe(false);
     // Sorted by the key itself, the range is read in order: nothing to walk.
     const byKey = {
       $filter: "ShipmentNumber lt 'SHP-0000000300'",
