@@ -1243,11 +1243,7 @@ export class EntityQueries {
    */
   private mergedByValue(
     carried: CarriedFilter,
-    query: {
-      readonly columns: string;
-      readonly orderBy: string;
-      readonly segment: Segment | undefined;
-    },
+    query: OrderedRead,
     window: Window
   ): SqlValue[][] | undefined {
     const ordered = carried.valueOrdered;
@@ -1265,11 +1261,7 @@ export class EntityQueries {
    */
   private mergedBySortValue(
     options: QueryOptions,
-    query: {
-      readonly columns: string;
-      readonly orderBy: string;
-      readonly segment: Segment | undefined;
-    },
+    query: OrderedRead,
     window: Window
   ): SqlValue[][] | undefined {
     const counts = this.entity.counts;
@@ -1308,11 +1300,7 @@ export class EntityQueries {
       readonly values: readonly (string | null)[];
       readonly filter?: SqlFragment;
     },
-    query: {
-      readonly columns: string;
-      readonly orderBy: string;
-      readonly segment: Segment | undefined;
-    },
+    query: OrderedRead,
     window: Window
   ): SqlValue[][] {
     const { columns, orderBy, segment } = query;
@@ -1759,6 +1747,13 @@ interface CarriedFilter {
   readonly matches: number;
   readonly matchesExact: boolean;
   readonly total: number;
+}
+
+/** What a merge reads for a segment's window: the columns, the order, and the keyset condition it continues after. */
+interface OrderedRead {
+  readonly columns: string;
+  readonly orderBy: string;
+  readonly segment: Segment | undefined;
 }
 
 /** How many rows a scan passes over before it keeps any, and how many it keeps. */
