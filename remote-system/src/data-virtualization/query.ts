@@ -685,6 +685,13 @@ export class EntityQueries {
     return rowidIn(this.entity.table, selects);
   }
 
+  /** The one property a `$filter` node reads, when it reads exactly one. */
+  private soleProperty(node: FilterNode): PropertyDefinition | undefined {
+    const columns = new Set(filterColumns(node));
+    const [column] = columns;
+    return columns.size === 1 ? this.entity.properties.find((p) => p.column === column) : undefined;
+  }
+
   /**
    * A `$filter` node that reads one counted column alone (a range, a string function, a negation, or any of them
    * combined), as `in` the column's values it holds for (NULL among them when it holds for NULL): the node itself is
@@ -700,14 +707,13 @@ export class EntityQueries {
     if (!this.counter || !counts || node.kind === 'property' || node.kind === 'literal')
       return undefined;
     if (literalSet(node)) return undefined;
-    const columns = new Set(filterColumns(node));
-    const [column] = columns;
-    if (columns.size !== 1 || !counts.columns.includes(column!)) return undefined;
-    const property = this.entity.properties.find((p) => p.column === column)!;
+    const property = this.soleProperty(node);
+    if (!property || !counts.columns.includes(property.column)) return undefined;
+    const column = property.column;
     const test = compileFilter(node);
     const sql =
       `SELECT "counter value" FROM (SELECT CASE WHEN value = 'null' THEN NULL ELSE substr(value, 3) END ` +
-      `AS ${quoteIdentifier(column!)}, value AS "counter value" FROM ${quoteIdentifier(counts.table)} ` +
+      `AS ${quoteIdentifier(column)}, value AS "counter value" FROM ${quoteIdentifier(counts.table)} ` +
       `WHERE dimension = ? AND n > 0) WHERE ${test.sql} LIMIT ?`;
     const params = [column, ...test.params, this.maxResolvedValues + 1];
     this.lastQueries.push({ sql, params });
@@ -718,11 +724,13 @@ export class EntityQueries {
     return {
       kind: 'in',
       operand: { kind: 'property', type: 'string', property, position: node.position },
-      list: values.map((value) =>
-        value === 'null'
-          ? { kind: 'literal', type: 'null', value: null, position: node.position }
-          : { kind: 'literal', type: 'string', value: value.slice(2), position: node.position }
-      ),
+      list: values
+        .map(counterValue)
+        .map((value) =>
+          value === null
+            ? { kind: 'literal', type: 'null', value, position: node.position }
+            : { kind: 'literal', type: 'string', value, position: node.position }
+        ),
       position: node.position
     };
   }
@@ -738,12 +746,11 @@ export class EntityQueries {
    */
   private sparseColumnRows(node: FilterNode): SqlFragment | undefined {
     if (node.kind === 'property' || node.kind === 'literal' || literalSet(node)) return undefined;
-    const columns = new Set(filterColumns(node));
-    const [column] = columns;
-    const property = this.entity.properties.find((p) => p.column === column);
-    if (columns.size !== 1 || !property || !this.isSparse(property)) return undefined;
+    const property = this.soleProperty(node);
+    if (!property || !this.isSparse(property)) return undefined;
+    const column = property.column;
     const test = compileFilter(node);
-    const onNull = `SELECT (${test.sql}) FROM (SELECT NULL AS ${quoteIdentifier(column!)})`;
+    const onNull = `SELECT (${test.sql}) FROM (SELECT NULL AS ${quoteIdentifier(column)})`;
     this.lastQueries.push({ sql: onNull, params: test.params });
     if (
       this.statement(onNull)
@@ -754,7 +761,7 @@ export class EntityQueries {
     const table = quoteIdentifier(this.entity.table);
     const key = quoteIdentifier(this.entity.key.column);
     return {
-      sql: `(${key} IN (SELECT ${key} FROM ${table} WHERE ${quoteIdentifier(column!)} IS NOT NULL AND ${test.sql}))`,
+      sql: `(${key} IN (SELECT ${key} FROM ${table} WHERE ${quoteIdentifier(column)} IS NOT NULL AND ${test.sql}))`,
       params: test.params
     };
   }
@@ -967,12 +974,10 @@ export class EntityQueries {
   private countedNow(options: QueryOptions): number | undefined {
     const keys = this.counter && this.counterKeys(options);
     if (!this.counter || !keys) return undefined;
-    let n = 0;
-    for (const [dimension, value, sign] of keys) {
+    for (const [dimension, value] of keys) {
       this.lastQueries.push({ sql: this.counter.source, params: [dimension, value] });
-      n += (sign ?? 1) * ((this.counter.get(dimension, value) as number | undefined) ?? 0);
     }
-    return n;
+    return this.counterSum(keys);
   }
 
   /** The rows resolved `options` match, counted now. */
@@ -1280,7 +1285,7 @@ export class EntityQueries {
       .pluck()
       .all(...params) as string[];
     if (keys.length > MAX_MERGED_VALUES) return undefined;
-    const values = keys.map((value) => (value === 'null' ? null : value.slice(2)));
+    const values = keys.map(counterValue);
     return this.mergeValues(
       { index: index.name, column: first, values, filter: compileFilter(tree) },
       query,
@@ -1383,7 +1388,7 @@ export class EntityQueries {
         ?.name,
       valueOrdered: valueOrdered && {
         index: valueOrdered.name,
-        values: keys.map(([, value]) => (value === 'null' ? null : value.slice(2)))
+        values: keys.map(([, value]) => counterValue(value))
       },
       columns: [column],
       matches: this.counterSum(keys),
@@ -1767,6 +1772,11 @@ interface Window {
  * table), its value (`v:<value>` or `null`), and -1 when it is taken away.
  */
 type CounterKey = readonly [dimension: string, value: string, sign?: -1 | 1];
+
+/** The column value a counter's value key (`v:<value>`, or `null`) stands for. */
+function counterValue(key: string): string | null {
+  return key === 'null' ? null : key.slice(2);
+}
 
 /** A query of rowids, with how many rows it reads. */
 type RowSource = SqlFragment & { readonly rows: number };
