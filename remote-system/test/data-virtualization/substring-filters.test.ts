@@ -269,6 +269,21 @@ const otherColumns = (
   .slice(1)
   .join(', ');
 
+/** For the enclosing `describe`: copies of the first rows under `keys`, inserted before its tests, deleted after. */
+function withKeys(keys: readonly string[]): void {
+  beforeAll(() => {
+    const copy = db.prepare(
+      `INSERT INTO shipments SELECT ?, ${otherColumns} FROM shipments WHERE rowid = ?`
+    );
+    keys.forEach((key, i) => copy.run(key, i + 1));
+  });
+  afterAll(() => {
+    db.prepare(`DELETE FROM shipments WHERE shipment_number IN (${keys.map(() => '?')})`).run(
+      ...keys
+    );
+  });
+}
+
 describe('a substring of the key', () => {
   // Keys the generator never makes: lower case, quotes, wildcard characters, non-ASCII text.
   const ODD_KEYS = [
@@ -279,17 +294,7 @@ describe('a substring of the key', () => {
     'SHP-Zürich-5',
     'SHP-ÜBER-6'
   ];
-  beforeAll(() => {
-    const copy = db.prepare(
-      `INSERT INTO shipments SELECT ?, ${otherColumns} FROM shipments WHERE rowid = ?`
-    );
-    ODD_KEYS.forEach((key, i) => copy.run(key, i + 1));
-  });
-  afterAll(() => {
-    db.prepare(`DELETE FROM shipments WHERE shipment_number IN (${ODD_KEYS.map(() => '?')})`).run(
-      ...ODD_KEYS
-    );
-  });
+  withKeys(ODD_KEYS);
 
   it.each([
     ['contains', '0000000123'],
@@ -600,17 +605,7 @@ describe('a substring of the key whose rare trigrams are not enough', () => {
     { length: 24 },
     (_, i) => `SHP-QQQ-Q00-QQ0-${i < 3 ? '001' : '7'}-${i}`
   ).concat('SHP-QQQ001');
-  beforeAll(() => {
-    const copy = db.prepare(
-      `INSERT INTO shipments SELECT ?, ${otherColumns} FROM shipments WHERE rowid = ?`
-    );
-    KEYS.forEach((key, i) => copy.run(key, i + 1));
-  });
-  afterAll(() => {
-    db.prepare(`DELETE FROM shipments WHERE shipment_number IN (${KEYS.map(() => '?')})`).run(
-      ...KEYS
-    );
-  });
+  withKeys(KEYS);
   /** The trigram queries the last request's rows were read with. */
   const matched = (queries: EntityQueries): unknown[] =>
     queries.lastQueries
