@@ -6,7 +6,8 @@
 import {
   SHIPMENT_COUNTED_COLUMNS,
   SHIPMENT_COUNTED_TUPLES,
-  SHIPMENT_PREFIX_COUNTED_COLUMNS
+  SHIPMENT_PREFIX_COUNTED_COLUMNS,
+  SHIPMENT_SUBSTRING_COUNTED_COLUMNS
 } from '../db/migrations';
 
 /** The Edm types used by the entity, mapped by Salesforce Connect to field types (see the README's Data Virtualization section). */
@@ -56,12 +57,15 @@ export interface EntitySetDefinition {
    * whole set or of one `eq` on `columns` reads one row; `prefixes` are columns counted by the first `length`
    * characters of their value (dimension `<column>/<length>`), for counts of a range; `tuples` are tuples of
    * `columns` counted by their values together in `tupleTable` (dimension `<a>|<b>|…`, key the JSON array of the
-   * values), for counts of filters on several of them. Each is ignored when its table does not exist.
+   * values), for counts of filters on several of them; `substrings` are columns counted by each substring of up to
+   * `length` characters (dimension `<column>/substrings/<length>`, trusted while its row `''` is there), for counts
+   * of a short `contains`. Each is ignored when its table does not exist.
    */
   readonly counts?: {
     readonly table: string;
     readonly columns: readonly string[];
     readonly prefixes?: readonly { readonly column: string; readonly length: number }[];
+    readonly substrings?: readonly { readonly column: string; readonly length: number }[];
     readonly tupleTable?: string;
     readonly tuples?: readonly (readonly string[])[];
   };
@@ -97,6 +101,7 @@ export const SHIPMENTS: EntitySetDefinition = {
     table: 'shipment_counts',
     columns: SHIPMENT_COUNTED_COLUMNS,
     prefixes: SHIPMENT_PREFIX_COUNTED_COLUMNS,
+    substrings: SHIPMENT_SUBSTRING_COUNTED_COLUMNS,
     tupleTable: 'shipment_tuple_counts',
     tuples: SHIPMENT_COUNTED_TUPLES
   },

@@ -868,7 +868,41 @@ export class EntityQueries {
    * (`tupleCount`).
    */
   private countedFromCounters(options: QueryOptions): number | undefined {
-    return this.countedNow(options) ?? this.prefixRangeCount(options) ?? this.tupleCount(options);
+    return (
+      this.countedNow(options) ??
+      this.prefixRangeCount(options) ??
+      this.tupleCount(options) ??
+      this.substringCount(options)
+    );
+  }
+
+  /**
+   * The count of a `$filter` that is `contains` of a column counted by its substrings and a text of 1 to their length
+   * characters (`contains(ShipmentNumber,'37')`): that substring's counter (none is 0), while the row that marks the
+   * counters complete is there. Undefined otherwise.
+   */
+  private substringCount(options: QueryOptions): number | undefined {
+    const node = options.filterTree;
+    const counted = this.entity.counts?.substrings;
+    if (!this.counter || !counted || options.search || node?.kind !== 'call') return undefined;
+    const [subject, text] = node.args;
+    if (node.name !== 'contains' || subject.kind !== 'property' || text.kind !== 'literal') {
+      return undefined;
+    }
+    const substrings = counted.find((c) => c.column === subject.property.column);
+    const length = typeof text.value === 'string' ? Array.from(text.value).length : 0;
+    if (!substrings || length === 0 || length > substrings.length) return undefined;
+    const dimension = `${substrings.column}/substrings/${substrings.length}`;
+    const table = quoteIdentifier(this.entity.counts!.table);
+    const sql =
+      `SELECT (SELECT n FROM ${table} WHERE dimension = ? AND value = ''), ` +
+      `(SELECT n FROM ${table} WHERE dimension = ? AND value = ?)`;
+    const params = [dimension, dimension, `v:${String(text.value)}`];
+    this.lastQueries.push({ sql, params });
+    const [complete, n] = this.statement(sql)
+      .raw()
+      .get(...params) as [number | null, number | null];
+    return complete === null ? undefined : (n ?? 0);
   }
 
   /**
