@@ -51,6 +51,16 @@ function producer(tuning: QueryTuning = {}) {
   };
 }
 
+/**
+ * The queries a first page of `filter` ran, asked without `$count`: how the page alone is read (a count reads more
+ * candidates, see `countingBudget`).
+ */
+function pageQueries(filter: string, tuning: QueryTuning = {}): EntityQueries {
+  const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('substrings'), 100, tuning);
+  queries.page(parseQueryOptions({ $filter: filter }, SHIPMENTS));
+  return queries;
+}
+
 /** The same filter in SQL, newest first, with the count. */
 function reference(where: string, params: unknown[]): { rows: string[]; count: number } {
   const rows = db
@@ -343,6 +353,54 @@ describe('a substring of the key', () => {
     }
   );
 
+  it('a count reads more candidates than a page: while they are fewer than the rows / 30', () => {
+    const tuning = { maxSubstringCandidates: 5 };
+    /** A `$count` of `contains(ShipmentNumber, text)`, and whether it read rows through the trigram index. */
+    const count = (text: string): { n: number; trigrams: boolean } => {
+      const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('count'), 100, tuning);
+      const filter = `contains(ShipmentNumber,'${text}')`;
+      const n = queries.count(parseQueryOptions({ $filter: filter }, SHIPMENTS));
+      return { n, trigrams: readsTrigrams(queries) };
+    };
+    const rows = sqlCountOf('1');
+    // The rare trigram 012 is in 11 keys: more than a page reads, fewer than rows / 30.
+    expect(sqlCountOf("instr(shipment_number, '012') > 0")).toBe(11);
+    expect(rows / 30).toBeGreaterThan(11);
+    expect(readsTrigrams(pageQueries("contains(ShipmentNumber,'SHP-0000000012')", tuning))).toBe(
+      false
+    );
+    expect(count('SHP-0000000012')).toEqual({
+      n: sqlCountOf("instr(shipment_number, 'SHP-0000000012') > 0"),
+      trigrams: true
+    });
+    const negated = new EntityQueries(db, SHIPMENTS, new PageTokens('count'), 100, tuning);
+    expect(
+      negated.count(
+        parseQueryOptions({ $filter: "not contains(ShipmentNumber,'SHP-0000000012')" }, SHIPMENTS)
+      )
+    ).toBe(sqlCountOf("instr(shipment_number, 'SHP-0000000012') = 0"));
+    expect(readsTrigrams(negated)).toBe(true);
+    // A first page with its count: its one row is found among those candidates, and the page read from it.
+    const first = new EntityQueries(db, SHIPMENTS, new PageTokens('count'), 100, tuning);
+    const page = first.page(
+      parseQueryOptions(
+        { $filter: "contains(ShipmentNumber,'SHP-0000000012')", $count: 'true' },
+        SHIPMENTS
+      )
+    );
+    expect([page.count, page.rows.map((r) => r.ShipmentNumber)]).toEqual([1, ['SHP-0000000012']]);
+    expect(
+      first.lastQueries.some(
+        (q) => q.sql.startsWith('SELECT "shipments".rowid FROM') && q.sql.includes('MATCH')
+      )
+    ).toBe(true);
+    // Every key holds 000: more than rows / 30, so they are tested on the rows.
+    expect(count('SHP-0000000')).toEqual({
+      n: sqlCountOf("instr(shipment_number, 'SHP-0000000') > 0"),
+      trigrams: false
+    });
+  });
+
   it('combined with other conditions', () => {
     const { queries, read } = producer();
     expect(
@@ -456,14 +514,12 @@ describe("an or of string functions (the Account page's search) is read as one s
     const carriers = "Carrier in ('DB Schenker','DHL','FedEx','UPS','USPS')";
     const [odata, sql] = anyField('00000010');
     const tuning = { maxSubstringCandidates: 5 };
-    const alone = producer(tuning);
-    expect(alone.read(odata)).toEqual(reference(sql, [{ text: '00000010' }]));
-    expect(readsUnion(alone.queries)).toBe(false);
-    const beside = producer(tuning);
-    expect(beside.read(`${carriers} and ${odata}`)).toEqual(
+    expect(producer(tuning).read(odata)).toEqual(reference(sql, [{ text: '00000010' }]));
+    expect(readsUnion(pageQueries(odata, tuning))).toBe(false);
+    expect(producer(tuning).read(`${carriers} and ${odata}`)).toEqual(
       reference(`carrier IS NOT NULL AND ${sql}`, [{ text: '00000010' }])
     );
-    expect(readsUnion(beside.queries)).toBe(true);
+    expect(readsUnion(pageQueries(`${carriers} and ${odata}`, tuning))).toBe(true);
   });
 });
 
@@ -613,11 +669,13 @@ describe('a substring of the key whose rare trigrams are not enough', () => {
       .map((q) => q.params[0]);
 
   it('reads the candidates of every narrowing trigram when the rare ones give too many', () => {
-    const { queries, read } = producer({ maxSubstringCandidates: 10 });
-    expect(read("contains(ShipmentNumber,'QQQ001')")).toEqual(
+    const tuning = { maxSubstringCandidates: 10 };
+    expect(producer(tuning).read("contains(ShipmentNumber,'QQQ001')")).toEqual(
       reference("instr(shipment_number, 'QQQ001') > 0", [])
     );
-    expect(matched(queries)).toEqual(['"QQQ" AND "QQ0" AND "Q00" AND "001"']);
+    expect(matched(pageQueries("contains(ShipmentNumber,'QQQ001')", tuning))).toEqual([
+      '"QQQ" AND "QQ0" AND "Q00" AND "001"'
+    ]);
   });
 
   it('reads the candidates of the rare ones alone when they are few enough', () => {
