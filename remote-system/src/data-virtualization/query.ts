@@ -244,6 +244,14 @@ export class EntityQueries {
   private readonly substringIndexes = new Map<string, string>();
   /** Per such column, a sample of its values (lower case), taken once: how common a trigram is (`trigramQueries`). */
   private readonly valueSamples = new Map<string, string[]>();
+  /**
+   * Per column counted by its substrings, how many values hold each trigram (lower case) and how many there are,
+   * read once from the counters (see `trigramShare`).
+   */
+  private readonly trigramCounts = new Map<
+    string,
+    { total: number; trigrams: Map<string, number> }
+  >();
 
   constructor(
     private readonly db: Database.Database,
@@ -495,9 +503,7 @@ export class EntityQueries {
   ): RowSource | undefined {
     const index = this.substringIndexes.get(column);
     if (index === undefined) return undefined;
-    const sample = this.valueSample(column);
-    const share = (trigram: string): number =>
-      sample.filter((value) => value.includes(trigram)).length / Math.max(1, sample.length);
+    const share = this.trigramShare(column);
     const name = quoteIdentifier(index);
     const candidates = `SELECT rowid FROM ${name} WHERE ${name} MATCH ?`;
     const sql = `SELECT count(*) FROM (${candidates} LIMIT ?)`;
@@ -510,6 +516,42 @@ export class EntityQueries {
       if (rows <= budget) return { sql: candidates, params: [match], rows };
     }
     return undefined;
+  }
+
+  /**
+   * How common a trigram (lower case) is among the values of `column`, for `trigramQueries`: exactly, from the
+   * column's substring counters when it has them (a value holding a trigram in two cases counts twice: a guess that
+   * only shapes the plan), else from a sample of its values. Evenly spaced sample keys share digit patterns: the
+   * sample took `137` for common at 10M rows, so `contains(ShipmentNumber,'2137')` read its 46,000 `213` candidates
+   * instead of the 4,500 holding both (28 → 6 ms).
+   */
+  private trigramShare(column: string): (trigram: string) => number {
+    let counted = this.trigramCounts.get(column);
+    const substrings = this.entity.counts?.substrings?.find(
+      (c) => c.column === column && c.length >= 3
+    );
+    if (!counted && substrings && this.counter) {
+      const dimension = `${substrings.column}/substrings/${substrings.length}`;
+      const total = this.counter.get(dimension, '') as number | undefined;
+      if (total !== undefined) {
+        const rows = this.db
+          .prepare(
+            `SELECT lower(substr(value, 3)), sum(n) FROM ${quoteIdentifier(this.entity.counts!.table)} ` +
+              `WHERE dimension = ? AND value GLOB 'v:*' AND length(value) = 5 GROUP BY 1`
+          )
+          .raw()
+          .all(dimension) as [string, number][];
+        counted = { total, trigrams: new Map(rows) };
+        this.trigramCounts.set(column, counted);
+      }
+    }
+    if (counted) {
+      const { total, trigrams } = counted;
+      return (trigram) => (trigrams.get(trigram) ?? 0) / Math.max(1, total);
+    }
+    const sample = this.valueSample(column);
+    return (trigram) =>
+      sample.filter((value) => value.includes(trigram)).length / Math.max(1, sample.length);
   }
 
   /**

@@ -401,6 +401,35 @@ describe('a substring of the key', () => {
     });
   });
 
+  it('asks for its trigrams as common as the substring counters say they are', () => {
+    /** The trigram queries a first page of `contains(ShipmentNumber,'0000000012')` counted candidates of. */
+    const asked = (): unknown[] => {
+      const queries = pageQueries("contains(ShipmentNumber,'0000000012')");
+      return queries.lastQueries
+        .filter((q) => q.sql.startsWith('SELECT count(*) FROM (SELECT rowid FROM'))
+        .map((q) => q.params[0]);
+    };
+    // 000 is in every key, 001 in a tenth, 012 in 11 keys: the rare one is asked for alone.
+    expect(asked()).toEqual(['"012"']);
+    // Told by its counter that nearly every key holds 012, the plan keeps the least common trigram instead.
+    const counter = "dimension = 'shipment_number/substrings/3' AND value = 'v:012'";
+    const n = db.prepare(`SELECT n FROM shipment_counts WHERE ${counter}`).pluck().get() as number;
+    db.exec(`UPDATE shipment_counts SET n = 100000 WHERE ${counter}`);
+    try {
+      expect(asked()).toEqual(['"001"']);
+      // Without the counters (the row that marks them complete gone), a sample of the keys tells it.
+      db.exec(
+        "UPDATE shipment_counts SET value = 'aside' WHERE dimension = 'shipment_number/substrings/3' AND value = ''"
+      );
+      expect(asked()).toEqual(['"012"']);
+    } finally {
+      db.prepare(`UPDATE shipment_counts SET n = ? WHERE ${counter}`).run(n);
+      db.exec(
+        "UPDATE shipment_counts SET value = '' WHERE dimension = 'shipment_number/substrings/3' AND value = 'aside'"
+      );
+    }
+  });
+
   it('combined with other conditions', () => {
     const { queries, read } = producer();
     expect(
