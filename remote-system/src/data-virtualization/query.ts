@@ -17,6 +17,7 @@ import {
   type SqlValue
 } from './positions';
 import { compileSearch, soleSearchTerm } from './search';
+import { substringDimension } from '../db/migrations';
 import {
   compileFilter,
   globPattern,
@@ -531,7 +532,7 @@ export class EntityQueries {
       (c) => c.column === column && c.length >= 3
     );
     if (!counted && substrings && this.counter) {
-      const dimension = `${substrings.column}/substrings/${substrings.length}`;
+      const dimension = substringDimension(substrings);
       const total = this.counter.get(dimension, '') as number | undefined;
       if (total !== undefined) {
         const rows = this.db
@@ -958,7 +959,7 @@ export class EntityQueries {
     const substrings = counted.find((c) => c.column === subject.property.column);
     const length = typeof text.value === 'string' ? Array.from(text.value).length : 0;
     if (!substrings || length === 0 || length > substrings.length) return undefined;
-    const dimension = `${substrings.column}/substrings/${substrings.length}`;
+    const dimension = substringDimension(substrings);
     const table = quoteIdentifier(this.entity.counts!.table);
     const sql =
       `SELECT (SELECT n FROM ${table} WHERE dimension = ? AND value = ''), ` +

@@ -138,38 +138,45 @@ type PrefixCountedColumn = (typeof SHIPMENT_PREFIX_COUNTED_COLUMNS)[number];
  * data-virtualization: columns whose rows `shipment_counts` also counts by every substring of 1 to `length`
  * characters of their value (dimension `<column>/substrings/<length>`, value `v:<substring>`; a row counts once per
  * substring, however often its value holds it). A `$count` of `contains` with a text that short ("Shipment Number
- * contains 37" with its row count) is then one counter: the key's trigram index cannot find a text shorter than a
- * trigram, and a three-character text is one trigram whose entries are all matches, so counting either read every
- * key (405 ms at 10M rows). At most 3n - 3 substrings of an n-character value (1,122 counters for 100,000 keys). The
- * row with value `''` marks the counters complete (its `n` is the number of values counted): a bulk load drops the
- * triggers and that row (`dropShipmentSubstringCounters`) and installs them again after, and a reader trusts the
- * counters only while the row is there. Each insert or delete updates up to 3n - 2 counters (about 26 µs for a key);
- * an update that changes the value, twice that.
+ * contains 37", or 4 digits, with its row count) is then one counter. The key's trigram index cannot find a text
+ * shorter than a trigram, and the rows of a short text are many, so their candidates are too: counting read every
+ * key (405 ms at 10M rows for 2 digits) or tens of thousands of candidates (30–60 ms for 4 digits such as `0043`).
+ * The key has 4 characters here, as shipment numbers are `SHP-` and digits: at most 4n - 6 substrings of an
+ * n-character value, and about 11,100 counters at 100,000 or 10M rows. The counters number at most the distinct
+ * characters to the power `length`: for keys of any letters and digits, keep it at 3. The row with value `''`
+ * marks the counters complete (its `n` is the number of values counted): a bulk load drops the triggers and that
+ * row (`dropShipmentSubstringCounters`) and installs them again after, and a reader trusts the counters only while
+ * the row is there. Cost: an insert or delete updates up to 4n - 5 counters, which took a shipment insert from
+ * about 94 to 159 µs with every other trigger (10,000 inserts); an update that changes the value, twice that.
  */
 export const SHIPMENT_SUBSTRING_COUNTED_COLUMNS = [
-  { column: 'shipment_number', length: 3 }
+  { column: 'shipment_number', length: 4 }
 ] as const;
 
 type SubstringCountedColumn = (typeof SHIPMENT_SUBSTRING_COUNTED_COLUMNS)[number];
 
 /** The `shipment_counts` dimension of a column counted by its substrings. */
-export const substringDimension = ({ column, length }: SubstringCountedColumn): string =>
-  `${column}/substrings/${length}`;
+export const substringDimension = ({
+  column,
+  length
+}: {
+  readonly column: string;
+  readonly length: number;
+}): string => `${column}/substrings/${length}`;
 
 /**
- * Each distinct substring of 1 to `length` characters of `value`, counting characters as SQLite's `substr` does
- * (code points: a character outside the Basic Multilingual Plane is one, not two UTF-16 units).
+ * Calls `visit` with each substring of 1 to `length` characters of `value` (a substring held twice, twice), counting
+ * characters as SQLite's `substr` does (code points: a character outside the Basic Multilingual Plane is one, not two
+ * UTF-16 units).
  */
-export function substringsOf(value: string, length: number): Set<string> {
-  const found = new Set<string>();
+function forEachSubstring(value: string, length: number, visit: (substring: string) => void): void {
   const characters = /[\uD800-\uDFFF]/.test(value) ? Array.from(value) : undefined;
   const size = characters ? characters.length : value.length;
   for (let n = 1; n <= length; n++) {
     for (let i = 0; i + n <= size; i++) {
-      found.add(characters ? characters.slice(i, i + n).join('') : value.slice(i, i + n));
+      visit(characters ? characters.slice(i, i + n).join('') : value.slice(i, i + n));
     }
   }
-  return found;
 }
 
 const substringTriggers = (counted: SubstringCountedColumn): string[] =>
@@ -189,33 +196,45 @@ export function dropShipmentSubstringCounters(
 }
 
 /**
- * Counts the rows present by the substrings of `columns` (in JavaScript: grouping every substring in SQL sorts 3n
+ * Counts the rows present by the substrings of `columns` (in JavaScript: grouping every substring in SQL sorts 4n
  * rows per value), then installs the triggers that keep the counters exact, and the row that marks them complete.
  */
 export function installShipmentSubstringCounters(
   db: Database.Database,
   columns: readonly SubstringCountedColumn[] = SHIPMENT_SUBSTRING_COUNTED_COLUMNS
 ): void {
-  dropShipmentSubstringCounters(db, columns);
-  for (const counted of columns) {
-    const { column, length } = counted;
-    const dimension = substringDimension(counted);
-    const counts = new Map<string, number>();
-    let values = 0;
-    const read = db.prepare(`SELECT ${column} FROM shipments WHERE ${column} IS NOT NULL`).pluck();
-    for (const value of read.iterate() as IterableIterator<string>) {
-      values++;
-      for (const substring of substringsOf(String(value), length)) {
-        counts.set(substring, (counts.get(substring) ?? 0) + 1);
+  // One transaction (a savepoint inside a migration's): the counters are written at once, and are all or none.
+  db.transaction(() => {
+    dropShipmentSubstringCounters(db, columns);
+    for (const counted of columns) {
+      const { column, length } = counted;
+      const dimension = substringDimension(counted);
+      // Per substring, the values that hold it, and the last of them (so that a value counts once).
+      const counts = new Map<string, { n: number; last: number }>();
+      let values = 0;
+      const read = db
+        .prepare(`SELECT ${column} FROM shipments WHERE ${column} IS NOT NULL`)
+        .pluck();
+      for (const value of read.iterate() as IterableIterator<string>) {
+        const current = ++values;
+        forEachSubstring(String(value), length, (substring) => {
+          const count = counts.get(substring);
+          if (!count) counts.set(substring, { n: 1, last: current });
+          else if (count.last !== current) {
+            count.n++;
+            count.last = current;
+          }
+        });
       }
-    }
-    const insert = db.prepare('INSERT INTO shipment_counts (dimension, value, n) VALUES (?, ?, ?)');
-    for (const [substring, n] of counts) insert.run(dimension, `v:${substring}`, n);
-    // A value's character positions, 0 to its length - 1, as the keys of a JSON array of that many zeros (a trigger
-    // can use no recursive query): zeroblob(n) is n zero bytes, whose hex is n times '00'.
-    const positions = (row: string): string =>
-      `json_each('[' || rtrim(replace(hex(zeroblob(length(${row}.${column}))), '00', '0,'), ',') || ']')`;
-    const bump = (sign: '+' | '-', row: 'NEW' | 'OLD'): string => `
+      const insert = db.prepare(
+        'INSERT INTO shipment_counts (dimension, value, n) VALUES (?, ?, ?)'
+      );
+      for (const [substring, { n }] of counts) insert.run(dimension, `v:${substring}`, n);
+      // A value's character positions, 0 to its length - 1, as the keys of a JSON array of that many zeros (a trigger
+      // can use no recursive query): zeroblob(n) is n zero bytes, whose hex is n times '00'.
+      const positions = (row: string): string =>
+        `json_each('[' || rtrim(replace(hex(zeroblob(length(${row}.${column}))), '00', '0,'), ',') || ']')`;
+      const bump = (sign: '+' | '-', row: 'NEW' | 'OLD'): string => `
       INSERT INTO shipment_counts (dimension, value, n)
         SELECT DISTINCT '${dimension}', 'v:' || substr(${row}.${column}, p.key + 1, l.value), ${sign}1
         FROM ${positions(row)} AS p, json_each('[${Array.from({ length }, (_, i) => i + 1).join(',')}]') AS l
@@ -224,8 +243,8 @@ export function installShipmentSubstringCounters(
       INSERT INTO shipment_counts (dimension, value, n)
         SELECT '${dimension}', '', ${sign}1 WHERE ${row}.${column} IS NOT NULL
         ON CONFLICT (dimension, value) DO UPDATE SET n = n ${sign} 1;`;
-    const [onInsert, onDelete, onUpdate] = substringTriggers(counted);
-    db.exec(`
+      const [onInsert, onDelete, onUpdate] = substringTriggers(counted);
+      db.exec(`
       CREATE TRIGGER ${onInsert} AFTER INSERT ON shipments BEGIN ${bump('+', 'NEW')} END;
       CREATE TRIGGER ${onDelete} AFTER DELETE ON shipments BEGIN ${bump('-', 'OLD')} END;
       CREATE TRIGGER ${onUpdate} AFTER UPDATE OF ${column} ON shipments
@@ -234,8 +253,9 @@ export function installShipmentSubstringCounters(
         ${bump('+', 'NEW')}
       END;
     `);
-    insert.run(dimension, '', values);
-  }
+      insert.run(dimension, '', values);
+    }
+  })();
 }
 
 /** The counter key of a column value (NULL has its own key). */
@@ -895,7 +915,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 20,
-    name: 'data-virtualization: shipments counted by each substring of up to 3 characters of their number, for counts of a short substring',
+    name: 'data-virtualization: shipments counted by each substring of up to 4 characters of their number, for counts of a short substring',
     up: (db) => installShipmentSubstringCounters(db)
   }
 ];

@@ -15,6 +15,7 @@ import {
   type QueryTuning
 } from '../../src/data-virtualization/query';
 import { trigramQueries } from '../../src/data-virtualization/sql';
+import { SHIPMENT_SUBSTRING_COUNTED_COLUMNS, substringDimension } from '../../src/db/migrations';
 import { createShipmentDatabase } from './support';
 
 const db = createShipmentDatabase(900);
@@ -412,21 +413,22 @@ describe('a substring of the key', () => {
     // 000 is in every key, 001 in a tenth, 012 in 11 keys: the rare one is asked for alone.
     expect(asked()).toEqual(['"012"']);
     // Told by its counter that nearly every key holds 012, the plan keeps the least common trigram instead.
-    const counter = "dimension = 'shipment_number/substrings/3' AND value = 'v:012'";
+    const dimension = substringDimension(SHIPMENT_SUBSTRING_COUNTED_COLUMNS[0]);
+    const counter = `dimension = '${dimension}' AND value = 'v:012'`;
     const n = db.prepare(`SELECT n FROM shipment_counts WHERE ${counter}`).pluck().get() as number;
     db.exec(`UPDATE shipment_counts SET n = 100000 WHERE ${counter}`);
     try {
       expect(asked()).toEqual(['"001"']);
       // Without the counters (the row that marks them complete gone), a sample of the keys tells it.
-      db.exec(
-        "UPDATE shipment_counts SET value = 'aside' WHERE dimension = 'shipment_number/substrings/3' AND value = ''"
-      );
+      db.prepare(
+        "UPDATE shipment_counts SET value = 'aside' WHERE dimension = ? AND value = ''"
+      ).run(dimension);
       expect(asked()).toEqual(['"012"']);
     } finally {
       db.prepare(`UPDATE shipment_counts SET n = ? WHERE ${counter}`).run(n);
-      db.exec(
-        "UPDATE shipment_counts SET value = '' WHERE dimension = 'shipment_number/substrings/3' AND value = 'aside'"
-      );
+      db.prepare(
+        "UPDATE shipment_counts SET value = '' WHERE dimension = ? AND value = 'aside'"
+      ).run(dimension);
     }
   });
 
