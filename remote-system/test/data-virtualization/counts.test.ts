@@ -412,9 +412,10 @@ describe('a short substring of ShipmentNumber is counted by its substring counte
     ],
     ["contains(CustomerNumber,'00')", "instr(customer_number, '00') > 0"]
   ])('not %s: a longer text, another condition beside it, another column', (filter, where) => {
-    const { n, ran } = count(filter);
+    // The substring counter may still be read, to tell whether the text's candidates are few: not as the count.
+    const { n, sql } = count(filter);
     expect(n).toBe(sqlCount(where));
-    expect(reads(ran).counters).toBe(false);
+    expect(reads([sql]).counters).toBe(false);
   });
 
   it('not while the row that marks them complete is missing (during a bulk load), and again once reinstalled', () => {

@@ -402,6 +402,38 @@ describe('a substring of the key', () => {
     });
   });
 
+  it('reads no candidates of a text its substring counter says more rows hold than the budget', () => {
+    /** Whether a first page of `contains(ShipmentNumber, text)` counted trigram candidates. */
+    const probes = (text: string, tuning: QueryTuning): boolean =>
+      pageQueries(`contains(ShipmentNumber,'${text}')`, tuning).lastQueries.some((q) =>
+        q.sql.startsWith('SELECT count(*) FROM (SELECT rowid FROM')
+      );
+    expect(sqlCountOf("instr(shipment_number, '0000') > 0")).toBeGreaterThan(100);
+    expect(probes('0000', {})).toBe(true);
+    expect(probes('0000', { maxSubstringCandidates: 100 })).toBe(false);
+  });
+
+  it('asks each trigram query once in a page and its count', () => {
+    const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('once'), 100);
+    queries.page(
+      parseQueryOptions(
+        { $filter: "contains(ShipmentNumber,'0000000123')", $count: 'true' },
+        SHIPMENTS
+      )
+    );
+    const asked = queries.lastQueries
+      .filter((q) => q.sql.startsWith('SELECT count(*) FROM (SELECT rowid FROM'))
+      .map((q) => q.params[0]);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked).size).toBe(asked.length);
+    // The count's resolution read the same candidates: the page's one-pass read of its rows.
+    expect(
+      queries.lastQueries.some(
+        (q) => q.sql.startsWith('SELECT "shipments".rowid FROM') && q.sql.includes('MATCH')
+      )
+    ).toBe(true);
+  });
+
   it('asks for its trigrams as common as the substring counters say they are', () => {
     /** The trigram queries a first page of `contains(ShipmentNumber,'0000000012')` counted candidates of. */
     const asked = (): unknown[] => {
@@ -707,6 +739,19 @@ describe('a substring of the key whose rare trigrams are not enough', () => {
     expect(matched(pageQueries("contains(ShipmentNumber,'QQQ001')", tuning))).toEqual([
       '"QQQ" AND "QQ0" AND "Q00" AND "001"'
     ]);
+  });
+
+  it('a count reads the fewest candidates within its budget, when the first query gives more than a page', () => {
+    // A count's budget is the rows / 30 (over 30 here): the rare trigrams' 25 candidates are within it, but more than
+    // the page's 10, so the query that adds the common one (4 candidates) is asked too, and read.
+    const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('fewest'), 100, {
+      maxSubstringCandidates: 10
+    });
+    const n = queries.count(
+      parseQueryOptions({ $filter: "contains(ShipmentNumber,'QQQ001')" }, SHIPMENTS)
+    );
+    expect(n).toBe(1);
+    expect(matched(queries)).toEqual(['"QQQ" AND "QQ0" AND "Q00" AND "001"']);
   });
 
   it('reads the candidates of the rare ones alone when they are few enough', () => {
