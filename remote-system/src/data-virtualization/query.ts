@@ -3,6 +3,7 @@
  * growing OFFSET), so the 10,000th page costs what the first does when an index serves the sort.
  */
 import type Database from 'better-sqlite3';
+import { substringDimension } from '../db/migrations';
 import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
 import { parseFilter, type FilterNode, type LiteralValue } from './filter-parser';
@@ -17,7 +18,6 @@ import {
   type SqlValue
 } from './positions';
 import { compileSearch, soleSearchTerm } from './search';
-import { substringDimension } from '../db/migrations';
 import {
   compileFilter,
   globPattern,
@@ -544,7 +544,7 @@ export class EntityQueries {
    * column's substring counters when it has them (a value holding a trigram in two cases counts twice: a guess that
    * only shapes the plan), else from a sample of its values. Evenly spaced sample keys share digit patterns: the
    * sample took `137` for common at 10M rows, so `contains(ShipmentNumber,'2137')` read its 46,000 `213` candidates
-   * instead of the 4,500 holding both (28 → 6 ms).
+   * instead of the 4,500 holding both (28 → 8 ms).
    */
   private trigramShare(column: string): (trigram: string) => number {
     let counted = this.trigramCounts.get(column);
@@ -942,8 +942,8 @@ export class EntityQueries {
    * How many candidate rows a count reads through indexes (a substring's trigram candidates) rather than testing
    * every row: while reading them costs less than walking the table, its rows / ROW_READ_COST_IN_ENTRIES (333,333 at
    * 10M rows), and at least `maxSubstringCandidates`. A page reads fewer (it stops after `$top` matches), but a count
-   * walks every row: a four-digit substring of the key whose rarest trigram 50,000 keys hold is counted from them in
-   * about 20 ms at 10M rows, against 330 ms for the walk.
+   * walks every row: a five-digit substring of the key whose rarest trigram 50,000 keys hold (`10000`) is counted
+   * from them in about 20 ms at 10M rows, against 330 ms for the walk.
    */
   private countingBudget(): number {
     const rows = this.counter ? this.counterSum([['*', '']]) : 0;
@@ -952,8 +952,8 @@ export class EntityQueries {
 
   /**
    * The count of resolved `options` from maintained counters, when some answer it: a counted column's values
-   * (`counterKeys`), a range of a column counted by prefix (`prefixRangeCount`), or several counted columns together
-   * (`tupleCount`).
+   * (`counterKeys`), a range of a column counted by prefix (`prefixRangeCount`), several counted columns together
+   * (`tupleCount`), or a short substring of a column counted by its substrings (`substringCount`).
    */
   private countedFromCounters(options: QueryOptions): number | undefined {
     return (

@@ -141,8 +141,8 @@ type PrefixCountedColumn = (typeof SHIPMENT_PREFIX_COUNTED_COLUMNS)[number];
  * contains 37", or 4 digits, with its row count) is then one counter. The key's trigram index cannot find a text
  * shorter than a trigram, and the rows of a short text are many, so their candidates are too: counting read every
  * key (405 ms at 10M rows for 2 digits) or tens of thousands of candidates (30–60 ms for 4 digits such as `0043`).
- * The key has 4 characters here, as shipment numbers are `SHP-` and digits: at most 4n - 6 substrings of an
- * n-character value, and about 11,100 counters at 100,000 or 10M rows. The counters number at most the distinct
+ * The length is 4 here, as shipment numbers are `SHP-` and digits: at most 4n - 6 substrings of an n-character
+ * value, and about 11,100 counters at 100,000 or 10M rows. The counters number at most the distinct
  * characters to the power `length`: for keys of any letters and digits, keep it at 3. The row with value `''`
  * marks the counters complete (its `n` is the number of values counted): a bulk load drops the triggers and that
  * row (`dropShipmentSubstringCounters`) and installs them again after, and a reader trusts the counters only while
@@ -185,7 +185,10 @@ const substringTriggers = (counted: SubstringCountedColumn): string[] =>
     (event) => `shipment_counts_${counted.column}_substrings_${event}`
   );
 
-/** Removes the substring counters of `columns` and their triggers, before a bulk load (see SHIPMENT_SUBSTRING_COUNTED_COLUMNS). */
+/**
+ * Removes the substring counters of `columns`, the row that marks them complete and their triggers, before a bulk
+ * load (see SHIPMENT_SUBSTRING_COUNTED_COLUMNS).
+ */
 export function dropShipmentSubstringCounters(
   db: Database.Database,
   columns: readonly SubstringCountedColumn[] = SHIPMENT_SUBSTRING_COUNTED_COLUMNS
