@@ -3,7 +3,7 @@
  * growing OFFSET), so the 10,000th page costs what the first does when an index serves the sort.
  */
 import type Database from 'better-sqlite3';
-import { substringDimension } from '../db/migrations';
+import { prefixDimension, substringDimension } from '../db/migrations';
 import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
 import { parseFilter, type FilterNode, type LiteralValue } from './filter-parser';
@@ -970,13 +970,8 @@ export class EntityQueries {
    * otherwise.
    */
   private substringCount(options: QueryOptions): number | undefined {
-    const node = options.filterTree;
-    if (options.search || node?.kind !== 'call' || node.name !== 'contains') return undefined;
-    const [subject, text] = node.args;
-    if (subject.kind !== 'property' || text.kind !== 'literal' || typeof text.value !== 'string') {
-      return undefined;
-    }
-    return this.substringCounter(subject.property.column, text.value);
+    const call = options.search ? undefined : textCall(options.filterTree, 'contains');
+    return call && this.substringCounter(call.property.column, call.text);
   }
 
   /**
@@ -1037,18 +1032,14 @@ export class EntityQueries {
    * otherwise (a longer text is a range within one prefix, which its index counts quickly).
    */
   private prefixStartsCount(node: FilterNode): number | undefined {
-    if (node.kind !== 'call' || node.name !== 'startswith') return undefined;
-    const [subject, text] = node.args;
-    if (subject.kind !== 'property' || text.kind !== 'literal' || typeof text.value !== 'string') {
-      return undefined;
-    }
-    const column = subject.property.column;
-    const prefix = this.entity.counts?.prefixes?.find((p) => p.column === column);
-    if (!prefix || text.value.length > prefix.length) return undefined;
+    const call = textCall(node, 'startswith');
+    if (!call) return undefined;
+    const prefix = this.entity.counts?.prefixes?.find((p) => p.column === call.property.column);
+    if (!prefix || call.text.length > prefix.length) return undefined;
     const sql =
       `SELECT coalesce(sum(n), 0) FROM ${quoteIdentifier(this.entity.counts!.table)} ` +
       `WHERE dimension = ? AND value GLOB ?`;
-    const params = [`${column}/${prefix.length}`, `v:${globPattern('startswith', text.value)}`];
+    const params = [prefixDimension(prefix), `v:${globPattern('startswith', call.text)}`];
     this.lastQueries.push({ sql, params });
     return this.statement(sql)
       .pluck()
@@ -1079,7 +1070,7 @@ export class EntityQueries {
       `SELECT coalesce(sum(n), 0) FROM ${quoteIdentifier(counts.table)} ` +
       `WHERE dimension = ? AND value ${lower === undefined ? '>=' : '>'} ? AND value < ?`;
     const betweenParams = [
-      `${prefix.column}/${prefix.length}`,
+      prefixDimension(prefix),
       `v:${lower ?? ''}`,
       upper === undefined ? 'w' : `v:${upper}`
     ];
@@ -1915,6 +1906,21 @@ interface Window {
  * table), its value (`v:<value>` or `null`), and -1 when it is taken away.
  */
 type CounterKey = readonly [dimension: string, value: string, sign?: -1 | 1];
+
+/**
+ * A `$filter` node that is the string function `name` of a property and a string literal (`contains(ShipmentNumber,
+ * '37')`), as that property and text; undefined otherwise.
+ */
+function textCall(
+  node: FilterNode | undefined,
+  name: 'contains' | 'startswith'
+): { property: PropertyDefinition; text: string } | undefined {
+  if (node?.kind !== 'call' || node.name !== name) return undefined;
+  const [subject, text] = node.args;
+  return subject.kind === 'property' && text.kind === 'literal' && typeof text.value === 'string'
+    ? { property: subject.property, text: text.value }
+    : undefined;
+}
 
 /** The column value a counter's value key (`v:<value>`, or `null`) stands for. */
 function counterValue(key: string): string | null {

@@ -156,6 +156,15 @@ export const SHIPMENT_SUBSTRING_COUNTED_COLUMNS = [
 
 type SubstringCountedColumn = (typeof SHIPMENT_SUBSTRING_COUNTED_COLUMNS)[number];
 
+/** The `shipment_counts` dimension of a column counted by the first `length` characters of its value. */
+export const prefixDimension = ({
+  column,
+  length
+}: {
+  readonly column: string;
+  readonly length: number;
+}): string => `${column}/${length}`;
+
 /** The `shipment_counts` dimension of a column counted by its substrings. */
 export const substringDimension = ({
   column,
@@ -317,8 +326,9 @@ export function installShipmentPrefixCounters(
   db: Database.Database,
   columns: readonly PrefixCountedColumn[]
 ): void {
-  for (const { column, length } of columns) {
-    const dimension = `${column}/${length}`;
+  for (const counted of columns) {
+    const { column, length } = counted;
+    const dimension = prefixDimension(counted);
     const value = (row: string): string => counterValue(`substr(${row}${column}, 1, ${length})`);
     const bump = (sign: '+' | '-', row: 'NEW' | 'OLD'): string =>
       `INSERT INTO shipment_counts (dimension, value, n) VALUES ('${dimension}', ${value(`${row}.`)}, ${sign}1)
