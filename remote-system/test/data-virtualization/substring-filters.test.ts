@@ -270,6 +270,12 @@ describe('left as written', () => {
 });
 
 /** Whether the last request read candidates from the key's trigram index for its rows (not only to count them). */
+/** The trigram queries the last request counted candidates of (`substringCandidates`' probes), in order. */
+const probedTrigrams = (queries: EntityQueries): unknown[] =>
+  queries.lastQueries
+    .filter((q) => q.sql.startsWith('SELECT count(*) FROM (SELECT rowid FROM'))
+    .map((q) => q.params[0]);
+
 const readsTrigrams = (queries: EntityQueries): boolean =>
   queries.lastQueries.some((q) => q.sql.includes('FROM "shipments"') && q.sql.includes('MATCH'));
 
@@ -405,9 +411,7 @@ describe('a substring of the key', () => {
   it('reads no candidates of a text its substring counter says more rows hold than the budget', () => {
     /** Whether a first page of `contains(ShipmentNumber, text)` counted trigram candidates. */
     const probes = (text: string, tuning: QueryTuning): boolean =>
-      pageQueries(`contains(ShipmentNumber,'${text}')`, tuning).lastQueries.some((q) =>
-        q.sql.startsWith('SELECT count(*) FROM (SELECT rowid FROM')
-      );
+      probedTrigrams(pageQueries(`contains(ShipmentNumber,'${text}')`, tuning)).length > 0;
     expect(sqlCountOf("instr(shipment_number, '0000') > 0")).toBeGreaterThan(100);
     expect(probes('0000', {})).toBe(true);
     expect(probes('0000', { maxSubstringCandidates: 100 })).toBe(false);
@@ -421,9 +425,7 @@ describe('a substring of the key', () => {
         SHIPMENTS
       )
     );
-    const asked = queries.lastQueries
-      .filter((q) => q.sql.startsWith('SELECT count(*) FROM (SELECT rowid FROM'))
-      .map((q) => q.params[0]);
+    const asked = probedTrigrams(queries);
     expect(asked.length).toBeGreaterThan(0);
     expect(new Set(asked).size).toBe(asked.length);
     // The count's resolution read the same candidates: the page's one-pass read of its rows.
@@ -436,12 +438,8 @@ describe('a substring of the key', () => {
 
   it('asks for its trigrams as common as the substring counters say they are', () => {
     /** The trigram queries a first page of `contains(ShipmentNumber,'0000000012')` counted candidates of. */
-    const asked = (): unknown[] => {
-      const queries = pageQueries("contains(ShipmentNumber,'0000000012')");
-      return queries.lastQueries
-        .filter((q) => q.sql.startsWith('SELECT count(*) FROM (SELECT rowid FROM'))
-        .map((q) => q.params[0]);
-    };
+    const asked = (): unknown[] =>
+      probedTrigrams(pageQueries("contains(ShipmentNumber,'0000000012')"));
     // 000 is in every key, 001 in a tenth, 012 in 11 keys: the rare one is asked for alone.
     expect(asked()).toEqual(['"012"']);
     // Told by its counter that nearly every key holds 012, the plan keeps the least common trigram instead.
