@@ -258,6 +258,11 @@ export class EntityQueries {
     string,
     { total: number; trigrams: Map<string, number> }
   >();
+  /**
+   * A resolved filter's two disjoint parts (see `disjointFilters`), keyed by the filter itself: options whose filter
+   * is replaced no longer find them.
+   */
+  private readonly disjointParts = new WeakMap<SqlFragment, readonly [SqlFragment, SqlFragment]>();
 
   constructor(
     private readonly db: Database.Database,
@@ -385,6 +390,7 @@ export class EntityQueries {
     const options = this.resolveSearch(query);
     if (!options.filterTree) return options;
     const indexed = new Map<FilterNode, SqlFragment>();
+    const sparseNodes = new Set<FilterNode>();
     const table = quoteIdentifier(this.entity.table);
     const resolve = (node: FilterNode, budget: number, inOr = false): FilterNode => {
       const values = this.countedColumnValues(node);
@@ -392,6 +398,7 @@ export class EntityQueries {
       const sparse = this.sparseColumnRows(node);
       if (sparse) {
         indexed.set(node, sparse);
+        sparseNodes.add(node);
         return node;
       }
       // An `or` is read as one union from its top: below it, the other functions would still be tested on every row.
@@ -438,11 +445,22 @@ export class EntityQueries {
     };
     const filterTree = resolve(options.filterTree, budget);
     if (filterTree === options.filterTree && indexed.size === 0) return options;
-    return {
-      ...options,
-      filterTree,
-      filter: compileFilter(filterTree, (node) => indexed.get(node))
-    };
+    const rewrite = (node: FilterNode): SqlFragment | undefined => indexed.get(node);
+    const filter = compileFilter(filterTree, rewrite);
+    const parts = disjointFilters(filterTree, rewrite, sparseNodes);
+    if (parts) this.disjointParts.set(filter, parts);
+    return { ...options, filterTree, filter };
+  }
+
+  /**
+   * The WHERE clauses of resolved `options`, one per disjoint part of its filter (see `disjointFilters`): every row
+   * it matches matches exactly one of them.
+   */
+  private filterParts(options: QueryOptions): Segment[] {
+    const parts = options.filter && this.disjointParts.get(options.filter);
+    return parts
+      ? parts.map((filter) => this.where({ ...options, filter }))
+      : [this.where(options)];
   }
 
   /**
@@ -1104,12 +1122,18 @@ export class EntityQueries {
 
   /** The rows resolved `options` match, counted now. */
   private countRows(options: QueryOptions): number {
-    const where = this.where(options);
-    const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
-    this.lastQueries.push({ sql, params: where.params });
+    const table = quoteIdentifier(this.entity.table);
+    const parts = this.filterParts(options);
+    // One statement, so that the parts are counted in one state of the database.
+    const sql =
+      parts.length === 1
+        ? `SELECT count(*) FROM ${table}${parts[0]!.sql}`
+        : `SELECT ${parts.map((part) => `(SELECT count(*) FROM ${table}${part.sql})`).join(' + ')}`;
+    const params = parts.flatMap((part) => part.params);
+    this.lastQueries.push({ sql, params });
     return this.statement(sql)
       .pluck()
-      .get(...where.params) as number;
+      .get(...params) as number;
   }
 
   /**
@@ -1174,9 +1198,9 @@ export class EntityQueries {
     if (counted !== undefined) return { options, count: counted };
     if (this.knownCounts.has(countKey(asked))) return undefined;
     const table = quoteIdentifier(this.entity.table);
-    const where = this.where(counting());
-    const sql = `SELECT ${table}.rowid FROM ${table}${where.sql} LIMIT ?`;
-    const params = [...where.params, this.maxSubstringCandidates + 1];
+    const parts = this.filterParts(counting());
+    const sql = `${parts.map((part) => `SELECT ${table}.rowid FROM ${table}${part.sql}`).join(' UNION ALL ')} LIMIT ?`;
+    const params = [...parts.flatMap((part) => part.params), this.maxSubstringCandidates + 1];
     this.lastQueries.push({ sql, params });
     const rowids = this.statement(sql)
       .pluck()
@@ -1937,6 +1961,62 @@ function rowidIn(table: string, sources: readonly SqlFragment[]): SqlFragment {
     sql: `${quoteIdentifier(table)}.rowid IN (${sources.map((source) => source.sql).join(' UNION ALL ')})`,
     params: sources.flatMap((source) => source.params)
   };
+}
+
+/**
+ * A resolved `$filter` as two filters that no row satisfies both of and whose rows together are its rows, when an
+ * `or` it needs true (reached from the top through `and`s alone) has disjuncts read from a sparse column's index
+ * (`sparse`, see `EntityQueries.sparseColumnRows`) beside others: the first has the others in the `or`'s place, the
+ * second the sparse ones where the others are not true. Counting both walks the rows testing the others alone, and
+ * reads the sparse column's few rows apart, where the filter as one looks every walked row's key up in their set
+ * (the Account page's search of the largest customer, 316,000 rows at 10M: 27 → 16 ms). Undefined otherwise.
+ */
+function disjointFilters(
+  tree: FilterNode,
+  rewrite: (node: FilterNode) => SqlFragment | undefined,
+  sparse: ReadonlySet<FilterNode>
+): readonly [SqlFragment, SqlFragment] | undefined {
+  const disjuncts = (node: FilterNode): FilterNode[] =>
+    node.kind === 'or' ? [...disjuncts(node.left), ...disjuncts(node.right)] : [node];
+  const split = (node: FilterNode): FilterNode | undefined => {
+    if (node.kind === 'and') return split(node.left) ?? split(node.right);
+    if (node.kind !== 'or' || rewrite(node)) return undefined;
+    const leaves = disjuncts(node);
+    return leaves.some((leaf) => sparse.has(leaf)) && leaves.some((leaf) => !sparse.has(leaf))
+      ? node
+      : undefined;
+  };
+  const target = split(tree);
+  if (!target) return undefined;
+  const replaced = (node: FilterNode, by: FilterNode): FilterNode => {
+    if (node === target) return by;
+    return node.kind === 'and'
+      ? { ...node, left: replaced(node.left, by), right: replaced(node.right, by) }
+      : node;
+  };
+  const leaves = disjuncts(target);
+  const others = leaves
+    .filter((leaf) => !sparse.has(leaf))
+    .reduce((left, right) => ({ kind: 'or', left, right, position: target.position }));
+  const sparseRows = leaves.filter((leaf) => sparse.has(leaf)).map((leaf) => rewrite(leaf)!);
+  const othersTested = compileFilter(others, rewrite);
+  // Stands for the sparse rows where the others are not true (null or false) in the second filter.
+  const sparseOnly: FilterNode = {
+    kind: 'literal',
+    type: 'boolean',
+    value: true,
+    position: target.position
+  };
+  const sparseOnlySql: SqlFragment = {
+    sql: `((${sparseRows.map((rows) => rows.sql).join(' OR ')}) AND NOT coalesce(${othersTested.sql}, 0))`,
+    params: [...sparseRows.flatMap((rows) => rows.params), ...othersTested.params]
+  };
+  return [
+    compileFilter(replaced(tree, others), rewrite),
+    compileFilter(replaced(tree, sparseOnly), (node) =>
+      node === sparseOnly ? sparseOnlySql : rewrite(node)
+    )
+  ];
 }
 
 /** What a count is kept under (see `KnownCounts`): the query's `$filter` and `$search` as asked. */

@@ -584,6 +584,92 @@ describe("an or of string functions (the Account page's search) is read as one s
   });
 });
 
+describe("an or with a sparse column's function beside others, needed true, is counted in two parts", () => {
+  /**
+   * 300 rows where IsInsured or an order number holding 'X1' decide: order numbers on rows insured (counted by the
+   * first part, and not again by the second), not insured, and with IsInsured null (the others are null, not false:
+   * the second part counts them), and a row insured with no order number.
+   */
+  const own = createShipmentDatabase(300);
+  afterAll(() => own.close());
+  own.exec(`
+    UPDATE shipments SET order_number = 'SO-X1', is_insured = 1 WHERE shipment_number = 'SHP-0000000021';
+    UPDATE shipments SET order_number = 'SO-X1', is_insured = 0 WHERE shipment_number = 'SHP-0000000030';
+    UPDATE shipments SET order_number = 'SO-X12' WHERE shipment_number IN ('SHP-0000000003', 'SHP-0000000004');
+    UPDATE shipments SET order_number = NULL, is_insured = 1 WHERE shipment_number = 'SHP-0000000040';
+  `);
+  const inSql = (where: string): { rows: string[]; count: number } => {
+    const rows = own
+      .prepare(
+        `SELECT shipment_number FROM shipments WHERE ${where} ORDER BY shipped_at DESC, shipment_number DESC`
+      )
+      .pluck()
+      .all() as string[];
+    return { rows, count: rows.length };
+  };
+  /** The page of every matching key and its count (`page`), and the count alone (`count`), by the producer. */
+  const byProducer = (filter: string) => {
+    // Two producers: the first keeps the count it read with the page.
+    const paging = new EntityQueries(own, SHIPMENTS, new PageTokens('parts'), 2000);
+    const counting = new EntityQueries(own, SHIPMENTS, new PageTokens('parts'), 2000);
+    const page = paging.page(parseQueryOptions({ $filter: filter, $count: 'true' }, SHIPMENTS));
+    const count = counting.count(parseQueryOptions({ $filter: filter }, SHIPMENTS));
+    return {
+      page: { rows: page.rows.map((row) => row.ShipmentNumber as string), count: page.count },
+      pageInParts: readInParts(paging),
+      count,
+      countInParts: readInParts(counting)
+    };
+  };
+  /** Whether the last request read the sparse column's rows apart, where the others are not true. */
+  const readInParts = (queries: EntityQueries): boolean =>
+    queries.lastQueries.some((q) => q.sql.includes(' AND NOT coalesce('));
+
+  it.each([
+    ["IsInsured or contains(OrderNumber,'X1')", "is_insured = 1 OR instr(order_number, 'X1') > 0"],
+    [
+      "(contains(OrderNumber,'X1') or IsInsured) and CustomerNumber ne 'C-000002'",
+      "(instr(order_number, 'X1') > 0 OR is_insured = 1) AND customer_number <> 'C-000002'"
+    ],
+    [
+      "CustomerNumber eq 'C-000001' and (contains(ShipmentNumber,'7') or contains(OrderNumber,'1'))",
+      "customer_number = 'C-000001' AND (instr(shipment_number, '7') > 0 OR instr(order_number, '1') > 0)"
+    ]
+  ])('%s', (filter, where) => {
+    const expected = inSql(where);
+    expect(expected.count).toBeGreaterThan(0);
+    const { page, pageInParts, count, countInParts } = byProducer(filter);
+    expect(page).toEqual(expected);
+    expect(count).toBe(expected.count);
+    expect([pageInParts, countInParts]).toEqual([true, true]);
+  });
+
+  it.each([
+    // Under a top-level or, the parts would count a row the other side matches twice.
+    [
+      "contains(ShipmentNumber,'9') or (IsInsured and (contains(ShipmentNumber,'7') or contains(OrderNumber,'X1')))",
+      "instr(shipment_number, '9') > 0 OR (is_insured = 1 AND (instr(shipment_number, '7') > 0 OR instr(order_number, 'X1') > 0))"
+    ],
+    // Under not, a null is not false.
+    [
+      "not (IsInsured or contains(OrderNumber,'X1'))",
+      "NOT (is_insured = 1 OR instr(order_number, 'X1') > 0)"
+    ],
+    // The sparse column's rows alone: nothing else to walk.
+    [
+      "contains(OrderNumber,'X1') or contains(OrderNumber,'SO-X12')",
+      "instr(order_number, 'X1') > 0 OR instr(order_number, 'SO-X12') > 0"
+    ]
+  ])('not in parts: %s', (filter, where) => {
+    const expected = inSql(where);
+    expect(expected.count).toBeGreaterThan(0);
+    const { page, pageInParts, count, countInParts } = byProducer(filter);
+    expect(page).toEqual(expected);
+    expect(count).toBe(expected.count);
+    expect([pageInParts, countInParts]).toEqual([false, false]);
+  });
+});
+
 /**
  * Whether the last request's page and count queries read rows through indexes: none tests a term on every row (no
  * `instr(lower(…))` without the term's candidate rows).
