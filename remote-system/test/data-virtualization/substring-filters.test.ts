@@ -738,6 +738,78 @@ describe('$search read through indexes', () => {
     }
   });
 
+  describe('a term with more rows than its candidates may be is counted from its columns apart', () => {
+    /** Whether the last request counted the term by testing it on every row. */
+    const countsEveryRow = (queries: EntityQueries): boolean =>
+      queries.lastQueries.some(
+        (q) =>
+          q.sql.startsWith('SELECT count(*) FROM "shipments" WHERE') &&
+          q.sql.includes('(coalesce(instr(lower(') &&
+          !q.sql.includes('rowid IN')
+      );
+    /** Whether it counted some columns' rows apart, each part leaving out the rows of the columns before it. */
+    const countsParts = (queries: EntityQueries): boolean =>
+      queries.lastQueries.some(
+        (q) =>
+          q.sql.startsWith('SELECT (SELECT count(*) FROM "shipments" WHERE') &&
+          q.sql.includes('AND NOT coalesce(')
+      );
+
+    it.each([
+      // Too short for trigrams: the key's substring counter, and the other columns' rows.
+      ['1', {}, true],
+      ['37', {}, false],
+      // Every key and customer number holds it, and many order numbers: each row is counted once.
+      ['00', {}, true],
+      // Cased: the key's candidates (with their own test: some hold every trigram but not the term) are read, as
+      // they are more than the 5 a page may read but within the count's 30.
+      ['shp-0000000012', { maxSubstringCandidates: 5 }, true],
+      ['0000000012', { maxSubstringCandidates: 5 }, true]
+    ])('%s', (text, tuning, parts) => {
+      const expected = reference(term(text), []);
+      expect(expected.count).toBeGreaterThan(0);
+      expect(producer(tuning).read({ $search: text })).toEqual(expected);
+      const counting = producer(tuning).queries;
+      expect(counting.count(parseQueryOptions({ $search: text }, SHIPMENTS))).toBe(expected.count);
+      expect([countsEveryRow(counting), countsParts(counting)]).toEqual([false, parts]);
+      // A first page's count too, with no rowids read for it: the page is the order's walk.
+      const first = producer(tuning).queries;
+      const page = first.page(parseQueryOptions({ $search: text, $count: 'true' }, SHIPMENTS));
+      expect(page.count).toBe(expected.count);
+      expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(expected.rows.slice(0, 100));
+      expect(countsEveryRow(first)).toBe(false);
+      expect(first.lastQueries.some((q) => q.sql.startsWith('SELECT "shipments".rowid'))).toBe(
+        false
+      );
+    });
+
+    it.each([
+      // Cased and too short for trigrams: the key can be neither read nor counted.
+      ['p-', {}, term('p-')],
+      // Beside a filter, which the key's counter does not count.
+      ['37', { $filter: "Carrier eq 'UPS'" }, `carrier = 'UPS' AND ${term('37')}`],
+      // Two terms.
+      ['1 2', {}, `${term('1')} AND ${term('2')}`]
+    ])('tested on every row when its columns cannot be read apart: %s', (text, extra, where) => {
+      const expected = reference(where, []);
+      expect(expected.count).toBeGreaterThan(0);
+      const counting = producer().queries;
+      expect(counting.count(parseQueryOptions({ $search: text, ...extra }, SHIPMENTS))).toBe(
+        expected.count
+      );
+      expect(countsEveryRow(counting)).toBe(true);
+    });
+
+    it('not past the count’s budget', () => {
+      // 900 rows: a count may read 30, and every customer number holds '00'.
+      const counting = producer({ maxSubstringCandidates: 5 }).queries;
+      expect(counting.count(parseQueryOptions({ $search: '00' }, SHIPMENTS))).toBe(
+        reference(term('00'), []).count
+      );
+      expect(countsEveryRow(counting)).toBe(true);
+    });
+  });
+
   it('a search read as a filter still binds its next link to the search', () => {
     const { queries } = producer();
     const first = queries.page(parseQueryOptions({ $search: 'deliver' }, SHIPMENTS));
