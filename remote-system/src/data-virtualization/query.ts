@@ -221,6 +221,8 @@ export class EntityQueries {
    * or only a bound (it stopped past the budget it was asked with): a page's and its count's resolutions ask the same.
    */
   private readonly candidateCounts = new Map<string, { rows: number; all: boolean }>();
+  /** Within one `page`/`count` call, each `$search` term's sources (see `searchSources`): each resolution asks. */
+  private readonly searchSourcesOfTerm = new Map<string, SearchSources | undefined>();
   /** Reads a maintained row count, when the database keeps them (see `EntitySetDefinition.counts`). */
   private readonly counter: Database.Statement | undefined;
   /** `byKey` with every property, in entity order. */
@@ -472,12 +474,7 @@ export class EntityQueries {
   private resolveSearch(options: QueryOptions): QueryOptions {
     if (options.searchText === undefined) return options;
     const sole = soleSearchTerm(options.searchText);
-    const sources = new Map<string, SearchSources | undefined>();
-    const sourcesOf = (term: string): SearchSources | undefined => {
-      if (!sources.has(term)) sources.set(term, this.searchSources(term));
-      return sources.get(term);
-    };
-    const only = sole === undefined ? undefined : sourcesOf(sole);
+    const only = sole === undefined ? undefined : this.searchSources(sole);
     if (only && only.others.length === 0 && only.values.length <= 1) {
       const found = only.values[0];
       const property =
@@ -509,7 +506,7 @@ export class EntityQueries {
     return {
       ...options,
       search: compileSearch(options.searchText, this.entity, (term) =>
-        this.searchCandidates(sourcesOf(term))
+        this.searchCandidates(this.searchSources(term))
       )
     };
   }
@@ -721,9 +718,17 @@ export class EntityQueries {
    * each counted column, its values that contain the term, with their rows; the key's trigram candidates; the rows of
    * a sparse column that contain it. Together they hold every matching row (and a few more: the candidates). Undefined
    * when a column can be read no such way, or has more than `maxResolvedValues` values or `maxSubstringCandidates`
-   * candidates that match.
+   * candidates that match. Kept for the `page`/`count` call: a page's resolution, its count's and `searchCount` ask.
    */
   private searchSources(term: string): SearchSources | undefined {
+    if (!this.searchSourcesOfTerm.has(term)) {
+      this.searchSourcesOfTerm.set(term, this.searchSourcesNow(term));
+    }
+    return this.searchSourcesOfTerm.get(term);
+  }
+
+  /** `searchSources`, read now. */
+  private searchSourcesNow(term: string): SearchSources | undefined {
     const counts = this.entity.counts;
     const sources: SearchSources = { values: [], others: [] };
     for (const property of this.entity.properties) {
@@ -1045,6 +1050,7 @@ export class EntityQueries {
   count(options: QueryOptions): number {
     this.lastQueries = [];
     this.candidateCounts.clear();
+    this.searchSourcesOfTerm.clear();
     const counting = this.resolveSubstrings(options, this.countingBudget());
     return this.countResolved(counting, options, () => counting);
   }
@@ -1822,6 +1828,7 @@ export class EntityQueries {
   page(query: QueryOptions, maxPageSize = this.pageSize): PageResult {
     this.lastQueries = [];
     this.candidateCounts.clear();
+    this.searchSourcesOfTerm.clear();
     const options = this.resolveSubstrings(query);
     // A count reads more candidates than a page (see `countingBudget`): resolved so once, when a count needs it.
     let resolvedForCounting: QueryOptions | undefined;

@@ -810,6 +810,19 @@ describe('$search read through indexes', () => {
     });
   });
 
+  it("reads a term's sources once for a page and its count", () => {
+    const { queries } = producer();
+    const cityValues = (): number =>
+      queries.lastQueries.filter(
+        (q) =>
+          q.sql.includes('instr(lower(substr(value, 3)), ?)') && q.params[0] === 'destination_city'
+      ).length;
+    for (const search of ['0000000123', '37']) {
+      queries.page(parseQueryOptions({ $search: search, $count: 'true' }, SHIPMENTS));
+      expect(cityValues()).toBe(1);
+    }
+  });
+
   it('a search read as a filter still binds its next link to the search', () => {
     const { queries } = producer();
     const first = queries.page(parseQueryOptions({ $search: 'deliver' }, SHIPMENTS));
