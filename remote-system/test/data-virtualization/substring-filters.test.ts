@@ -757,14 +757,14 @@ describe('$search read through indexes', () => {
 
     it.each([
       // Too short for trigrams: the key's substring counter, and the other columns' rows.
-      ['1', {}, true],
+      ['5', {}, true],
       ['37', {}, false],
-      // Every key and customer number holds it, and many order numbers: each row is counted once.
-      ['00', {}, true],
-      // Cased: the key's candidates (with their own test: some hold every trigram but not the term) are read, as
-      // they are more than the 5 a page may read but within the count's 30.
-      ['shp-0000000012', { maxSubstringCandidates: 5 }, true],
-      ['0000000012', { maxSubstringCandidates: 5 }, true]
+      // Every key holds it: the table's rows.
+      ['00', {}, false],
+      // The key's candidates (with their own test: some hold every trigram but not the term) are read, as they are
+      // more than the 5 a page may read (with no more for a search) but within the count's 30.
+      ['shp-0000000012', { maxSubstringCandidates: 5, searchCandidateFactor: 0 }, true],
+      ['0000000012', { maxSubstringCandidates: 5, searchCandidateFactor: 0 }, true]
     ])('%s', (text, tuning, parts) => {
       const expected = reference(term(text), []);
       expect(expected.count).toBeGreaterThan(0);
@@ -800,14 +800,28 @@ describe('$search read through indexes', () => {
       expect(countsEveryRow(counting)).toBe(true);
     });
 
-    it('not past the count’s budget', () => {
-      // 900 rows: a count may read 30, and every customer number holds '00'.
+    it('not past the rows / 5', () => {
+      // 900 rows: the parts may read 180 (more than a count's 30 candidates), and more rows than that have a customer
+      // number holding '1'.
+      expect(sqlCountOf("instr(customer_number, '1') > 0")).toBeGreaterThan(180);
       const counting = producer({ maxSubstringCandidates: 5 }).queries;
-      expect(counting.count(parseQueryOptions({ $search: '00' }, SHIPMENTS))).toBe(
-        reference(term('00'), []).count
+      expect(counting.count(parseQueryOptions({ $search: '1' }, SHIPMENTS))).toBe(
+        reference(term('1'), []).count
       );
       expect(countsEveryRow(counting)).toBe(true);
     });
+  });
+
+  it('reads more candidates than a filter may: up to √(rows × 20)', () => {
+    // 11 candidates, 1 match: more than the 5 a filter's page may read, fewer than √(900 × 20) = 134.
+    const search = { $search: 'shp-0000000012' };
+    const expected = reference(term('shp-0000000012'), []);
+    const wider = producer({ maxSubstringCandidates: 5 });
+    expect(wider.read(search)).toEqual(expected);
+    expect(searchesThroughIndexes(wider.queries)).toBe(true);
+    const narrow = producer({ maxSubstringCandidates: 5, searchCandidateFactor: 0 });
+    expect(narrow.read(search)).toEqual(expected);
+    expect(searchesThroughIndexes(narrow.queries)).toBe(false);
   });
 
   it("reads a term's sources once for a page and its count", () => {
