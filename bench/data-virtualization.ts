@@ -695,6 +695,22 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       })
     },
     {
+      name: "$search of a key's last 4 digits, $top=25, $count=true (counted by the key's substring counter and the other columns' index reads; the page from the key's candidates, or the order's walk past √(rows × 20) of them)",
+      indexed: true,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: { $search: keyAt(i).slice(-4), $top: '25', $count: 'true' }
+      })
+    },
+    {
+      name: "$search of a key's last 2 digits, $top=25, $count=true (the key's substring counter, and the rows of every customer whose number holds them read through its index, or every row tested)",
+      indexed: false,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: { $search: keyAt(i).slice(-2), $top: '25', $count: 'true' }
+      })
+    },
+    {
       name: `$search of a city: $search=${searchedCity}, $top=25, $count=true (read as the cities that contain it)`,
       indexed: true,
       request: page({ $search: searchedCity, $top: '25', $count: 'true' })
