@@ -783,6 +783,18 @@ describe('$search read through indexes', () => {
       );
     });
 
+    it('not when its candidates are few and no counter spares reading them: one pass reads the page and its count', () => {
+      const { queries } = producer();
+      const page = queries.page(
+        parseQueryOptions({ $search: '0000000123', $count: 'true' }, SHIPMENTS)
+      );
+      expect(page.count).toBe(reference(term('0000000123'), []).count);
+      expect(queries.lastQueries.some((q) => q.sql.startsWith('SELECT "shipments".rowid'))).toBe(
+        true
+      );
+      expect(countsParts(queries)).toBe(false);
+    });
+
     it.each([
       // Cased and too short for trigrams: the key can be neither read nor counted.
       ['p-', {}, term('p-')],
@@ -816,12 +828,80 @@ describe('$search read through indexes', () => {
     // 11 candidates, 1 match: more than the 5 a filter's page may read, fewer than √(900 × 20) = 134.
     const search = { $search: 'shp-0000000012' };
     const expected = reference(term('shp-0000000012'), []);
+    /** Whether the last page was read from each column's first rows (see the next test) rather than candidates. */
+    const readsFirstRows = (queries: EntityQueries): boolean =>
+      queries.lastQueries.some((q) => q.sql.includes('part_rowid'));
     const wider = producer({ maxSubstringCandidates: 5 });
     expect(wider.read(search)).toEqual(expected);
-    expect(searchesThroughIndexes(wider.queries)).toBe(true);
+    expect([searchesThroughIndexes(wider.queries), readsFirstRows(wider.queries)]).toEqual([
+      true,
+      false
+    ]);
     const narrow = producer({ maxSubstringCandidates: 5, searchCandidateFactor: 0 });
     expect(narrow.read(search)).toEqual(expected);
-    expect(searchesThroughIndexes(narrow.queries)).toBe(false);
+    expect(readsFirstRows(narrow.queries)).toBe(true);
+  });
+
+  describe("a frequent term's first page is read from each column's first rows in the page's order", () => {
+    const readsFirstRows = (queries: EntityQueries): boolean =>
+      queries.lastQueries.some((q) => q.sql.includes('part_rowid'));
+    /** The first `top` keys of `$search=text` in `orderBy` (SQL), and the count. */
+    const firstKeys = (text: string, orderBy: string, top: number) => {
+      const rows = db
+        .prepare(
+          `SELECT shipment_number FROM shipments WHERE ${term(text)} ORDER BY ${orderBy} LIMIT ?`
+        )
+        .pluck()
+        .all(top) as string[];
+      return { rows, count: sqlCountOf(term(text)) };
+    };
+
+    it.each([
+      // Keys, customer numbers and order numbers hold them, in rows that overlap.
+      ['5', undefined, 'shipped_at DESC, shipment_number DESC'],
+      ['00', undefined, 'shipped_at DESC, shipment_number DESC'],
+      ['37', 'DestinationCity desc', 'destination_city DESC, shipment_number DESC'],
+      ['1', 'ShippedAt', 'shipped_at, shipment_number'],
+      ['37', 'Status', 'status, shipment_number'],
+      // Cities and statuses: several values of two counted columns, each read through an index leading with it and
+      // the date.
+      ['e', undefined, 'shipped_at DESC, shipment_number DESC']
+    ])('%s by %s', (text, orderBy, sqlOrder) => {
+      const { queries } = producer({ maxSubstringCandidates: 5, searchCandidateFactor: 0 });
+      const page = queries.page(
+        parseQueryOptions(
+          { $search: text, $top: '10', $count: 'true', ...(orderBy ? { $orderby: orderBy } : {}) },
+          SHIPMENTS
+        )
+      );
+      expect({ rows: page.rows.map((row) => row.ShipmentNumber), count: page.count }).toEqual(
+        firstKeys(text, sqlOrder, 10)
+      );
+      expect(readsFirstRows(queries)).toBe(true);
+    });
+
+    it.each([
+      ['a next page', { $search: '5' }, 'next'],
+      ['a page past $skip', { $search: '5', $top: '10', $skip: '3' }, undefined],
+      ['beside a filter', { $search: '5', $filter: "Carrier eq 'UPS'" }, undefined],
+      // No index leads with the origin warehouse: the keys' first rows would sort every key that holds the term.
+      ['an order no index serves', { $search: '37', $orderby: 'OriginWarehouse' }, undefined],
+      // No index leads with the status and the carrier.
+      [
+        'an order no counted column has an index for',
+        { $search: 'e', $orderby: 'Carrier' },
+        undefined
+      ]
+    ])('not for %s', (_name, query, next) => {
+      const { queries } = producer({ maxSubstringCandidates: 5, searchCandidateFactor: 0 });
+      let options = parseQueryOptions(query, SHIPMENTS);
+      if (next) {
+        const first = queries.page(options);
+        options = parseQueryOptions({ ...query, $skiptoken: first.nextToken! }, SHIPMENTS);
+      }
+      queries.page(options);
+      expect(readsFirstRows(queries)).toBe(false);
+    });
   });
 
   it("reads a term's sources once for a page and its count", () => {
