@@ -695,7 +695,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       })
     },
     {
-      name: "$search of a key's last 4 digits, $top=25, $count=true (counted by the key's substring counter and the other columns' index reads; the page from the key's candidates, or the order's walk past √(rows × 20) of them)",
+      name: "$search of a key's last 4 digits, $top=25, $count=true (counted by the key's substring counter and the other columns' index reads; the page from the key's candidates, or from each column's first rows in the page's order)",
       indexed: true,
       request: (i) => ({
         resource: 'Shipments',
