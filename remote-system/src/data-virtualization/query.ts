@@ -895,6 +895,8 @@ export class EntityQueries {
       counted?: number;
       /** Its rows, found when first asked (the key's candidates are read only when it is not the counted column). */
       rows: () => ColumnRows | undefined;
+      /** Whether its rows are candidates, read from a trigram index (only when they are few, see below). */
+      candidates?: boolean;
     }[] = [];
     const once = (find: () => ColumnRows | undefined): (() => ColumnRows | undefined) => {
       let found: { rows: ColumnRows | undefined } | undefined;
@@ -925,6 +927,7 @@ export class EntityQueries {
         columns.push({
           test,
           counted,
+          candidates: true,
           rows: once(() => {
             const candidates = this.substringCandidates(property.column, term, budget);
             return (
@@ -968,13 +971,13 @@ export class EntityQueries {
     for (const counted of firsts) {
       // Every row holds it (`00` in every key): nothing more to read.
       if (counted?.counted === rows) return rows;
+      if (few && columns.some((c) => c.candidates && c !== counted)) return undefined;
       const read: (ColumnRows & { test: SqlFragment })[] = [];
       for (const column of columns) {
         const found = column === counted ? undefined : column.rows();
         if (found) read.push({ test: column.test, ...found });
       }
       if (read.length < columns.length - (counted ? 1 : 0)) continue;
-      if (few && read.some((c) => !c.exact)) return undefined;
       if (read.reduce((n, c) => n + c.rows, 0) > readable) continue;
       read.sort((a, b) => b.rows - a.rows);
       return this.countSearchParts(counted, read);
