@@ -17,7 +17,7 @@ import {
   type PageStart,
   type SqlValue
 } from './positions';
-import { compileSearch, soleSearchTerm } from './search';
+import { compileSearch, soleSearchTerm, termTest } from './search';
 import {
   compileFilter,
   globPattern,
@@ -553,13 +553,9 @@ export class EntityQueries {
     for (const property of this.entity.properties) {
       if (!property.searchable) continue;
       const column = quoteIdentifier(property.column);
-      const test = { sql: `coalesce(instr(lower(${column}), ?) > 0, 0)`, params: [term] };
+      const test = termTest(property.column, term);
       if (counts?.columns.includes(property.column)) {
-        const values = this.countedValues(
-          property.column,
-          "substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0",
-          term
-        );
+        const values = this.termValues(property.column, term);
         if (!values || values.length > MAX_MERGED_VALUES) return undefined;
         if (values.length > 0 && this.orderIndexes([property.column, ...sortColumns]).length === 0)
           return undefined;
@@ -580,10 +576,7 @@ export class EntityQueries {
           )
         );
       } else if (this.isSparse(property)) {
-        const matching = this.sparseRows(property.column, {
-          sql: `instr(lower(${column}), ?) > 0`,
-          params: [term]
-        });
+        const matching = this.termRows(property.column, term);
         if (matching.rows > 0) parts.push(first(rowidIn(this.entity.table, [matching])));
       } else return undefined;
     }
@@ -813,11 +806,7 @@ export class EntityQueries {
     for (const property of this.entity.properties) {
       if (!property.searchable) continue;
       if (counts?.columns.includes(property.column)) {
-        const values = this.countedValues(
-          property.column,
-          "substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0",
-          term
-        );
+        const values = this.termValues(property.column, term);
         if (!values) return undefined;
         if (values.length > 0) sources.values.push({ property, values });
       } else if (this.substringIndexes.has(property.column)) {
@@ -825,10 +814,7 @@ export class EntityQueries {
         if (!candidates) return undefined;
         if (candidates.rows > 0) sources.others.push(candidates);
       } else if (this.isSparse(property)) {
-        const matching = this.sparseRows(property.column, {
-          sql: `instr(lower(${quoteIdentifier(property.column)}), ?) > 0`,
-          params: [term]
-        });
+        const matching = this.termRows(property.column, term);
         if (matching.rows > 0) sources.others.push(matching);
       } else {
         return undefined;
@@ -851,6 +837,23 @@ export class EntityQueries {
     const rows = selects.reduce((n, select) => n + select.rows, 0);
     if (rows > this.searchBudget()) return undefined;
     return rowidIn(this.entity.table, selects);
+  }
+
+  /** The values of a counted column that hold a `$search` term (lower case), as `compileSearch` tests it. */
+  private termValues(column: string, term: string): [string, number][] | undefined {
+    return this.countedValues(
+      column,
+      "substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0",
+      term
+    );
+  }
+
+  /** The rows of a sparse column that hold a `$search` term (lower case), as `compileSearch` tests it. */
+  private termRows(column: string, term: string): RowSource {
+    return this.sparseRows(column, {
+      sql: `instr(lower(${quoteIdentifier(column)}), ?) > 0`,
+      params: [term]
+    });
   }
 
   /**
@@ -905,13 +908,9 @@ export class EntityQueries {
     for (const property of this.entity.properties) {
       if (!property.searchable) continue;
       const column = quoteIdentifier(property.column);
-      const test = { sql: `coalesce(instr(lower(${column}), ?) > 0, 0)`, params: [term] };
+      const test = termTest(property.column, term);
       if (counts?.columns.includes(property.column)) {
-        const values = this.countedValues(
-          property.column,
-          "substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0",
-          term
-        );
+        const values = this.termValues(property.column, term);
         if (!values) return undefined;
         const rows = values.reduce((n, [, count]) => n + count, 0);
         const driver = {
@@ -943,10 +942,7 @@ export class EntityQueries {
         columns.push({
           test,
           rows: once(() => {
-            const matching = this.sparseRows(property.column, {
-              sql: `instr(lower(${column}), ?) > 0`,
-              params: [term]
-            });
+            const matching = this.termRows(property.column, term);
             return {
               driver: rowidIn(this.entity.table, [matching]),
               rows: matching.rows,

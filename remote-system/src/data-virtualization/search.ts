@@ -132,6 +132,11 @@ export function soleSearchTerm(input: string): string | undefined {
   return tree.kind === 'term' ? tree.text.toLowerCase() : undefined;
 }
 
+/** One column's test of a `$search` term (lower case), as `compileSearch` tests it: false, never null, on a null. */
+export function termTest(column: string, term: string): SqlFragment {
+  return { sql: `coalesce(instr(lower(${quoteIdentifier(column)}), ?) > 0, 0)`, params: [term] };
+}
+
 /**
  * Compiles a `$search` value to a parameterised predicate over the entity's searchable columns. `candidates` may give
  * a term (in lower case) a condition that holds on every row the term matches and on few others (read from indexes):
