@@ -537,7 +537,6 @@ export class EntityQueries {
     sort: readonly SortKey[],
     rows: number
   ): SqlFragment | undefined {
-    const counts = this.entity.counts;
     const table = quoteIdentifier(this.entity.table);
     const sortColumns = sort.map((k) => k.property.column);
     const orderBy = sort
@@ -550,17 +549,18 @@ export class EntityQueries {
       params: [...where.params, rows]
     });
     const parts: SqlFragment[] = [];
-    for (const property of this.entity.properties) {
-      if (!property.searchable) continue;
+    const columns = this.searchColumns();
+    if (!columns) return undefined;
+    for (const { property, read } of columns) {
       const column = quoteIdentifier(property.column);
       const test = termTest(property.column, term);
-      if (counts?.columns.includes(property.column)) {
+      if (read === 'counted') {
         const values = this.termValues(property.column, term);
         if (!values || values.length > MAX_MERGED_VALUES) return undefined;
         if (values.length > 0 && this.orderIndexes([property.column, ...sortColumns]).length === 0)
           return undefined;
         for (const [value] of values) parts.push(first({ sql: `${column} = ?`, params: [value] }));
-      } else if (this.substringIndexes.has(property.column)) {
+      } else if (read === 'substrings') {
         const candidates = this.substringCandidates(property.column, term, this.searchBudget());
         if (candidates?.rows === 0) continue;
         // A walk in the page's order needs an index that serves it (one leads with each sortable column).
@@ -575,10 +575,10 @@ export class EntityQueries {
               : test
           )
         );
-      } else if (this.isSparse(property)) {
+      } else {
         const matching = this.termRows(property.column, term);
         if (matching.rows > 0) parts.push(first(rowidIn(this.entity.table, [matching])));
-      } else return undefined;
+      }
     }
     return rowidIn(this.entity.table, parts);
   }
@@ -801,23 +801,21 @@ export class EntityQueries {
 
   /** `searchSources`, read now. */
   private searchSourcesNow(term: string): SearchSources | undefined {
-    const counts = this.entity.counts;
+    const columns = this.searchColumns();
+    if (!columns) return undefined;
     const sources: SearchSources = { values: [], others: [] };
-    for (const property of this.entity.properties) {
-      if (!property.searchable) continue;
-      if (counts?.columns.includes(property.column)) {
+    for (const { property, read } of columns) {
+      if (read === 'counted') {
         const values = this.termValues(property.column, term);
         if (!values) return undefined;
         if (values.length > 0) sources.values.push({ property, values });
-      } else if (this.substringIndexes.has(property.column)) {
+      } else if (read === 'substrings') {
         const candidates = this.substringCandidates(property.column, term, this.searchBudget());
         if (!candidates) return undefined;
         if (candidates.rows > 0) sources.others.push(candidates);
-      } else if (this.isSparse(property)) {
+      } else {
         const matching = this.termRows(property.column, term);
         if (matching.rows > 0) sources.others.push(matching);
-      } else {
-        return undefined;
       }
     }
     return sources;
@@ -846,6 +844,27 @@ export class EntityQueries {
       "substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0",
       term
     );
+  }
+
+  /**
+   * Each searchable column, and how a `$search` term is read in it: through its values' counts, its trigram index or
+   * (a sparse column) its few rows; undefined when a column can be read no such way (it is then tested on every row).
+   */
+  private searchColumns():
+    { property: PropertyDefinition; read: 'counted' | 'substrings' | 'sparse' }[] | undefined {
+    const columns: { property: PropertyDefinition; read: 'counted' | 'substrings' | 'sparse' }[] =
+      [];
+    for (const property of this.entity.properties) {
+      if (!property.searchable) continue;
+      if (this.entity.counts?.columns.includes(property.column)) {
+        columns.push({ property, read: 'counted' });
+      } else if (this.substringIndexes.has(property.column)) {
+        columns.push({ property, read: 'substrings' });
+      } else if (this.isSparse(property)) {
+        columns.push({ property, read: 'sparse' });
+      } else return undefined;
+    }
+    return columns;
   }
 
   /** The rows of a sparse column that hold a `$search` term (lower case), as `compileSearch` tests it. */
@@ -887,7 +906,6 @@ export class EntityQueries {
         ? undefined
         : soleSearchTerm(options.searchText);
     if (term === undefined) return undefined;
-    const counts = this.entity.counts;
     const budget = this.countingBudget();
     /** The rows that may hold the term in a column, read through an index, and whether each of them does. */
     type ColumnRows = { driver: SqlFragment; rows: number; exact: boolean };
@@ -905,11 +923,12 @@ export class EntityQueries {
       let found: { rows: ColumnRows | undefined } | undefined;
       return () => (found ??= { rows: find() }).rows;
     };
-    for (const property of this.entity.properties) {
-      if (!property.searchable) continue;
+    const searched = this.searchColumns();
+    if (!searched) return undefined;
+    for (const { property, read } of searched) {
       const column = quoteIdentifier(property.column);
       const test = termTest(property.column, term);
-      if (counts?.columns.includes(property.column)) {
+      if (read === 'counted') {
         const values = this.termValues(property.column, term);
         if (!values) return undefined;
         const rows = values.reduce((n, [, count]) => n + count, 0);
@@ -918,7 +937,7 @@ export class EntityQueries {
           params: values.map(([value]) => value)
         };
         columns.push({ test, counted: rows, rows: () => ({ driver, rows, exact: true }) });
-      } else if (this.substringIndexes.has(property.column)) {
+      } else if (read === 'substrings') {
         const counted =
           term.toLowerCase() === term.toUpperCase()
             ? this.substringCounter(property.column, term)
@@ -938,7 +957,7 @@ export class EntityQueries {
             );
           })
         });
-      } else if (this.isSparse(property)) {
+      } else {
         columns.push({
           test,
           rows: once(() => {
@@ -950,7 +969,7 @@ export class EntityQueries {
             };
           })
         });
-      } else return undefined;
+      }
     }
     const rows = this.counterSum([['*', '']]);
     // A row a part reads costs at most a candidate's read: fewer than the table's rows / that cost, in all, cost less
