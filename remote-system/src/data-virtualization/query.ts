@@ -392,9 +392,9 @@ export class EntityQueries {
   private resolveSubstrings(
     query: QueryOptions,
     budget = this.maxSubstringCandidates,
-    firstPageRows?: number
+    window?: PageWindow
   ): QueryOptions {
-    const options = this.resolveSearch(query, firstPageRows);
+    const options = this.resolveSearch(query, window);
     if (!options.filterTree) return options;
     const indexed = new Map<FilterNode, SqlFragment>();
     const sparseNodes = new Set<FilterNode>();
@@ -476,7 +476,7 @@ export class EntityQueries {
    * it, so it becomes that filter, counted by the maintained counts and walked like one; otherwise each term reads
    * its candidate rows when they are few (`searchCandidates`).
    */
-  private resolveSearch(options: QueryOptions, firstPageRows?: number): QueryOptions {
+  private resolveSearch(options: QueryOptions, window?: PageWindow): QueryOptions {
     if (options.searchText === undefined) return options;
     const sole = soleSearchTerm(options.searchText);
     const only = sole === undefined ? undefined : this.searchSources(sole);
@@ -515,39 +515,48 @@ export class EntityQueries {
         this.entity,
         (term) =>
           this.searchCandidates(this.searchSources(term)) ??
-          (term === sole && firstPageRows !== undefined && !options.filterTree
-            ? this.searchPageParts(term, options.sort, firstPageRows)
+          (term === sole && window !== undefined && !options.filterTree
+            ? this.searchPageParts(term, options.sort, window)
             : undefined)
       )
     };
   }
 
   /**
-   * The rows a first page of a `$search` of one frequent term (more candidates than `searchBudget()`) can hold, as a
-   * condition on the rowid: each searchable column's first `rows` rows that hold the term, in the page's order. The
-   * page's rows are among them, since each of its rows is among the first of every column that holds the term. The
-   * key's are found by walking the order's index (which carries the key, so no row is read for a key without the
-   * term) or from its candidates, a counted column's value by value through an index leading with the column and the
-   * order, a sparse column's from its few rows. A walk of the order testing the term reads every row it meets (1.8
-   * µs a row at 10M): `$search=0462` (21,000 matches) took 22 ms to meet 26 of them. Undefined when a column cannot be
-   * read so (more than 64 values, no such index).
+   * The rows a page of a `$search` of one frequent term (more candidates than `searchBudget()`) can hold, as a
+   * condition on the rowid: each searchable column's first `window.rows` rows that hold the term, in the page's order
+   * and after a next link's position (a query per keyset segment). The page's rows are among them, since each of its
+   * rows is among the first of every column that holds the term. The key's are found by walking the order's index
+   * (which carries the key, so no row is read for a key without the term) or from its candidates, a counted column's
+   * value by value through an index leading with the column and the order, a sparse column's from its few rows. A
+   * walk of the order testing the term reads every row it meets (1.8 µs a row at 10M): `$search=0462` (21,000
+   * matches) took 22 ms to meet 26 of them, and its next page 35–65 ms. Undefined when a column cannot be read so
+   * (more than 64 values, no such index).
    */
   private searchPageParts(
     term: string,
     sort: readonly SortKey[],
-    rows: number
+    window: PageWindow
   ): SqlFragment | undefined {
     const table = quoteIdentifier(this.entity.table);
     const sortColumns = sort.map((k) => k.property.column);
     const orderBy = sort
       .map((k) => `${quoteIdentifier(k.property.column)}${k.descending ? ' DESC' : ''}`)
       .join(', ');
-    const first = (where: SqlFragment): SqlFragment => ({
-      sql:
-        `SELECT part_rowid FROM (SELECT rowid AS part_rowid FROM ${table} WHERE ${where.sql} ` +
-        `ORDER BY ${orderBy} LIMIT ?)`,
-      params: [...where.params, rows]
-    });
+    // After a next link's position, one query per keyset segment (each a range the order's index seeks).
+    const segments = window.after ? keysetSegments(sort, window.after) : [undefined];
+    const first = (where: SqlFragment): SqlFragment => {
+      const selects = segments.map((segment) => ({
+        sql:
+          `SELECT part_rowid FROM (SELECT rowid AS part_rowid FROM ${table} WHERE ${where.sql}` +
+          `${segment ? ` AND ${segment.sql}` : ''} ORDER BY ${orderBy} LIMIT ?)`,
+        params: [...where.params, ...(segment?.params ?? []), window.rows]
+      }));
+      return {
+        sql: selects.map((select) => select.sql).join(' UNION ALL '),
+        params: selects.flatMap((select) => select.params)
+      };
+    };
     const parts: SqlFragment[] = [];
     const columns = this.searchColumns();
     if (!columns) return undefined;
@@ -1984,16 +1993,6 @@ export class EntityQueries {
     this.searchSourcesOfTerm.clear();
     this.countedValuesRead.clear();
     const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
-    // A first page's rows, and one more: at most what it reads (see `searchPageParts`).
-    const firstPageRows =
-      query.skipToken === undefined && !query.skip
-        ? Math.min(size, query.top ?? size) + 1
-        : undefined;
-    const options = this.resolveSubstrings(query, this.maxSubstringCandidates, firstPageRows);
-    // A count reads more candidates than a page (see `countingBudget`): resolved so once, when a count needs it.
-    let resolvedForCounting: QueryOptions | undefined;
-    const counting = (): QueryOptions =>
-      (resolvedForCounting ??= this.resolveSubstrings(query, this.countingBudget()));
     // The token's binding to the query as asked (a search read as a filter is still that search): a SHA-256
     // computed only when a token is read or a next link is emitted.
     const fingerprint = (): string =>
@@ -2006,12 +2005,21 @@ export class EntityQueries {
       ]);
     let cursor: PageCursor | undefined;
     let count: number | undefined;
-    if (options.skipToken !== undefined) {
-      cursor = this.tokens.decode(options.skipToken, fingerprint(), options.sort.length);
-      checkCursorTypes(cursor, options.sort);
+    if (query.skipToken !== undefined) {
+      cursor = this.tokens.decode(query.skipToken, fingerprint(), query.sort.length);
+      checkCursorTypes(cursor, query.sort);
       count = cursor.count;
     }
-    const remaining = cursor ? cursor.remaining : (options.top ?? null);
+    const remaining = cursor ? cursor.remaining : (query.top ?? null);
+    // The page's rows and one more, after the next link's position: at most what it reads (see `searchPageParts`).
+    const window: PageWindow | undefined = query.skip
+      ? undefined
+      : { rows: Math.min(size, remaining ?? size) + 1, after: cursor?.after };
+    const options = this.resolveSubstrings(query, this.maxSubstringCandidates, window);
+    // A count reads more candidates than a page (see `countingBudget`): resolved so once, when a count needs it.
+    let resolvedForCounting: QueryOptions | undefined;
+    const counting = (): QueryOptions =>
+      (resolvedForCounting ??= this.resolveSubstrings(query, this.countingBudget()));
     // `$count` is read after the page, which may have counted the rows itself (see below).
     const countLater = options.count && count === undefined;
     if (remaining === 0)
@@ -2247,6 +2255,12 @@ function textCall(
 /** The column value a counter's value key (`v:<value>`, or `null`) stands for. */
 function counterValue(key: string): string | null {
   return key === 'null' ? null : key.slice(2);
+}
+
+/** The rows a page reads (its rows and one more), and the sort key it starts after (a next link's), if any. */
+interface PageWindow {
+  readonly rows: number;
+  readonly after?: readonly SqlValue[];
 }
 
 /** A query of rowids, with how many rows it reads. */
