@@ -923,6 +923,32 @@ describe('$search read through indexes', () => {
     });
   });
 
+  it("reads a page from each column's first rows rather than more candidates than a filter's", () => {
+    // `0012`: more candidates than the 5 a filter may read, fewer than √(900 × 20); its counter counts it.
+    const readsFirstRows = (queries: EntityQueries): boolean =>
+      queries.lastQueries.some((q) => q.sql.includes('part_rowid'));
+    const alone = producer({ maxSubstringCandidates: 5 });
+    const page = alone.queries.page(
+      parseQueryOptions({ $search: '0012', $count: 'true' }, SHIPMENTS)
+    );
+    expect({ rows: page.rows.map((row) => row.ShipmentNumber), count: page.count }).toEqual(
+      reference(term('0012'), [])
+    );
+    expect(readsFirstRows(alone.queries)).toBe(true);
+    // The key's first rows come from walking the order's index, not from its candidates.
+    expect(
+      alone.queries.lastQueries.some((q) => q.sql.includes('part_rowid') && q.sql.includes('MATCH'))
+    ).toBe(false);
+    // Beside a filter the parts do not apply: the candidates, up to √(rows × 20), are read instead.
+    const beside = producer({ maxSubstringCandidates: 5 });
+    const filtered = { $search: '0012', $filter: 'PackageCount ge 1' };
+    expect(beside.read(filtered)).toEqual(reference(`package_count >= 1 AND ${term('0012')}`, []));
+    expect([readsFirstRows(beside.queries), searchesThroughIndexes(beside.queries)]).toEqual([
+      false,
+      true
+    ]);
+  });
+
   it("reads a term's sources once for a page and its count", () => {
     const { queries } = producer();
     const cityValues = (): number =>
