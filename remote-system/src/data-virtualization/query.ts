@@ -513,7 +513,7 @@ export class EntityQueries {
       search: compileSearch(options.searchText, this.entity, (term) => {
         const sources = this.searchSources(term);
         // A page read from each column's first rows walks index entries alone: past a filter's candidates, that
-        // costs less than reading more of them (`3004`, 4,300 candidates: 18-22 → 9-14 ms at 10M rows).
+        // costs less than reading more of them (`3004`, 4,300 candidates: 18-22 → 12.5 ms at 10M rows).
         const parts =
           term === sole && window !== undefined && !options.filterTree
             ? (this.searchCandidates(sources, this.maxSubstringCandidates) ??
@@ -525,7 +525,7 @@ export class EntityQueries {
   }
 
   /**
-   * The rows a page of a `$search` of one frequent term (more candidates than `searchBudget()`) can hold, as a
+   * The rows a page of a `$search` of one frequent term (more candidates than `maxSubstringCandidates`) can hold, as a
    * condition on the rowid: each searchable column's first `window.rows` rows that hold the term, in the page's order
    * and after a next link's position (a query per keyset segment). The page's rows are among them, since each of its
    * rows is among the first of every column that holds the term. The key's are found by walking the order's index
@@ -542,9 +542,7 @@ export class EntityQueries {
   ): SqlFragment | undefined {
     const table = quoteIdentifier(this.entity.table);
     const sortColumns = sort.map((k) => k.property.column);
-    const orderBy = sort
-      .map((k) => `${quoteIdentifier(k.property.column)}${k.descending ? ' DESC' : ''}`)
-      .join(', ');
+    const orderBy = orderByClause(sort);
     // After a next link's position, one query per keyset segment (each a range the order's index seeks).
     const segments = window.after ? keysetSegments(sort, window.after) : [undefined];
     const first = (where: SqlFragment): SqlFragment => {
@@ -719,14 +717,7 @@ export class EntityQueries {
    */
   private unionSources(node: FilterNode, budget: number): SqlFragment | undefined {
     const counts = this.entity.counts;
-    const leaves: FilterNode[] = [];
-    const flatten = (n: FilterNode): void => {
-      if (n.kind === 'or') {
-        flatten(n.left);
-        flatten(n.right);
-      } else leaves.push(n);
-    };
-    flatten(node);
+    const leaves = disjunctsOf(node);
     const selects: RowSource[] = [];
     let rows = 0;
     for (const leaf of leaves) {
@@ -774,6 +765,11 @@ export class EntityQueries {
           0
         )
       : 0;
+  }
+
+  /** The table's rows, from its maintained counter; 0 without counters. */
+  private tableRows(): number {
+    return this.counterSum([['*', '']]);
   }
 
   /** The rowids of the rows whose `column` holds one of the counted `values` (read through its index), and how many. */
@@ -899,7 +895,7 @@ export class EntityQueries {
    * filter's, since a walk tests the term on five columns of each row it meets.
    */
   private searchBudget(): number {
-    const rows = this.counter ? this.counterSum([['*', '']]) : 0;
+    const rows = this.tableRows();
     return Math.max(
       this.maxSubstringCandidates,
       Math.floor(Math.sqrt(rows * this.searchCandidateFactor))
@@ -990,7 +986,7 @@ export class EntityQueries {
         });
       }
     }
-    const rows = this.counterSum([['*', '']]);
+    const rows = this.tableRows();
     // A row a part reads costs at most a candidate's read: fewer than the table's rows / that cost, in all, cost less
     // than testing the term on every row.
     const readable = Math.max(budget, Math.floor(rows / CANDIDATE_COST_IN_TESTED_ROWS));
@@ -1258,7 +1254,7 @@ export class EntityQueries {
    * from them in about 20 ms at 10M rows, against 330 ms for the walk.
    */
   private countingBudget(): number {
-    const rows = this.counter ? this.counterSum([['*', '']]) : 0;
+    const rows = this.tableRows();
     return Math.max(this.maxSubstringCandidates, Math.floor(rows / ROW_READ_COST_IN_ENTRIES));
   }
 
@@ -1445,7 +1441,7 @@ export class EntityQueries {
       this.countingBudget()
     );
     const counted = this.countedFromCounters(positive) ?? this.countRows(positive);
-    return this.counterSum([['*', '']]) - counted;
+    return this.tableRows() - counted;
   }
 
   /**
@@ -1491,7 +1487,7 @@ export class EntityQueries {
     const counted = this.countedFromCounters(options);
     if (counted !== undefined) return { options, count: counted };
     if (this.knownCounts.has(countKey(asked))) return undefined;
-    // A frequent search term, counted from its columns apart: the page is then found by the order's walk.
+    // A search term counted from its columns apart: its page is then read on its own (see `resolveSearch`).
     const searched = this.searchCount(counting());
     if (searched !== undefined) return { options, count: this.keptCount(asked, () => searched) };
     const table = quoteIdentifier(this.entity.table);
@@ -1837,7 +1833,7 @@ export class EntityQueries {
       columns: [column],
       matches: this.counterSum(keys),
       matchesExact: true,
-      total: this.counterSum([['*', '']])
+      total: this.tableRows()
     };
   }
 
@@ -1891,7 +1887,7 @@ export class EntityQueries {
       columns,
       matches,
       matchesExact,
-      total: this.counterSum([['*', '']])
+      total: this.tableRows()
     };
   }
 
@@ -2050,9 +2046,7 @@ export class EntityQueries {
     const sortColumns = options.sort.map((k) => k.property);
     const fetched = [...new Set([...options.select, ...sortColumns])];
     const columns = fetched.map((p) => quoteIdentifier(p.column)).join(', ');
-    const orderBy = options.sort
-      .map((k) => `${quoteIdentifier(k.property.column)}${k.descending ? ' DESC' : ''}`)
-      .join(', ');
+    const orderBy = orderByClause(options.sort);
 
     // A deep `$skip` starts from the nearest known position instead of stepping over every skipped row.
     const skip = cursor ? 0 : (options.skip ?? 0);
@@ -2299,12 +2293,10 @@ function disjointFilters(
   rewrite: (node: FilterNode) => SqlFragment | undefined,
   sparse: ReadonlySet<FilterNode>
 ): readonly [SqlFragment, SqlFragment] | undefined {
-  const disjuncts = (node: FilterNode): FilterNode[] =>
-    node.kind === 'or' ? [...disjuncts(node.left), ...disjuncts(node.right)] : [node];
   const split = (node: FilterNode): FilterNode | undefined => {
     if (node.kind === 'and') return split(node.left) ?? split(node.right);
     if (node.kind !== 'or' || rewrite(node)) return undefined;
-    const leaves = disjuncts(node);
+    const leaves = disjunctsOf(node);
     return leaves.some((leaf) => sparse.has(leaf)) && leaves.some((leaf) => !sparse.has(leaf))
       ? node
       : undefined;
@@ -2317,7 +2309,7 @@ function disjointFilters(
       ? { ...node, left: replaced(node.left, by), right: replaced(node.right, by) }
       : node;
   };
-  const leaves = disjuncts(target);
+  const leaves = disjunctsOf(target);
   const others = leaves
     .filter((leaf) => !sparse.has(leaf))
     .reduce((left, right) => ({ kind: 'or', left, right, position: target.position }));
@@ -2340,6 +2332,18 @@ function disjointFilters(
       node === sparseOnly ? sparseOnlySql : rewrite(node)
     )
   ];
+}
+
+/** `sort` as an SQL ORDER BY list. */
+function orderByClause(sort: readonly SortKey[]): string {
+  return sort
+    .map((k) => `${quoteIdentifier(k.property.column)}${k.descending ? ' DESC' : ''}`)
+    .join(', ');
+}
+
+/** The operands of an `or` and of the `or`s under it, left to right; the node itself when it is no `or`. */
+function disjunctsOf(node: FilterNode): FilterNode[] {
+  return node.kind === 'or' ? [...disjunctsOf(node.left), ...disjunctsOf(node.right)] : [node];
 }
 
 /** What a count is kept under (see `KnownCounts`): the query's `$filter` and `$search` as asked. */
