@@ -449,6 +449,13 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       ')',
     $orderby: 'ShippedAt desc'
   });
+  /** A global search (`$search`, with its count as Connect asks) for request i's key's last `digits` digits. */
+  const keyDigitsSearch =
+    (digits: number) =>
+    (i: number): { resource: string; query: RawQuery } => ({
+      resource: 'Shipments',
+      query: { $search: keyAt(i).slice(-digits), $top: '25', $count: 'true' }
+    });
   // A fifth of the depth: each carrier has about a fifth of the rows.
   const filteredDepth = Math.floor(depth / 5);
   const listViewFilters = listViewFilterSweep(db, { keyAt, customerAt, dayAt, carriers });
@@ -689,26 +696,17 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
     {
       name: "$search of a key's last 7 digits, $top=25, $count=true (each searchable column read through an index)",
       indexed: true,
-      request: (i) => ({
-        resource: 'Shipments',
-        query: { $search: keyAt(i).slice(-7), $top: '25', $count: 'true' }
-      })
+      request: keyDigitsSearch(7)
     },
     {
       name: "$search of a key's last 4 digits, $top=25, $count=true (counted by the key's substring counter and the other columns' index reads; the page from the key's candidates, or from each column's first rows in the page's order)",
       indexed: true,
-      request: (i) => ({
-        resource: 'Shipments',
-        query: { $search: keyAt(i).slice(-4), $top: '25', $count: 'true' }
-      })
+      request: keyDigitsSearch(4)
     },
     {
       name: "$search of a key's last 2 digits, $top=25, $count=true (the key's substring counter, and the rows of every customer whose number holds them read through its index, or every row tested)",
       indexed: false,
-      request: (i) => ({
-        resource: 'Shipments',
-        query: { $search: keyAt(i).slice(-2), $top: '25', $count: 'true' }
-      })
+      request: keyDigitsSearch(2)
     },
     {
       name: `$search of a city: $search=${searchedCity}, $top=25, $count=true (read as the cities that contain it)`,
