@@ -513,11 +513,15 @@ export class EntityQueries {
       search: compileSearch(options.searchText, this.entity, (term) => {
         const sources = this.searchSources(term);
         // A page read from each column's first rows walks index entries alone: past a filter's candidates, that
-        // costs less than reading more of them (`3004`, 4,300 candidates: 18-22 → 12.5 ms at 10M rows).
+        // costs less than reading more of them (`3004`, 4,300 candidates: 18-22 → 12.5 ms at 10M rows). Past
+        // `$skip` rows, though, the walk grows with them where the candidates cost the same at any depth: up to
+        // `searchBudget()` of them are read first (`5085` with `$skip=100`: 31 → 9 ms).
         const parts =
           term === sole && window !== undefined && !options.filterTree
-            ? (this.searchCandidates(sources, this.maxSubstringCandidates) ??
-              this.searchPageParts(term, options.sort, window))
+            ? (this.searchCandidates(
+                sources,
+                options.skip ? this.searchBudget() : this.maxSubstringCandidates
+              ) ?? this.searchPageParts(term, options.sort, window))
             : undefined;
         return parts ?? this.searchCandidates(sources);
       })
@@ -526,14 +530,14 @@ export class EntityQueries {
 
   /**
    * The rows a page of a `$search` of one frequent term (more candidates than `maxSubstringCandidates`) can hold, as a
-   * condition on the rowid: each searchable column's first `window.rows` rows that hold the term, in the page's order
-   * and after a next link's position (a query per keyset segment). The page's rows are among them, since each of its
-   * rows is among the first of every column that holds the term. The key's are found by walking the order's index
-   * (which carries the key, so no row is read for a key without the term) or from its candidates, a counted column's
-   * value by value through an index leading with the column and the order, a sparse column's from its few rows. A
-   * walk of the order testing the term reads every row it meets (1.8 µs a row at 10M): `$search=0462` (21,000
-   * matches) took 22 ms to meet 26 of them, and its next page 35–65 ms. Undefined when a column cannot be read so
-   * (more than 64 values, no such index).
+   * condition on the rowid: each searchable column's first `window.rows` rows that hold the term (those `$skip` steps
+   * over and the page's), in the page's order and after a next link's position (a query per keyset segment). The
+   * page's rows are among them, since each of its rows is among the first of every column that holds the term. The
+   * key's are found by walking the order's index (which carries the key, so no row is read for a key without the
+   * term) or from its candidates, a counted column's value by value through an index leading with the column and the
+   * order, a sparse column's from its few rows. A walk of the order testing the term reads every row it meets (1.8 µs
+   * a row at 10M): `$search=0462` (21,000 matches) took 22 ms to meet 26 of them, its next page 35–65 ms, and its page
+   * past `$skip=25` 60 ms. Undefined when a column cannot be read so (more than 64 values, no such index).
    */
   private searchPageParts(
     term: string,
@@ -2017,10 +2021,14 @@ export class EntityQueries {
       count = cursor.count;
     }
     const remaining = cursor ? cursor.remaining : (query.top ?? null);
-    // The page's rows and one more, after the next link's position: at most what it reads (see `searchPageParts`).
-    const window: PageWindow | undefined = query.skip
-      ? undefined
-      : { rows: Math.min(size, remaining ?? size) + 1, after: cursor?.after };
+    // What the page reads at most (see `searchPageParts`): the rows `$skip` steps over, then the page's rows and one
+    // more, or the page's rows and one more after a next link's position. A `$skip` deep enough to start from a known
+    // position is not read so (see `SkipPositions`).
+    const skipped = query.skip ?? 0;
+    const window: PageWindow | undefined =
+      skipped >= this.positions.stride
+        ? undefined
+        : { rows: skipped + Math.min(size, remaining ?? size) + 1, after: cursor?.after };
     const options = this.resolveSubstrings(query, this.maxSubstringCandidates, window);
     // A count reads more candidates than a page (see `countingBudget`): resolved so once, when a count needs it.
     let resolvedForCounting: QueryOptions | undefined;
@@ -2262,7 +2270,7 @@ function counterValue(key: string): string | null {
   return key === 'null' ? null : key.slice(2);
 }
 
-/** The rows a page reads (its rows and one more), and the sort key it starts after (a next link's), if any. */
+/** The rows a page reads (those `$skip` steps over, its rows and one more), and the sort key it starts after. */
 interface PageWindow {
   readonly rows: number;
   readonly after?: readonly SqlValue[];

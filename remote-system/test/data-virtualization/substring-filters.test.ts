@@ -9,6 +9,7 @@
  */
 import { SHIPMENTS } from '../../src/data-virtualization/entity';
 import { PageTokens } from '../../src/data-virtualization/paging';
+import { SkipPositions } from '../../src/data-virtualization/positions';
 import {
   EntityQueries,
   parseQueryOptions,
@@ -909,7 +910,47 @@ describe('$search read through indexes', () => {
     });
 
     it.each([
-      ['a page past $skip', { $search: '5', $top: '10', $skip: '3' }],
+      ['5', undefined, 'shipped_at DESC, shipment_number DESC'],
+      ['37', 'DestinationCity desc', 'destination_city DESC, shipment_number DESC'],
+      ['e', undefined, 'shipped_at DESC, shipment_number DESC']
+    ])(
+      'and each page past $skip, up to where known positions start it: %s by %s',
+      (text, orderBy, sqlOrder) => {
+        // Positions every 50 rows: a page past 50 skipped rows starts from the nearest one (see `SkipPositions`).
+        const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('skips'), 100, {
+          maxSubstringCandidates: 5,
+          searchCandidateFactor: 0,
+          positions: new SkipPositions(50)
+        });
+        const all = firstKeys(text, sqlOrder, 100_000).rows;
+        const pages = [1, 7, 20, 49, 50].map((skip) => {
+          const query: Record<string, string> = {
+            $search: text,
+            $top: '7',
+            $skip: String(skip),
+            $count: 'true'
+          };
+          if (orderBy) query.$orderby = orderBy;
+          const page = queries.page(parseQueryOptions(query, SHIPMENTS));
+          return {
+            skip,
+            rows: page.rows.map((row) => row.ShipmentNumber),
+            count: page.count,
+            firstRows: readsFirstRows(queries)
+          };
+        });
+        expect(pages).toEqual(
+          [1, 7, 20, 49, 50].map((skip) => ({
+            skip,
+            rows: all.slice(skip, skip + 7),
+            count: all.length,
+            firstRows: skip < 50
+          }))
+        );
+      }
+    );
+
+    it.each([
       ['beside a filter', { $search: '5', $filter: "Carrier eq 'UPS'" }],
       // No index leads with the origin warehouse: the keys' first rows would sort every key that holds the term.
       ['an order no index serves', { $search: '37', $orderby: 'OriginWarehouse' }],
@@ -946,6 +987,22 @@ describe('$search read through indexes', () => {
       false,
       true
     ]);
+  });
+
+  it('past $skip, reads up to √(rows × 20) candidates before the first rows, whose walk grows with the skipped rows', () => {
+    // `0012` as above: past the 5 candidates a filter may read, within √(900 × 20) = 134.
+    const readsFirstRows = (queries: EntityQueries): boolean =>
+      queries.lastQueries.some((q) => q.sql.includes('part_rowid'));
+    const expected = reference(term('0012'), []);
+    const { queries } = producer({ maxSubstringCandidates: 5 });
+    const page = queries.page(
+      parseQueryOptions({ $search: '0012', $top: '3', $skip: '2', $count: 'true' }, SHIPMENTS)
+    );
+    expect({ rows: page.rows.map((row) => row.ShipmentNumber), count: page.count }).toEqual({
+      rows: expected.rows.slice(2, 5),
+      count: expected.count
+    });
+    expect([readsFirstRows(queries), searchesThroughIndexes(queries)]).toEqual([false, true]);
   });
 
   it("reads a term's sources once for a page and its count", () => {
