@@ -783,6 +783,25 @@ describe('$search read through indexes', () => {
       );
     });
 
+    it("leaves unread the column whose rows cost the most to read: the key's fewer ones, counted by its counter", () => {
+      // `0013`: 11 keys hold it, and the numbers of customers with 28 rows. A key's candidate costs about five of a
+      // customer's rows (read through an index leading with the customer, which carries the key its test reads), so
+      // the key is counted and the customers' rows are read, though they are more.
+      expect(
+        ["instr(shipment_number, '0013') > 0", "instr(customer_number, '0013') > 0"].map(sqlCountOf)
+      ).toEqual([11, 28]);
+      const counting = producer().queries;
+      expect(counting.count(parseQueryOptions({ $search: '0013' }, SHIPMENTS))).toBe(
+        reference(term('0013'), []).count
+      );
+      const parts = counting.lastQueries.filter((q) =>
+        q.sql.startsWith('SELECT (SELECT count(*) FROM "shipments" WHERE')
+      );
+      expect(
+        parts.map((q) => [q.sql.includes('"customer_number" IN ('), q.sql.includes('MATCH')])
+      ).toEqual([[true, false]]);
+    });
+
     it('not when its candidates are few and no counter spares reading them: one pass reads the page and its count', () => {
       const { queries } = producer();
       const page = queries.page(
