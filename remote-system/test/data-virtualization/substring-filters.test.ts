@@ -831,15 +831,48 @@ describe('$search read through indexes', () => {
       expect(countsEveryRow(counting)).toBe(true);
     });
 
-    it('not past the rows / 5', () => {
-      // 900 rows: the parts may read 180 (more than a count's 30 candidates), and more rows than that have a customer
-      // number holding '1'.
+    it("reads a counted column's rows through an index that carries the tests before them, past the rows / 5", () => {
+      // 900 rows: more than 180 have a customer number holding '1'. The key is counted; the customers' rows are
+      // index entries tested for the key (a fifth of a candidate each), so reading them costs less than the rows.
       expect(sqlCountOf("instr(customer_number, '1') > 0")).toBeGreaterThan(180);
       const counting = producer({ maxSubstringCandidates: 5 }).queries;
       expect(counting.count(parseQueryOptions({ $search: '1' }, SHIPMENTS))).toBe(
         reference(term('1'), []).count
       );
-      expect(countsEveryRow(counting)).toBe(true);
+      expect([countsEveryRow(counting), countsParts(counting)]).toEqual([false, true]);
+    });
+
+    it("not past the table's rows in reads, where a row an index does not carry the earlier tests for is read", () => {
+      // 100 rows, where '1' is in 20 keys, the customer numbers of 46 rows, 8 order numbers and the city of 11 rows
+      // (10 set here). The key is counted; the customers' rows are index entries tested for the key (46), but no index
+      // that leads with the city carries the customer number, and the order numbers' rows are read too: 19 rows at a
+      // candidate's cost, 5 each. 141 in all, more than the 100 rows: every row is tested instead.
+      const small = createShipmentDatabase(100);
+      try {
+        small
+          .prepare("UPDATE shipments SET destination_city = '100% Town_1' WHERE rowid <= 10")
+          .run();
+        const holding = (column: string): number =>
+          small
+            .prepare(`SELECT count(*) FROM shipments WHERE instr(${column}, '1') > 0`)
+            .pluck()
+            .get() as number;
+        expect(
+          ['shipment_number', 'customer_number', 'order_number', 'destination_city'].map(holding)
+        ).toEqual([20, 46, 8, 11]);
+        const queries = new EntityQueries(small, SHIPMENTS, new PageTokens('small'), 100, {
+          maxSubstringCandidates: 5
+        });
+        expect(queries.count(parseQueryOptions({ $search: '1' }, SHIPMENTS))).toBe(
+          small
+            .prepare(`SELECT count(*) FROM shipments WHERE ${term('1')}`)
+            .pluck()
+            .get()
+        );
+        expect([countsEveryRow(queries), countsParts(queries)]).toEqual([true, false]);
+      } finally {
+        small.close();
+      }
     });
   });
 
