@@ -815,8 +815,6 @@ describe('$search read through indexes', () => {
     });
 
     it.each([
-      // Cased and too short for trigrams: the key can be neither read nor counted.
-      ['p-', {}, term('p-')],
       // Beside a filter, which the key's counter does not count.
       ['37', { $filter: "Carrier eq 'UPS'" }, `carrier = 'UPS' AND ${term('37')}`],
       // Two terms.
@@ -830,6 +828,66 @@ describe('$search read through indexes', () => {
       );
       expect(countsEveryRow(counting)).toBe(true);
     });
+
+    it.each([
+      // Every key holds `P-`: the count is the table's rows.
+      ['p-', []],
+      // No key holds `ab`, `aB`, `Ab` or `AB`: the other columns' rows alone.
+      ['ab', []],
+      // Nor `de` in any case: the statuses that hold it are counted, and only Denver's rows are read.
+      ['de', ['"destination_city" IN (']]
+    ])(
+      'a term too short for a trigram, counted in the key by its counters in each case: %s',
+      (text, reads) => {
+        const expected = reference(term(text), []);
+        const counting = producer({ maxSubstringCandidates: 5 }).queries;
+        expect(counting.count(parseQueryOptions({ $search: text }, SHIPMENTS))).toBe(
+          expected.count
+        );
+        expect(countsEveryRow(counting)).toBe(false);
+        const parts = counting.lastQueries.filter((q) =>
+          q.sql.startsWith('SELECT (SELECT count(*) FROM "shipments" WHERE')
+        );
+        expect(
+          parts.flatMap((q) =>
+            ['"status" IN (', '"destination_city" IN ('].filter((read) => q.sql.includes(read))
+          )
+        ).toEqual(reads);
+        // Its pages: the key is not walked for a term no key holds.
+        const paging = producer({ maxSubstringCandidates: 5, searchCandidateFactor: 0 });
+        expect(paging.read({ $search: text })).toEqual(expected);
+        expect(
+          paging.queries.lastQueries.some((q) =>
+            q.sql.includes(
+              'part_rowid FROM "shipments" WHERE coalesce(instr(lower("shipment_number")'
+            )
+          )
+        ).toBe(text === 'p-');
+      }
+    );
+
+    it.each([
+      // One key written in lower case: `p-` is in it and, as `P-`, in the 99 others, which its counters cannot add up
+      // (a key may hold both): every row is tested.
+      ['in lower case', 'lower(shipment_number)', true],
+      // One key holding both: every key holds `P-`, so every row holds the term whatever else they hold.
+      ['holding both', "shipment_number || 'p-'", false]
+    ])(
+      'a term too short for a trigram that one key holds in two cases: one %s',
+      (_name, key, everyRow) => {
+        const small = createShipmentDatabase(100);
+        try {
+          small.prepare(`UPDATE shipments SET shipment_number = ${key} WHERE rowid = 1`).run();
+          const queries = new EntityQueries(small, SHIPMENTS, new PageTokens('small'), 100, {
+            maxSubstringCandidates: 5
+          });
+          expect(queries.count(parseQueryOptions({ $search: 'p-' }, SHIPMENTS))).toBe(100);
+          expect(countsEveryRow(queries)).toBe(everyRow);
+        } finally {
+          small.close();
+        }
+      }
+    );
 
     it("reads a counted column's rows through an index that carries the tests before them, past the rows / 5", () => {
       // 900 rows: more than 180 have a customer number holding '1'. The key is counted; the customers' rows are
@@ -1083,8 +1141,13 @@ describe('$search read through indexes', () => {
     expect(queries.page(parseQueryOptions(next, SHIPMENTS)).rows.length).toBeGreaterThan(0);
   });
 
+  it('a term too short for a trigram that no key holds, by its counters, through the other columns', () => {
+    const { queries, read } = producer();
+    expect(read({ $search: 'ab' })).toEqual(reference(term('ab'), []));
+    expect(searchesThroughIndexes(queries)).toBe(true);
+  });
+
   it.each([
-    ['a term too short for a trigram', 'ab', {}],
     [
       'terms on more rows than the indexes are read for',
       'deliver OR 0000000',
