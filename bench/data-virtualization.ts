@@ -215,6 +215,8 @@ interface Shape {
    * a change (positions repaired from the change log now; forgotten and found again from the start before it).
    */
   readonly writeFirst?: boolean;
+  /** Untimed work before the shape's first request (finding the next links it follows). */
+  readonly setUp?: () => void;
   request(i: number): { resource: string; query: RawQuery; maxPageSize?: number };
 }
 
@@ -464,6 +466,30 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
         $count: 'true'
       }
     });
+  /**
+   * A global search's second page as server-driven paging asks for it: the next link of request i's first page
+   * (`$search` of its key's last 4 digits, `$count=true`, 25 rows a page, as `keyDigitsSearch(4)`), found in this
+   * process by `setUp` for every request index the bench sends (measured, warm-ups, the rows probe), so that no
+   * request repeats another and none waits for its first page. The link carries the first page's count, which the
+   * producer then does not count again.
+   */
+  const searchNextLinks = new Map<number, string>();
+  const findSearchNextLinks = (): void => {
+    const producer = new currentQuery.EntityQueries(db, SHIPMENTS, new PageTokens(SECRET), 2000);
+    const measured = 2 * (options.requests + WARM_UPS);
+    for (const i of [
+      UNMEASURED - 1,
+      UNMEASURED,
+      ...Array.from({ length: measured }, (_, k) => k)
+    ]) {
+      const first = producer.page(
+        currentQuery.parseQueryOptions({ $search: keyAt(i).slice(-4), $count: 'true' }, SHIPMENTS),
+        25
+      );
+      if (!first.nextToken) throw new Error(`$search=${keyAt(i).slice(-4)} has no second page`);
+      searchNextLinks.set(i, first.nextToken);
+    }
+  };
   // A fifth of the depth: each carrier has about a fifth of the rows.
   const filteredDepth = Math.floor(depth / 5);
   const listViewFilters = listViewFilterSweep(db, { keyAt, customerAt, dayAt, carriers });
@@ -717,6 +743,20 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       request: keyDigitsSearch(4, 25)
     },
     {
+      name: "$search of a key's last 4 digits, server-driven page 2: its first page's nextLink ($count=true, 25 rows a page; read from each column's first rows after the link's position, its count carried in the link)",
+      indexed: true,
+      setUp: findSearchNextLinks,
+      request: (i) => {
+        const token = searchNextLinks.get(i);
+        if (!token) throw new Error(`no next link was found for request ${i}`);
+        return {
+          resource: 'Shipments',
+          query: { $search: keyAt(i).slice(-4), $count: 'true', $skiptoken: token },
+          maxPageSize: 25
+        };
+      }
+    },
+    {
       name: "$search of a key's last 2 digits, $top=25, $count=true (the key's substring counter, and the rows of every customer whose number holds them read through its index, or every row tested)",
       indexed: false,
       request: keyDigitsSearch(2)
@@ -834,6 +874,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   // the compiler's: the others once, then the fixed-cost shapes CPU_WARM_UP times, last, so that the garbage the
   // heavy shapes leave is not collected inside the key lookups' CPU window (they are measured first).
   const warmUpOrder = [...shapes.filter((s) => !s.cpu), ...shapes.filter((s) => s.cpu)];
+  for (const shape of shapes) shape.setUp?.();
   for (const variant of variants) {
     for (const shape of warmUpOrder) {
       for (let i = 0; i < (shape.cpu ? CPU_WARM_UP : 1); i++) {
