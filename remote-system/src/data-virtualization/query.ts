@@ -915,14 +915,12 @@ export class EntityQueries {
    * with every global search and SOSL query while the data source's row counts are on, and testing every row takes
    * seconds at 10M rows. The term matches a row when any searchable column contains it, so its rows are the disjoint
    * parts "column i contains it and no column before i does". One column is counted without reading its rows: the
-   * one whose rows would cost the most to read (the key from its substring counter, for a term without cased
-   * characters, so that SQLite's `lower` changes none of its matches, its rows being candidates; a counted column from
-   * its values' counts), else the next.
-   * Every other column's rows are read through its index (a counted column's values, the key's trigram candidates, a
-   * sparse column's rows), fewest tests for the most rows, while they are fewer than the table's rows /
-   * CANDIDATE_COST_IN_TESTED_ROWS in all (a row read costs at most a candidate's). `$search=37` at 10M rows: the
-   * key's counter and the rows of the 20 customers whose number holds it, against every row; `3004`: its counter
-   * alone, against reading its 4,300 candidates. Undefined otherwise.
+   * one whose rows would cost the most to read (the key from its substring counters, see `foldedSubstringCounter`,
+   * its rows being candidates; a counted column from its values' counts), else the next. Every other column's rows
+   * are read through its index (a counted column's values, the key's trigram candidates, a sparse column's rows),
+   * fewest tests for the most rows, while that costs less than a third of testing every row (see below).
+   * `$search=37` at 10M rows: the key's counter and the rows of the 20 customers whose number holds it, against every
+   * row; `3004`: its counter alone, against reading its 4,300 candidates. Undefined otherwise.
    */
   private searchCount(options: QueryOptions): number | undefined {
     const term =
@@ -1023,7 +1021,7 @@ export class EntityQueries {
       // Every row holds it (`00` in every key): nothing more to read.
       if (counted?.counted === rows) return rows;
       if (few && columns.some((c) => c.read === 'substrings' && c !== counted)) return undefined;
-      const read: (ColumnRows & { test: SqlFragment; column: string; counted: boolean })[] = [];
+      const read: (ColumnRows & { test: SqlFragment; column: string; valueRows: boolean })[] = [];
       for (const column of columns) {
         const found = column === counted ? undefined : column.rows();
         if (found) {
@@ -1031,7 +1029,7 @@ export class EntityQueries {
             ...found,
             test: column.test,
             column: column.column,
-            counted: column.read === 'counted'
+            valueRows: column.read === 'counted'
           });
         }
       }
@@ -1046,7 +1044,7 @@ export class EntityQueries {
       const tested = counted ? [counted.column] : [];
       for (const part of read) {
         const carried =
-          part.counted &&
+          part.valueRows &&
           this.indexes.some(
             (index) =>
               index.columns[0] === part.column && tested.every((c) => index.columns.includes(c))
@@ -1352,9 +1350,9 @@ export class EntityQueries {
 
   /**
    * How many values of `column` hold `term` (lower case) once SQLite's `lower` has folded them, which folds ASCII
-   * letters alone: from the substring counters of each way of writing the term's ASCII letters in either case (at most
-   * 2^4), when at most one of them is held, or one is held by every row (`shp`: every key holds `SHP`; `ex`: no key
-   * holds any of `ex`, `eX`, `Ex`, `EX`). Undefined otherwise (a value may hold two of them), or when
+   * letters alone: from the substring counters of each way of writing the term's ASCII letters in either case (2^n
+   * for n letters), when at most one of them is held, or one is held by every row (`shp`: every key holds `SHP`;
+   * `ex`: no key holds any of `ex`, `eX`, `Ex`, `EX`). Undefined otherwise (a value may hold two of them), or when
    * `substringCounter` does not count the term.
    */
   private foldedSubstringCounter(column: string, term: string): number | undefined {
