@@ -225,6 +225,8 @@ export class EntityQueries {
   private readonly searchSourcesOfTerm = new Map<string, SearchSources | undefined>();
   /** Within one `page`/`count` call, the counted values read (see `countedValues`): a search's parts ask again. */
   private readonly countedValuesRead = new Map<string, [string, number][] | undefined>();
+  /** Within one `page`/`count` call, `foldedSubstringCounter`'s answers: a page, its sources and its count ask. */
+  private readonly foldedCounts = new Map<string, number | undefined>();
   /** Reads a maintained row count, when the database keeps them (see `EntitySetDefinition.counts`). */
   private readonly counter: Database.Statement | undefined;
   /** `byKey` with every property, in entity order. */
@@ -574,14 +576,8 @@ export class EntityQueries {
           return undefined;
         for (const [value] of values) parts.push(first({ sql: `${column} = ?`, params: [value] }));
       } else if (read === 'substrings') {
-        // A walk for a term no value holds would read the whole index (`ex`: 0.8 s at 10M rows).
-        if (this.foldedSubstringCounter(property.column, term) === 0) continue;
         // Past a filter's candidates, walking index entries costs less than reading the rows (see `resolveSearch`).
-        const candidates = this.substringCandidates(
-          property.column,
-          term,
-          this.maxSubstringCandidates
-        );
+        const candidates = this.termCandidates(property.column, term, this.maxSubstringCandidates);
         if (candidates?.rows === 0) continue;
         // A walk in the page's order needs an index that serves it (one leads with each sortable column).
         if (!candidates && !this.orderIndex(sort)) return undefined;
@@ -828,9 +824,7 @@ export class EntityQueries {
         if (!values) return undefined;
         if (values.length > 0) sources.values.push({ property, values });
       } else if (read === 'substrings') {
-        // Its counters may say that no value holds it, where a term too short for a trigram has no candidates.
-        if (this.foldedSubstringCounter(property.column, term) === 0) continue;
-        const candidates = this.substringCandidates(property.column, term, this.searchBudget());
+        const candidates = this.termCandidates(property.column, term, this.searchBudget());
         if (!candidates) return undefined;
         if (candidates.rows > 0) sources.others.push(candidates);
       } else {
@@ -888,6 +882,23 @@ export class EntityQueries {
       } else return undefined;
     }
     return columns;
+  }
+
+  /**
+   * The rows of a column with a trigram index that may hold a `$search` term (lower case): none when its counters say
+   * that no value holds the term in any case (`foldedSubstringCounter`), where a term too short for a trigram has no
+   * candidates and a page would walk the whole index for it (`ex`: 0.8 s at 10M rows); else its candidates, at most
+   * `budget` of them (see `substringCandidates`).
+   */
+  private termCandidates(column: string, term: string, budget: number): RowSource | undefined {
+    if (this.foldedSubstringCounter(column, term) === 0) {
+      return {
+        sql: `SELECT rowid FROM ${quoteIdentifier(this.entity.table)} WHERE 0`,
+        params: [],
+        rows: 0
+      };
+    }
+    return this.substringCandidates(column, term, budget);
   }
 
   /** The rows of a sparse column that hold a `$search` term (lower case), as `compileSearch` tests it. */
@@ -974,9 +985,7 @@ export class EntityQueries {
           test,
           counted,
           rows: once(() => {
-            // None, when its counters say no value holds it (a term too short for a trigram has no candidates).
-            if (counted === 0) return { driver: { sql: '0', params: [] }, rows: 0, exact: true };
-            const candidates = this.substringCandidates(property.column, term, budget);
+            const candidates = this.termCandidates(property.column, term, budget);
             return (
               candidates && {
                 driver: rowidIn(this.entity.table, [candidates]),
@@ -1256,12 +1265,18 @@ export class EntityQueries {
     return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
   }
 
-  /** Number of rows matching `$filter` and `$search` (`$top`/`$skip` do not apply, as OData says). */
-  count(options: QueryOptions): number {
+  /** Forgets what the last `page`/`count` call read and kept for itself. */
+  private startRequest(): void {
     this.lastQueries = [];
     this.candidateCounts.clear();
     this.searchSourcesOfTerm.clear();
     this.countedValuesRead.clear();
+    this.foldedCounts.clear();
+  }
+
+  /** Number of rows matching `$filter` and `$search` (`$top`/`$skip` do not apply, as OData says). */
+  count(options: QueryOptions): number {
+    this.startRequest();
     const counting = this.resolveSubstrings(options, this.countingBudget());
     return this.countResolved(counting, options, () => counting);
   }
@@ -1356,6 +1371,14 @@ export class EntityQueries {
    * `substringCounter` does not count the term.
    */
   private foldedSubstringCounter(column: string, term: string): number | undefined {
+    const key = JSON.stringify([column, term]);
+    if (!this.foldedCounts.has(key))
+      this.foldedCounts.set(key, this.foldedSubstringCounterNow(column, term));
+    return this.foldedCounts.get(key);
+  }
+
+  /** `foldedSubstringCounter`, read now. */
+  private foldedSubstringCounterNow(column: string, term: string): number | undefined {
     let spellings = [''];
     for (const character of term) {
       const cases = /[a-z]/.test(character) ? [character, character.toUpperCase()] : [character];
@@ -2060,10 +2083,7 @@ export class EntityQueries {
 
   /** One page of results, with the token for the next one. */
   page(query: QueryOptions, maxPageSize = this.pageSize): PageResult {
-    this.lastQueries = [];
-    this.candidateCounts.clear();
-    this.searchSourcesOfTerm.clear();
-    this.countedValuesRead.clear();
+    this.startRequest();
     const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
     // The token's binding to the query as asked (a search read as a filter is still that search): a SHA-256
     // computed only when a token is read or a next link is emitted.

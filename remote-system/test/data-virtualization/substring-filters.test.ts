@@ -1126,6 +1126,13 @@ describe('$search read through indexes', () => {
       queries.page(parseQueryOptions({ $search: search, $count: 'true' }, SHIPMENTS));
       expect(cityValues()).toBe(1);
     }
+    // And each spelling's substring counter of the key (see `foldedSubstringCounter`), once.
+    const { queries: paging } = producer({ maxSubstringCandidates: 5, searchCandidateFactor: 0 });
+    paging.page(parseQueryOptions({ $search: 'de', $count: 'true' }, SHIPMENTS));
+    const spellingsAsked = paging.lastQueries
+      .map((q) => q.params[2])
+      .filter((value) => typeof value === 'string' && /^v:de$/i.test(value));
+    expect(spellingsAsked.sort()).toEqual(['v:DE', 'v:De', 'v:dE', 'v:de']);
   });
 
   it('a search read as a filter still binds its next link to the search', () => {
