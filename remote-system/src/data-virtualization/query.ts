@@ -17,7 +17,7 @@ import {
   type PageStart,
   type SqlValue
 } from './positions';
-import { compileSearch, soleSearchTerm, termTest } from './search';
+import { compileSearch, containsTerm, soleSearchTerm, termTest } from './search';
 import {
   compileFilter,
   globPattern,
@@ -858,7 +858,7 @@ export class EntityQueries {
   private termValues(column: string, term: string): [string, number][] | undefined {
     return this.countedValues(
       column,
-      "substr(value, 1, 2) = 'v:' AND instr(lower(substr(value, 3)), ?) > 0",
+      `substr(value, 1, 2) = 'v:' AND ${containsTerm('substr(value, 3)', term)}`,
       term
     );
   }
@@ -904,7 +904,7 @@ export class EntityQueries {
   /** The rows of a sparse column that hold a `$search` term (lower case), as `compileSearch` tests it. */
   private termRows(column: string, term: string): RowSource {
     return this.sparseRows(column, {
-      sql: `instr(lower(${quoteIdentifier(column)}), ?) > 0`,
+      sql: containsTerm(quoteIdentifier(column), term),
       params: [term]
     });
   }

