@@ -217,10 +217,11 @@ export class EntityQueries {
   /** The SQL the last `page`/`count`/`byKey` call ran, for `EXPLAIN QUERY PLAN` in tests and the benchmark. */
   lastQueries: { sql: string; params: unknown[] }[] = [];
   /**
-   * Within one `page`/`count` call, how many candidate rows each trigram query found, and whether that is all of them
-   * or only a bound (it stopped past the budget it was asked with): a page's and its count's resolutions ask the same.
+   * Within one `page`/`count` call, how many candidate rows each trigram query of an index found, and their rowids
+   * when that is all of them (none when it stopped past the budget it was asked with): a page's and its count's
+   * resolutions ask the same.
    */
-  private readonly candidateCounts = new Map<string, { rows: number; all: boolean }>();
+  private readonly trigramCandidates = new Map<string, { rows: number; rowids?: string }>();
   /** Within one `page`/`count` call, each `$search` term's sources (see `searchSources`): each resolution asks. */
   private readonly searchSourcesOfTerm = new Map<string, SearchSources | undefined>();
   /** Within one `page`/`count` call, the counted values read (see `countedValues`): a search's parts ask again. */
@@ -602,8 +603,11 @@ export class EntityQueries {
   /**
    * The rows whose trigram index entries hold every trigram of `text` (a superset of those containing it, in any
    * case), as a query of their rowids, with how many there are; undefined when `column` has no such index, `text`
-   * has no trigram, or there are more than `maxSubstringCandidates` (found by reading at most one more). The rare
-   * trigrams are asked first and the common ones only when those give too many rows (`trigramQueries`).
+   * has no trigram, or there are more than `budget` (found by reading at most one more). The rare trigrams are asked
+   * first and the common ones only when those give too many rows (`trigramQueries`). The rowids are read into a list
+   * as they are counted, and the query is of that list: a page or count reading the rows then does not intersect the
+   * index entries again (`3004` at 10M rows: 4.4 ms for the 8,300 rowids holding both `300` and `004`). The caller
+   * reads them in the same snapshot (see `page`).
    */
   private substringCandidates(
     column: string,
@@ -616,26 +620,28 @@ export class EntityQueries {
     if ((this.substringCounter(column, text) ?? 0) > budget) return undefined;
     const share = this.trigramShare(column);
     const name = quoteIdentifier(index);
-    const candidates = `SELECT rowid FROM ${name} WHERE ${name} MATCH ?`;
-    const sql = `SELECT count(*) FROM (${candidates} LIMIT ?)`;
+    const sql =
+      `SELECT count(*), json_group_array(rowid) FROM ` +
+      `(SELECT rowid FROM ${name} WHERE ${name} MATCH ? LIMIT ?)`;
     // The first query within the budget, unless it gives more than a page's candidates: a later one, which adds
     // common trigrams, then often gives far fewer (`3004`: 46,000 rows hold 300, 8,300 both 300 and 004), and
     // intersecting index entries costs less than reading rows.
     let fewest: RowSource | undefined;
     for (const match of trigramQueries(text, share)) {
-      let found = this.candidateCounts.get(match);
-      if (!found || (!found.all && found.rows <= budget)) {
+      const key = JSON.stringify([index, match]);
+      let found = this.trigramCandidates.get(key);
+      if (!found || (found.rowids === undefined && found.rows <= budget)) {
         const params = [match, budget + 1];
         this.lastQueries.push({ sql, params });
-        const counted = this.statement(sql)
-          .pluck()
-          .get(...params) as number;
-        found = { rows: counted, all: counted <= budget };
-        this.candidateCounts.set(match, found);
+        const [rows, rowids] = this.statement(sql)
+          .raw()
+          .get(...params) as [number, string];
+        found = rows <= budget ? { rows, rowids } : { rows };
+        this.trigramCandidates.set(key, found);
       }
-      const rows = found.rows;
-      if (rows <= budget && (!fewest || rows < fewest.rows)) {
-        fewest = { sql: candidates, params: [match], rows };
+      const { rows, rowids } = found;
+      if (rowids !== undefined && rows <= budget && (!fewest || rows < fewest.rows)) {
+        fewest = { sql: 'SELECT value FROM json_each(?)', params: [rowids], rows };
       }
       if (fewest && fewest.rows <= this.maxSubstringCandidates) break;
     }
@@ -1268,17 +1274,22 @@ export class EntityQueries {
   /** Forgets what the last `page`/`count` call read and kept for itself. */
   private startRequest(): void {
     this.lastQueries = [];
-    this.candidateCounts.clear();
+    this.trigramCandidates.clear();
     this.searchSourcesOfTerm.clear();
     this.countedValuesRead.clear();
     this.foldedCounts.clear();
   }
 
-  /** Number of rows matching `$filter` and `$search` (`$top`/`$skip` do not apply, as OData says). */
+  /**
+   * Number of rows matching `$filter` and `$search` (`$top`/`$skip` do not apply, as OData says), read in one
+   * snapshot: the candidate rowids read to resolve the query are those of the rows then counted.
+   */
   count(options: QueryOptions): number {
-    this.startRequest();
-    const counting = this.resolveSubstrings(options, this.countingBudget());
-    return this.countResolved(counting, options, () => counting);
+    return this.snapshot(() => {
+      this.startRequest();
+      const counting = this.resolveSubstrings(options, this.countingBudget());
+      return this.countResolved(counting, options, () => counting);
+    });
   }
 
   /**
@@ -1541,22 +1552,20 @@ export class EntityQueries {
   private keptCount(asked: QueryOptions, count: () => number): number {
     if (!this.versionReader) return count();
     const reader: CountReader = { count };
-    return this.snapshot(() => {
-      const { version, log } = this.versionOf(asked, []);
-      if (log) {
-        const table = quoteIdentifier(log.table);
-        reader.changes = (since) => {
-          if (!log.reaches(since)) return undefined;
-          const logged = this.loggedWhere(asked, since);
-          const sql = `SELECT coalesce(sum(change_sign), 0) FROM ${table}${logged.sql}`;
-          this.lastQueries.push({ sql, params: logged.params });
-          return this.statement(sql)
-            .pluck()
-            .get(...logged.params) as number;
-        };
-      }
-      return this.knownCounts.count(countKey(asked), version, reader);
-    });
+    const { version, log } = this.versionOf(asked, []);
+    if (log) {
+      const table = quoteIdentifier(log.table);
+      reader.changes = (since) => {
+        if (!log.reaches(since)) return undefined;
+        const logged = this.loggedWhere(asked, since);
+        const sql = `SELECT coalesce(sum(change_sign), 0) FROM ${table}${logged.sql}`;
+        this.lastQueries.push({ sql, params: logged.params });
+        return this.statement(sql)
+          .pluck()
+          .get(...logged.params) as number;
+      };
+    }
+    return this.knownCounts.count(countKey(asked), version, reader);
   }
 
   /**
@@ -2081,8 +2090,17 @@ export class EntityQueries {
     );
   }
 
-  /** One page of results, with the token for the next one. */
+  /**
+   * One page of results, with the token for the next one, read in one snapshot: the candidate rowids read to resolve
+   * the query (see `substringCandidates`), the versions and positions a deep `$skip` starts from, the rows and their
+   * count all see the same rows.
+   */
   page(query: QueryOptions, maxPageSize = this.pageSize): PageResult {
+    return this.snapshot(() => this.readPage(query, maxPageSize));
+  }
+
+  /** `page`, inside its snapshot. */
+  private readPage(query: QueryOptions, maxPageSize: number): PageResult {
     this.startRequest();
     const size = Math.max(1, Math.min(maxPageSize, this.pageSize));
     // The token's binding to the query as asked (a search read as a filter is still that search): a SHA-256
@@ -2155,15 +2173,11 @@ export class EntityQueries {
     };
     let rows: SqlValue[][] | undefined;
     if (countLater && !cursor && !deep) {
-      // The rowids and the page are read in one snapshot, so the page is one of the counted rows' pages.
-      const few = this.snapshot(() => {
-        const found = this.fewRows(options, query, counting);
-        return found && { rows: read(found.options), count: found.count };
-      });
-      if (few) ({ rows, count } = few);
+      const found = this.fewRows(options, query, counting);
+      if (found) ({ rows, count } = { rows: read(found.options), count: found.count });
     }
     if (!rows) {
-      rows = deep ? this.snapshot(() => read(options)) : read(options);
+      rows = read(options);
       if (countLater) {
         // A scan that ran out before `limit` read every row from `skip` on (when it found any, or started at the
         // first): they are the count, with no second pass over the matches (half the time of a rare search).

@@ -38,6 +38,40 @@ export function createShipmentDatabase(shipments = 1500): Database.Database {
   return db;
 }
 
+/** A query the producer ran, as `EntityQueries.lastQueries` lists it. */
+interface RanQuery {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+/** Whether a query is one of `substringCandidates`' probes: it counts a trigram query's candidates and lists them. */
+export const isTrigramProbe = (query: RanQuery): boolean =>
+  query.sql.startsWith('SELECT count(*), json_group_array(rowid) FROM (SELECT rowid FROM');
+
+/**
+ * The trigram queries whose candidates the queries `ran` (in order, as `lastQueries` lists them) read rows through,
+ * among those `read` picks (all by default): a probe lists its candidates' rowids, and a query reads them as that list,
+ * one of its parameters. Each probe is run again on `db` for its list, so ask before the rows change.
+ */
+export function trigramReads(
+  db: Database.Database,
+  ran: readonly RanQuery[],
+  read: (query: RanQuery) => boolean = () => true
+): unknown[] {
+  const lists = new Map<unknown, unknown>();
+  for (const probe of ran.filter(isTrigramProbe)) {
+    const [rows, rowids] = db
+      .prepare(probe.sql)
+      .raw()
+      .get(...probe.params) as [number, string];
+    // A probe past its budget stopped at one row more: its candidates are not read through that list.
+    if (rows < (probe.params[1] as number)) lists.set(rowids, probe.params[0]);
+  }
+  return ran
+    .filter((query) => !isTrigramProbe(query) && read(query))
+    .flatMap((query) => query.params.filter((p) => lists.has(p)).map((p) => lists.get(p)));
+}
+
 export interface TestServer {
   readonly app: FastifyInstance;
   /** `http://127.0.0.1:<port>` */
