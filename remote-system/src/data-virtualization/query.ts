@@ -627,7 +627,10 @@ export class EntityQueries {
     // common trigrams, then often gives far fewer (`3004`: 46,000 rows hold 300, 8,300 both 300 and 004), and
     // intersecting index entries costs less than reading rows.
     let fewest: RowSource | undefined;
-    for (const match of trigramQueries(text, share)) {
+    for (const { match, trigrams } of trigramQueries(text, share)) {
+      // One trigram's candidates are at least the values its substring counter counts (in that case alone): past the
+      // budget, they are not listed (`300` of `3004`: 46,000 rows, 1.3 ms to list 14,143 of them at 10M rows).
+      if (trigrams.length === 1 && (this.substringCounter(column, trigrams[0]!) ?? 0) > budget) continue;
       const key = JSON.stringify([index, match]);
       let found = this.trigramCandidates.get(key);
       if (!found || (found.rowids === undefined && found.rows <= budget)) {

@@ -68,9 +68,9 @@ export function globPattern(name: StringFunction, text: string): string {
 }
 
 /**
- * FTS5 queries for the rows of a `trigram` index that hold every trigram they name from `text` (each quoted, so any
- * character is plain text), the cheapest to read first; none when `text` has fewer than three characters and so no
- * trigram. Each is a superset of the rows containing `text`: the index folds case and keeps no positions, so a reader
+ * FTS5 queries (`match`) for the rows of a `trigram` index that hold every trigram they name from `text` (`trigrams`,
+ * each quoted in `match`, so any character is plain text), the cheapest to read first; none when `text` has fewer than
+ * three characters and so no trigram. Each is a superset of the rows containing `text`: the index folds case and keeps no positions, so a reader
  * tests its own condition on them too.
  *
  * Without `share` there is one query, of every trigram. `share` (the part of the values that hold a trigram, lower
@@ -84,14 +84,19 @@ export function globPattern(name: StringFunction, text: string): string {
  *   4 of its 5.4 ms for 115 rows, and its four rare trigrams alone in 1.5 ms for 123. The second query is for a reader
  *   whom the first gives too many rows.
  */
-export function trigramQueries(text: string, share?: (trigram: string) => number): string[] {
+export function trigramQueries(
+  text: string,
+  share?: (trigram: string) => number
+): { match: string; trigrams: string[] }[] {
   const characters = Array.from(text);
   const trigrams = new Set<string>();
   for (let i = 0; i + 3 <= characters.length; i++)
     trigrams.add(characters.slice(i, i + 3).join(''));
   if (trigrams.size === 0) return [];
-  const query = (kept: string[]): string =>
-    kept.map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ');
+  const query = (kept: string[]): { match: string; trigrams: string[] } => ({
+    match: kept.map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND '),
+    trigrams: kept
+  });
   if (!share) return [query([...trigrams])];
   const shares = new Map([...trigrams].map((t) => [t, share(t.toLowerCase())]));
   const below = (limit: number): string[] => [...trigrams].filter((t) => shares.get(t)! < limit);

@@ -1192,10 +1192,14 @@ describe('$search read through indexes', () => {
 });
 
 describe('trigramQueries', () => {
+  /** The FTS5 queries alone. */
+  const matches = (...args: Parameters<typeof trigramQueries>): string[] =>
+    trigramQueries(...args).map((query) => query.match);
+
   it('asks for every distinct trigram, quoted, and for nothing below three characters', () => {
-    expect(trigramQueries('ab')).toEqual([]);
-    expect(trigramQueries('a"bca"b')).toEqual(['"a""b" AND """bc" AND "bca" AND "ca"""']);
-    expect(trigramQueries('Zürich')).toEqual(['"Zür" AND "üri" AND "ric" AND "ich"']);
+    expect(matches('ab')).toEqual([]);
+    expect(matches('a"bca"b')).toEqual(['"a""b" AND """bc" AND "bca" AND "ca"""']);
+    expect(matches('Zürich')).toEqual(['"Zür" AND "üri" AND "ric" AND "ich"']);
   });
 
   it('leaves out the trigrams nearly every value holds, keeping the rarest when all are', () => {
@@ -1208,19 +1212,19 @@ describe('trigramQueries', () => {
       '001': 0.1
     };
     const share = (trigram: string): number => shares[trigram] ?? 0;
-    expect(trigramQueries('SHP-0001', share)).toEqual(['"-00" AND "001"']);
-    expect(trigramQueries('SHP-0', share)).toEqual(['"P-0"']);
+    expect(matches('SHP-0001', share)).toEqual(['"-00" AND "001"']);
+    expect(matches('SHP-0', share)).toEqual(['"P-0"']);
   });
 
   it('asks for the rare trigrams first, and then with the common ones too', () => {
     const shares: Record<string, number> = { '000': 1, '001': 0.11, '015': 0.01, '158': 0.049 };
     const share = (trigram: string): number => shares[trigram] ?? 0;
-    expect(trigramQueries('0015839', share)).toEqual([
+    expect(matches('0015839', share)).toEqual([
       '"015" AND "158" AND "583" AND "839"',
       '"001" AND "015" AND "158" AND "583" AND "839"'
     ]);
-    expect(trigramQueries('0001', share)).toEqual(['"001"']);
-    expect(trigramQueries('5839', share)).toEqual(['"583" AND "839"']);
+    expect(matches('0001', share)).toEqual(['"001"']);
+    expect(matches('5839', share)).toEqual(['"583" AND "839"']);
   });
 });
 
@@ -1264,5 +1268,25 @@ describe('a substring of the key whose rare trigrams are not enough', () => {
       reference("instr(shipment_number, 'QQQ001') > 0", [])
     );
     expect(matched(queries)).toEqual(['"QQQ" AND "QQ0" AND "Q00"']);
+  });
+});
+
+describe('a substring of the key whose one rare trigram has too many rows', () => {
+  // 01Z alone is rare (20 keys), 001 common (about 120 of the 921) and 000 in every key: 0001Z's first query is of
+  // 01Z alone, its second of 001 and 01Z (one key).
+  withKeys([...Array.from({ length: 20 }, (_, i) => `SHP-01Z-${i}`), 'SHP-0001Z']);
+
+  it.each([
+    // Its substring counter says 20 keys hold 01Z: past a budget of 10, its candidates are not listed.
+    [10, ['"001" AND "01Z"']],
+    [30, ['"01Z"']]
+  ])('with a budget of %i candidates, asks %j', (budget, asked) => {
+    const queries = pageQueries("contains(ShipmentNumber,'0001Z')", {
+      maxSubstringCandidates: budget
+    });
+    expect(probedTrigrams(queries)).toEqual(asked);
+    expect(
+      producer({ maxSubstringCandidates: budget }).read("contains(ShipmentNumber,'0001Z')")
+    ).toEqual(reference("instr(shipment_number, '0001Z') > 0", []));
   });
 });
