@@ -630,7 +630,8 @@ export class EntityQueries {
     for (const { match, trigrams } of trigramQueries(text, share)) {
       // One trigram's candidates are at least the values its substring counter counts (in that case alone): past the
       // budget, they are not listed (`300` of `3004`: 46,000 rows, 1.3 ms to list 14,143 of them at 10M rows).
-      if (trigrams.length === 1 && (this.substringCounter(column, trigrams[0]!) ?? 0) > budget) continue;
+      if (trigrams.length === 1 && (this.substringCounter(column, trigrams[0]!) ?? 0) > budget)
+        continue;
       const key = JSON.stringify([index, match]);
       let found = this.trigramCandidates.get(key);
       if (!found || (found.rowids === undefined && found.rows <= budget)) {
