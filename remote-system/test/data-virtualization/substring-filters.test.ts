@@ -1155,6 +1155,29 @@ describe('$search read through indexes', () => {
     expect(spellingsAsked.sort()).toEqual(['v:DE', 'v:De', 'v:dE', 'v:de']);
   });
 
+  it("a first page lists a term's candidates only up to its own budget", () => {
+    // √(900 × 20) = 134 candidates for a search, 5 for a first page: the 11 keys holding 0012 are listed for a page
+    // past $skip alone (its other rows are customer C-000012's). The first page lists none: the key's counter says 11
+    // keys hold it, more than its 5, and the count is that counter and the customer's rows.
+    const { queries } = producer({ maxSubstringCandidates: 5 });
+    const read = (query: Record<string, string>): { rows: string[]; count: number } => {
+      const page = queries.page(
+        parseQueryOptions({ $search: '0012', $count: 'true', ...query }, SHIPMENTS)
+      );
+      return { rows: page.rows.map((row) => row.ShipmentNumber as string), count: page.count! };
+    };
+    const limits = (): unknown[] =>
+      queries.lastQueries.filter(isTrigramProbe).map((q) => q.params[1]);
+    const expected = reference(term('0012'), []);
+    expect(read({})).toEqual(expected);
+    expect(limits()).toEqual([]);
+    expect(read({ $skip: '3', $top: '4' })).toEqual({
+      rows: expected.rows.slice(3, 7),
+      count: expected.count
+    });
+    expect(limits()).toEqual([135, 135]);
+  });
+
   it('a search read as a filter still binds its next link to the search', () => {
     const { queries } = producer();
     const first = queries.page(parseQueryOptions({ $search: 'deliver' }, SHIPMENTS));
