@@ -2003,16 +2003,22 @@ export class EntityQueries {
 
   /**
    * Where the page at `skip` starts, from the positions known for this ordering (found or repaired now if need be);
-   * undefined when the ordering has no row at `skip`. See `SkipPositions`. Runs inside the page's snapshot, so the
-   * versions, the log and the rows it reads agree.
+   * undefined when the ordering has no row at `skip`. See `SkipPositions`. The ordering is the query as `asked`: its
+   * resolution names rows read from indexes (a term's candidates, listed by rowid), which change with the rows while
+   * the ordering's rows are the same. Runs inside the page's snapshot, so the versions, the log and the rows it reads
+   * agree.
    */
-  private locate(options: QueryOptions, orderBy: string, skip: number): PageStart | undefined {
+  private locate(
+    options: QueryOptions,
+    asked: QueryOptions,
+    orderBy: string,
+    skip: number
+  ): PageStart | undefined {
     const { version, log } = this.versionOf(
       options,
       options.sort.map((k) => k.property.column)
     );
-    const where = this.where(options);
-    const ordering = JSON.stringify([where.sql, where.params, orderBy]);
+    const ordering = JSON.stringify([asked.filterText ?? null, asked.searchText ?? null, orderBy]);
     const sortKey = options.sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
     const reader: OrderingReader = {
       hop: (after, offset) => {
@@ -2173,7 +2179,7 @@ export class EntityQueries {
     const deep = this.versionReader !== undefined && skip >= this.positions.stride;
     const read = (scanned: QueryOptions): SqlValue[][] => {
       const start: PageStart | undefined = deep
-        ? this.locate(scanned, orderBy, skip)
+        ? this.locate(scanned, query, orderBy, skip)
         : { offset: skip };
       const after = cursor ? cursor.after : start?.after;
       return start

@@ -114,6 +114,18 @@ function startedNearby(): boolean {
   return offsetsUsed().every((offset) => offset < STRIDE);
 }
 
+/** A `$search` of one term in SQL: any searchable column contains it, case-insensitively. */
+function searchWhere(term: string): string {
+  const columns = [
+    'shipment_number',
+    'customer_number',
+    'order_number',
+    'status',
+    'destination_city'
+  ];
+  return `WHERE ${columns.map((column) => `instr(lower(${column}), '${term}') > 0`).join(' OR ')}`;
+}
+
 /** The rowid of the row at `position` of an ordering. */
 function rowAt(where: string, orderBy: string, position: number): number {
   return db
@@ -215,6 +227,33 @@ describe('writes an ordering depends on repair its positions', () => {
     db.prepare("UPDATE shipments SET status = 'Exception' WHERE rowid = ?").run(leaving);
     expect(page(query)).toEqual(reference(where, orderBy, 5, 40));
     expect(startedNearby()).toBe(true);
+  });
+
+  it('a $search whose candidates change: a row written with the term in its key', () => {
+    const query = { $search: '00000001', $orderby: 'WeightKg desc', $top: '5', $skip: '40' };
+    const where = searchWhere('00000001');
+    const orderBy = 'weight_kg DESC, shipment_number DESC';
+    expect(page(query)).toEqual(reference(where, orderBy, 5, 40));
+    expect(trigramReads(db, queries.lastQueries)).not.toEqual([]);
+    // One more candidate, the heaviest: it sorts before the checkpoint, so every later position shifts by one. The
+    // ordering is the search as asked, so its checkpoints are repaired, not found again from the start.
+    db.prepare(
+      "INSERT INTO shipments (shipment_number, customer_number, weight_kg, shipped_at) SELECT 'SHP-00000001-NEW', customer_number, 1e9, shipped_at FROM shipments LIMIT 1"
+    ).run();
+    try {
+      expect(page(query)).toEqual(reference(where, orderBy, 5, 40));
+      expect(startedNearby()).toBe(true);
+    } finally {
+      db.prepare("DELETE FROM shipments WHERE shipment_number = 'SHP-00000001-NEW'").run();
+    }
+  });
+
+  it('two searches in one order keep their own positions', () => {
+    const orderBy = 'weight_kg DESC, shipment_number DESC';
+    for (const term of ['deliver', '00000001', 'deliver']) {
+      const query = { $search: term, $orderby: 'WeightKg desc', $top: '5', $skip: '40' };
+      expect(page(query)).toEqual(reference(searchWhere(term), orderBy, 5, 40));
+    }
   });
 
   it('a row written and removed again in between', () => {
