@@ -1297,6 +1297,10 @@ export class EntityQueries {
   count(options: QueryOptions): number {
     return this.snapshot(() => {
       this.startRequest();
+      // A short substring its counter counts is not resolved first: resolving lists its candidates, which the counter
+      // then spares reading (`contains(ShipmentNumber,'0012')`: 113,979 rowids, 10 ms at 10M rows).
+      const substring = this.substringCount(options);
+      if (substring !== undefined) return substring;
       const counting = this.resolveSubstrings(options, this.countingBudget());
       return this.countResolved(counting, options, () => counting);
     });

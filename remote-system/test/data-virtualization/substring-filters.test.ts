@@ -414,6 +414,15 @@ describe('a substring of the key', () => {
     expect(probes('0000', { maxSubstringCandidates: 100 })).toBe(false);
   });
 
+  it('counts a short substring by its counter, listing none of its candidates', () => {
+    const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('counted'), 100);
+    const n = queries.count(
+      parseQueryOptions({ $filter: "contains(ShipmentNumber,'0012')" }, SHIPMENTS)
+    );
+    expect(n).toBe(sqlCountOf("instr(shipment_number, '0012') > 0"));
+    expect(probedTrigrams(queries)).toEqual([]);
+  });
+
   it('asks each trigram query once in a page and its count', () => {
     const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('once'), 100);
     queries.page(
