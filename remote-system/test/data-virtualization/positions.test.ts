@@ -248,6 +248,23 @@ describe('writes an ordering depends on repair its positions', () => {
     }
   });
 
+  it('a deep $search page reads as many candidates as cost what walking to it would', () => {
+    // A search may read 5 candidates here. A page past a known position (a stride of 4) that reads 7 rows may read up
+    // to 7 × 700 / 11 / 30 = 14: walking the order to the 7th of the 11 keys holding 0045 meets about 445 rows, and a
+    // candidate costs 30 of them. So its 11 are read.
+    const deep = new EntityQueries(db, SHIPMENTS, new PageTokens('deep'), 50, {
+      positions: new SkipPositions(4),
+      maxSubstringCandidates: 5,
+      searchCandidateFactor: 0
+    });
+    const query = { $search: '0045', $orderby: 'WeightKg desc', $top: '2', $skip: '4' };
+    const rows = deep.page(parseQueryOptions(query, SHIPMENTS)).rows;
+    expect(rows.map((row) => row.ShipmentNumber)).toEqual(
+      reference(searchWhere('0045'), 'weight_kg DESC, shipment_number DESC', 2, 4)
+    );
+    expect(trigramReads(db, deep.lastQueries)).not.toEqual([]);
+  });
+
   it('two searches in one order keep their own positions', () => {
     const orderBy = 'weight_kg DESC, shipment_number DESC';
     for (const term of ['deliver', '00000001', 'deliver']) {

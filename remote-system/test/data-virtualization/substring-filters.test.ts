@@ -1164,10 +1164,10 @@ describe('$search read through indexes', () => {
     expect(spellingsAsked.sort()).toEqual(['v:DE', 'v:De', 'v:dE', 'v:de']);
   });
 
-  it("a first page lists a term's candidates only up to its own budget", () => {
-    // √(900 × 20) = 134 candidates for a search, 5 for a first page: the 11 keys holding 0012 are listed for a page
-    // past $skip alone (its other rows are customer C-000012's). The first page lists none: the key's counter says 11
-    // keys hold it, more than its 5, and the count is that counter and the customer's rows.
+  it("a page lists a term's candidates only up to its own budget, more the deeper it reads", () => {
+    // A first page may read 5 candidates, a page past $skip √(900 × 20) = 134, and either as many as cost what walking
+    // the order to its last row costs: rows read × 900 / the 11 keys holding 0012, capped at 900, / 30 a candidate.
+    // Only then are they listed (0012's other rows are customer C-000012's, read through its index).
     const { queries } = producer({ maxSubstringCandidates: 5 });
     const read = (query: Record<string, string>): { rows: string[]; count: number } => {
       const page = queries.page(
@@ -1178,8 +1178,13 @@ describe('$search read through indexes', () => {
     const limits = (): unknown[] =>
       queries.lastQueries.filter(isTrigramProbe).map((q) => q.params[1]);
     const expected = reference(term('0012'), []);
-    expect(read({})).toEqual(expected);
+    const rows = sqlCountOf('1');
+    // 3 rows read: 3 × rows / 11 / 30 = 8 candidates, fewer than the key's 11 (its counter says): none listed.
+    expect(read({ $top: '2' })).toEqual({ rows: expected.rows.slice(0, 2), count: expected.count });
     expect(limits()).toEqual([]);
+    // 101 rows read: the whole index, rows / 30 candidates.
+    expect(read({})).toEqual(expected);
+    expect(limits()).toEqual([Math.floor(rows / 30) + 1, Math.floor(rows / 30) + 1]);
     expect(read({ $skip: '3', $top: '4' })).toEqual({
       rows: expected.rows.slice(3, 7),
       count: expected.count
