@@ -564,10 +564,12 @@ export class EntityQueries {
     const orderBy = orderByClause(sort);
     // After a next link's position, one query per keyset segment (each a range the order's index seeks).
     const segments = window.after ? keysetSegments(sort, window.after) : [undefined];
+    // Each part's rows with their sort keys, which the indexes that find them carry.
+    const keys = sortColumns.map((column) => quoteIdentifier(column)).join(', ');
     const first = (where: SqlFragment): SqlFragment => {
       const selects = segments.map((segment) => ({
         sql:
-          `SELECT part_rowid FROM (SELECT rowid AS part_rowid FROM ${table} WHERE ${where.sql}` +
+          `SELECT * FROM (SELECT rowid AS part_rowid, ${keys} FROM ${table} WHERE ${where.sql}` +
           `${segment ? ` AND ${segment.sql}` : ''} ORDER BY ${orderBy} LIMIT ?)`,
         params: [...where.params, ...(segment?.params ?? []), window.rows]
       }));
@@ -609,7 +611,16 @@ export class EntityQueries {
         if (matching.rows > 0) parts.push(first(rowidIn(this.entity.table, [matching])));
       }
     }
-    return rowidIn(this.entity.table, parts);
+    if (parts.length === 0) return rowidIn(this.entity.table, []);
+    // The first `window.rows` of their union in the page's order are the page's matches and those before it, found
+    // from the sort keys the parts' indexes carry: the page then reads those rows, not every part's (`0057` past
+    // `$skip=1000`, the first 1,026 rows of the key and of 11 customers each: 30 → 14 ms at 10M rows).
+    return {
+      sql:
+        `${table}.rowid IN (SELECT part_rowid FROM (SELECT DISTINCT * FROM ` +
+        `(${parts.map((part) => part.sql).join(' UNION ALL ')})) ORDER BY ${orderBy} LIMIT ?)`,
+      params: [...parts.flatMap((part) => part.params), window.rows]
+    };
   }
 
   /**
