@@ -222,7 +222,7 @@ export class EntityQueries {
    * resolutions ask the same.
    */
   private readonly trigramCandidates = new Map<string, { rows: number; rowids?: string }>();
-  /** Within one `page`/`count` call, each `$search` term's sources by budget (see `searchSources`): each resolution asks. */
+  /** Within one `page`/`count` call, each `$search` term's sources by budget (see `searchSources`): resolutions ask. */
   private readonly searchSourcesOfTerm = new Map<string, SearchSources | undefined>();
   /** Within one `page`/`count` call, the counted values read (see `countedValues`): a search's parts ask again. */
   private readonly countedValuesRead = new Map<string, [string, number][] | undefined>();
@@ -544,15 +544,16 @@ export class EntityQueries {
   }
 
   /**
-   * The rows a page of a `$search` of one frequent term (more candidates than `maxSubstringCandidates`) can hold, as a
-   * condition on the rowid: each searchable column's first `window.rows` rows that hold the term (those `$skip` steps
-   * over and the page's), in the page's order and after a next link's position (a query per keyset segment). The
-   * page's rows are among them, since each of its rows is among the first of every column that holds the term. The
-   * key's are found by walking the order's index (which carries the key, so no row is read for a key without the
-   * term) or from its candidates, a counted column's value by value through an index leading with the column and the
-   * order, a sparse column's from its few rows. A walk of the order testing the term reads every row it meets (1.8 µs
-   * a row at 10M): `$search=0462` (21,000 matches) took 22 ms to meet 26 of them, its next page 35–65 ms, and its page
-   * past `$skip=25` 60 ms. Undefined when a column cannot be read so (more than 64 values, no such index).
+   * The rows a page of a `$search` of one frequent term (more candidates than `maxSubstringCandidates`) reads, as a
+   * condition on the rowid: the first `window.rows` rows (those `$skip` steps over and the page's) of the union of each
+   * searchable column's first `window.rows` rows that hold the term, in the page's order and after a next link's
+   * position (a query per keyset segment). They are the term's first `window.rows` rows, since each of those is among
+   * the first of every column that holds the term. The key's are found by walking the order's index (which carries
+   * the key, so no row is read for a key without the term) or from its candidates, a counted column's value by value
+   * through an index leading with the column and the order, a sparse column's from its few rows. A walk of the order
+   * testing the term reads every row it meets (1.8 µs a row at 10M): `$search=0462` (21,000 matches) took 22 ms to
+   * meet 26 of them, its next page 35–65 ms, and its page past `$skip=25` 60 ms. Undefined when a column cannot be
+   * read so (more than 64 values, no such index).
    */
   private searchPageParts(
     term: string,
