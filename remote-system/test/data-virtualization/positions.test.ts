@@ -114,8 +114,8 @@ function startedNearby(): boolean {
   return offsetsUsed().every((offset) => offset < STRIDE);
 }
 
-/** A `$search` of one term in SQL: any searchable column contains it, case-insensitively. */
-function searchWhere(term: string): string {
+/** A `$search` of terms in SQL, joined by OR: any searchable column contains one, case-insensitively. */
+function searchWhere(...terms: string[]): string {
   const columns = [
     'shipment_number',
     'customer_number',
@@ -123,7 +123,9 @@ function searchWhere(term: string): string {
     'status',
     'destination_city'
   ];
-  return `WHERE ${columns.map((column) => `instr(lower(${column}), '${term}') > 0`).join(' OR ')}`;
+  return `WHERE ${terms
+    .flatMap((term) => columns.map((column) => `instr(lower(${column}), '${term}') > 0`))
+    .join(' OR ')}`;
 }
 
 /** The rowid of the row at `position` of an ordering. */
@@ -209,16 +211,7 @@ describe('writes an ordering depends on repair its positions', () => {
       $top: '5',
       $skip: '40'
     };
-    const columns = [
-      'shipment_number',
-      'customer_number',
-      'order_number',
-      'status',
-      'destination_city'
-    ];
-    const where = `WHERE ${['deliver', '00000001']
-      .flatMap((term) => columns.map((column) => `instr(lower(${column}), '${term}') > 0`))
-      .join(' OR ')}`;
+    const where = searchWhere('deliver', '00000001');
     const orderBy = 'weight_kg DESC, shipment_number DESC';
     const leaving = rowAt("WHERE status = 'Delivered'", orderBy, 0);
     expect(page(query)).toEqual(reference(where, orderBy, 5, 40));
