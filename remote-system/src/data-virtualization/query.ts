@@ -535,7 +535,7 @@ export class EntityQueries {
         const parts =
           term === sole && firstRows
             ? (this.searchCandidates(this.searchSources(term, pageBudget), pageBudget) ??
-              this.searchPageParts(term, options.sort, window))
+              this.searchPageParts(term, options.sort, window, walked))
             : undefined;
         const budget = term === sole ? candidateBudget : this.searchBudget();
         return parts ?? this.searchCandidates(this.searchSources(term, budget), budget);
@@ -558,7 +558,8 @@ export class EntityQueries {
   private searchPageParts(
     term: string,
     sort: readonly SortKey[],
-    window: PageWindow
+    window: PageWindow,
+    walked: number
   ): SqlFragment | undefined {
     const table = quoteIdentifier(this.entity.table);
     const sortColumns = sort.map((k) => k.property.column);
@@ -592,8 +593,13 @@ export class EntityQueries {
           return undefined;
         for (const [value] of values) parts.push(first({ sql: `${column} = ?`, params: [value] }));
       } else if (read === 'substrings') {
-        // Past a filter's candidates, walking index entries costs less than reading the rows (see `resolveSearch`).
-        const candidates = this.termCandidates(property.column, term, this.maxSubstringCandidates);
+        // Past a filter's candidates, walking index entries costs less than reading the rows (see `resolveSearch`),
+        // unless the walk to the window's last row costs more (`walked`, see `walkedCandidates`).
+        const candidates = this.termCandidates(
+          property.column,
+          term,
+          Math.max(this.maxSubstringCandidates, walked)
+        );
         if (candidates?.rows === 0) continue;
         // A walk in the page's order needs an index that serves it (one leads with each sortable column).
         if (!candidates && !this.orderIndex(sort)) return undefined;

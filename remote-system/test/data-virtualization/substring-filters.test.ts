@@ -1109,17 +1109,24 @@ describe('$search read through indexes', () => {
     const readsFirstRows = (queries: EntityQueries): boolean =>
       queries.lastQueries.some((q) => q.sql.includes('part_rowid'));
     const alone = producer({ maxSubstringCandidates: 5 });
-    const page = alone.queries.page(
-      parseQueryOptions({ $search: '0012', $count: 'true' }, SHIPMENTS)
-    );
-    expect({ rows: page.rows.map((row) => row.ShipmentNumber), count: page.count }).toEqual(
-      reference(term('0012'), [])
-    );
+    const expected = reference(term('0012'), []);
+    const first = (top: string): { rows: unknown[]; count: number | undefined } => {
+      const page = alone.queries.page(
+        parseQueryOptions({ $search: '0012', $top: top, $count: 'true' }, SHIPMENTS)
+      );
+      return { rows: page.rows.map((row) => row.ShipmentNumber), count: page.count };
+    };
+    const keyCandidatesRead = (): unknown[] =>
+      trigramReads(db, alone.queries.lastQueries, (q) => q.sql.includes('part_rowid'));
+    // A page of 2: walking the order's index to the 3rd of the 11 keys holding 0012 costs about 3 × 900 / 11 entries,
+    // 8 candidates' reads at 30 entries each, fewer than its 11. So the key's first rows come from the walk.
+    expect(first('2')).toEqual({ rows: expected.rows.slice(0, 2), count: expected.count });
     expect(readsFirstRows(alone.queries)).toBe(true);
-    // The key's first rows come from walking the order's index, not from its candidates.
-    expect(
-      trigramReads(db, alone.queries.lastQueries, (q) => q.sql.includes('part_rowid'))
-    ).toEqual([]);
+    expect(keyCandidatesRead()).toEqual([]);
+    // A page of 25: the walk to the 26th would meet every row (900 / 30 = 30 reads), so they come from its candidates.
+    expect(first('25')).toEqual({ rows: expected.rows.slice(0, 25), count: expected.count });
+    expect(readsFirstRows(alone.queries)).toBe(true);
+    expect(keyCandidatesRead()).not.toEqual([]);
     // Beside a filter the parts do not apply: the candidates, up to √(rows × 20), are read instead.
     const beside = producer({ maxSubstringCandidates: 5 });
     const filtered = { $search: '0012', $filter: 'PackageCount ge 1' };
