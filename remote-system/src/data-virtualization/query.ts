@@ -1460,7 +1460,8 @@ export class EntityQueries {
       if (n > 0) held.push(n);
     }
     if (held.length <= 1) return held[0] ?? 0;
-    return held.includes(this.tableRows()) ? this.tableRows() : undefined;
+    const rows = this.tableRows();
+    return held.includes(rows) ? rows : undefined;
   }
 
   /**

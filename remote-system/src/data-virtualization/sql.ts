@@ -70,8 +70,8 @@ export function globPattern(name: StringFunction, text: string): string {
 /**
  * FTS5 queries (`match`) for the rows of a `trigram` index that hold every trigram they name from `text` (`trigrams`,
  * each quoted in `match`, so any character is plain text), the cheapest to read first; none when `text` has fewer than
- * three characters and so no trigram. Each is a superset of the rows containing `text`: the index folds case and keeps no positions, so a reader
- * tests its own condition on them too.
+ * three characters and so no trigram. Each is a superset of the rows containing `text`: the index folds case and
+ * keeps no positions, so a reader tests its own condition on them too.
  *
  * Without `share` there is one query, of every trigram. `share` (the part of the values that hold a trigram, lower
  * case) shapes them:
