@@ -7,7 +7,8 @@ import {
   SHIPMENT_COUNTED_COLUMNS,
   SHIPMENT_COUNTED_TUPLES,
   SHIPMENT_PREFIX_COUNTED_COLUMNS,
-  SHIPMENT_SUBSTRING_COUNTED_COLUMNS
+  SHIPMENT_SUBSTRING_COUNTED_COLUMNS,
+  SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS
 } from '../db/migrations';
 
 /** The Edm types used by the entity, mapped by Salesforce Connect to field types (see the README's Data Virtualization section). */
@@ -59,13 +60,21 @@ export interface EntitySetDefinition {
    * `columns` counted by their values together in `tupleTable` (dimension `<a>|<b>|…`, key the JSON array of the
    * values), for counts of filters on several of them; `substrings` are columns counted by each substring of up to
    * `length` characters (dimension `<column>/substrings/<length>`, trusted while its row `''` is there), for counts
-   * of a short `contains`. Each is ignored when its table does not exist.
+   * of a short `contains`; `keySubstrings` are columns counted by each substring of up to `length` characters of
+   * their value that the row's `key` holds too, folded (dimension `<column>/key-substrings/<length>`, value the JSON
+   * array of the value and the substring, trusted while its row `''` is there), for counts of a `$search` term both
+   * hold. Each is ignored when its table does not exist.
    */
   readonly counts?: {
     readonly table: string;
     readonly columns: readonly string[];
     readonly prefixes?: readonly { readonly column: string; readonly length: number }[];
     readonly substrings?: readonly { readonly column: string; readonly length: number }[];
+    readonly keySubstrings?: readonly {
+      readonly column: string;
+      readonly key: string;
+      readonly length: number;
+    }[];
     readonly tupleTable?: string;
     readonly tuples?: readonly (readonly string[])[];
   };
@@ -102,6 +111,7 @@ export const SHIPMENTS: EntitySetDefinition = {
     columns: SHIPMENT_COUNTED_COLUMNS,
     prefixes: SHIPMENT_PREFIX_COUNTED_COLUMNS,
     substrings: SHIPMENT_SUBSTRING_COUNTED_COLUMNS,
+    keySubstrings: SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS,
     tupleTable: 'shipment_tuple_counts',
     tuples: SHIPMENT_COUNTED_TUPLES
   },

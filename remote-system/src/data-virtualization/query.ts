@@ -3,7 +3,7 @@
  * growing OFFSET), so the 10,000th page costs what the first does when an index serves the sort.
  */
 import type Database from 'better-sqlite3';
-import { prefixDimension, substringDimension } from '../db/migrations';
+import { keySubstringDimension, prefixDimension, substringDimension } from '../db/migrations';
 import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
 import { parseFilter, type FilterNode, type LiteralValue } from './filter-parser';
@@ -1009,6 +1009,8 @@ export class EntityQueries {
       test: SqlFragment;
       /** How many rows hold the term in this column, when counters say so. */
       counted?: number;
+      /** A counted column's values that hold the term. */
+      values?: readonly string[];
       /** Its rows, found when first asked (the key's candidates are read only when it is not the counted column). */
       rows: () => ColumnRows | undefined;
     }[] = [];
@@ -1034,6 +1036,7 @@ export class EntityQueries {
           read,
           test,
           counted: rows,
+          values: values.map(([value]) => value),
           rows: () => ({ driver, rows, exact: true })
         });
       } else if (read === 'substrings') {
@@ -1071,15 +1074,20 @@ export class EntityQueries {
       }
     }
     const rows = this.tableRows();
-    // The column counted without reading its rows: the one whose rows would cost the most to read first, else the
-    // next, else none. A candidate costs CANDIDATE_COST_IN_TESTED_ROWS rows of a counted value, which an index leading
-    // with the value and carrying the key reads with the key's test: `0031`, held by 113,979 keys and the numbers of
-    // 111 customers (about as many rows), counts the key and reads the customers' rows (55 → 14 ms at 10M rows), not
-    // the key's 200,000 candidates.
-    const readCost = (c: (typeof columns)[number]): number =>
+    type Column = (typeof columns)[number];
+    // The columns counted without reading their rows: first those whose counters count their union, then the column
+    // whose rows would cost the most to read, else the next, else none. A candidate costs CANDIDATE_COST_IN_TESTED_ROWS
+    // rows of a counted value, which an index leading with the value and carrying the key reads with the key's test:
+    // `0031`, held by 113,979 keys and the numbers of 111 customers (about as many rows), counts the key and reads the
+    // customers' rows (55 → 14 ms at 10M rows), not the key's 200,000 candidates.
+    const readCost = (c: Column): number =>
       c.counted! * (c.read === 'substrings' ? CANDIDATE_COST_IN_TESTED_ROWS : 1);
-    const firsts = [
-      ...columns.filter((c) => c.counted !== undefined).sort((a, b) => readCost(b) - readCost(a)),
+    const firsts: ({ columns: readonly Column[]; counted: number } | undefined)[] = [
+      ...this.countedUnions(term, columns),
+      ...columns
+        .filter((c) => c.counted !== undefined)
+        .sort((a, b) => readCost(b) - readCost(a))
+        .map((c) => ({ columns: [c], counted: c.counted! })),
       undefined
     ];
     // A term whose candidates are few is better read once for a page and its count (see `fewRows`), unless the
@@ -1088,10 +1096,12 @@ export class EntityQueries {
     for (const counted of firsts) {
       // Every row holds it (`00` in every key): nothing more to read.
       if (counted?.counted === rows) return rows;
-      if (columns.some((c) => c.read === 'substrings' && c !== counted) && few()) return undefined;
+      const isCounted = (column: Column): boolean => counted?.columns.includes(column) ?? false;
+      if (columns.some((c) => c.read === 'substrings' && c.counted !== 0 && !isCounted(c)) && few())
+        return undefined;
       const read: (ColumnRows & { test: SqlFragment; column: string; valueRows: boolean })[] = [];
       for (const column of columns) {
-        const found = column === counted ? undefined : column.rows();
+        const found = isCounted(column) ? undefined : column.rows();
         if (found) {
           read.push({
             ...found,
@@ -1101,15 +1111,15 @@ export class EntityQueries {
           });
         }
       }
-      if (read.length < columns.length - (counted ? 1 : 0)) continue;
+      if (read.length < columns.length - (counted?.columns.length ?? 0)) continue;
       read.sort((a, b) => b.rows - a.rows);
       // What reading the parts costs, in rows of a counted value that an index leading with the value reads with the
       // tests of the columns before it, which it carries (its entries alone); a candidate, a sparse column's row, or
       // a value's row no such index carries costs a row's read, CANDIDATE_COST_IN_TESTED_ROWS of them. Within the
-      // table's rows, that is less than a third of testing the term on every row: `0001` at 10M rows counts the key
-      // and reads the 2.06 million rows of the customers whose number holds it through their index (2.9 s → 0.2 s).
+      // table's rows, that is less than a third of testing the term on every row: `0001` at 10M rows counted the key
+      // and read the 2.06 million rows of the customers whose number holds it through their index (2.9 s → 0.2 s).
       let cost = 0;
-      const tested = counted ? [counted.column] : [];
+      const tested = counted?.columns.map((c) => c.column) ?? [];
       for (const part of read) {
         const carried =
           part.valueRows &&
@@ -1121,21 +1131,99 @@ export class EntityQueries {
         tested.push(part.column);
       }
       if (cost > Math.max(budget * CANDIDATE_COST_IN_TESTED_ROWS, rows)) continue;
-      return this.countSearchParts(counted, read);
+      return this.countSearchParts(
+        counted && { tests: counted.columns.map((c) => c.test), counted: counted.counted },
+        read
+      );
     }
     return undefined;
+  }
+
+  /**
+   * Groups of `searchCount`'s columns whose counters count the rows where any of them holds `term` (lower case),
+   * with that count, so that none of their rows is read:
+   * - the key (its substring counter) and a counted column whose key-substring counters count the rows where both
+   *   hold it (`keySubstringOverlap`): `$search=01` at 10M rows, held by 1.6 million keys and the numbers of 112
+   *   customers, read those customers' 2 million rows with the key's test (150 ms);
+   * - the counted columns that hold it, when a tuple of the tuple counters holds them all (`tupleSum`): `er`, in
+   *   statuses and cities, read the rows of the statuses that hold it, or the cities', with the others' test (150 ms).
+   */
+  private countedUnions<
+    Column extends {
+      column: string;
+      read: string;
+      test: SqlFragment;
+      counted?: number;
+      values?: readonly string[];
+    }
+  >(term: string, columns: readonly Column[]): { columns: Column[]; counted: number }[] {
+    const unions: { columns: Column[]; counted: number }[] = [];
+    const valued = columns.filter((c) => c.read === 'counted' && c.values!.length > 0);
+    const key = columns.find((c) => c.read === 'substrings' && c.counted);
+    if (key) {
+      for (const column of valued) {
+        const overlap = this.keySubstringOverlap(column.column, column.values!, term);
+        if (overlap !== undefined) {
+          unions.push({
+            columns: [key, column],
+            counted: key.counted! + column.counted! - overlap
+          });
+        }
+      }
+    }
+    if (valued.length > 1) {
+      const either = valued.map((c) => c.test);
+      const counted = this.tupleSum(
+        valued.map((c) => c.column),
+        {
+          sql: either.map((test) => test.sql).join(' OR '),
+          params: either.flatMap((test) => test.params)
+        }
+      );
+      if (counted !== undefined) unions.push({ columns: valued, counted });
+    }
+    return unions;
+  }
+
+  /**
+   * How many rows of `values` of `column` have a key that holds `term` (lower case), from the column's key-substring
+   * counters (SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS), which count a value's own substrings: each of `values` must
+   * hold the term. Undefined when no complete counters count the term (a column without them, or a longer term).
+   */
+  private keySubstringOverlap(
+    column: string,
+    values: readonly string[],
+    term: string
+  ): number | undefined {
+    const counted = this.entity.counts?.keySubstrings?.find(
+      (c) => c.column === column && c.key === this.entity.key.column
+    );
+    const length = Array.from(term).length;
+    if (!this.counter || !counted || length === 0 || length > counted.length) return undefined;
+    const dimension = keySubstringDimension(counted);
+    const table = quoteIdentifier(this.entity.counts!.table);
+    const sql =
+      `SELECT (SELECT n FROM ${table} WHERE dimension = ? AND value = ''), ` +
+      `(SELECT coalesce(sum(n), 0) FROM ${table} WHERE dimension = ? AND value IN ` +
+      `(SELECT json_array(value, ?) FROM json_each(?)))`;
+    const params = [dimension, dimension, term, JSON.stringify(values)];
+    this.lastQueries.push({ sql, params });
+    const [complete, n] = this.statement(sql)
+      .raw()
+      .get(...params) as [number | null, number];
+    return complete === null ? undefined : n;
   }
 
   /**
    * `searchCount`'s parts: `counted`'s rows, then each column's rows that no column before it holds the term in.
    */
   private countSearchParts(
-    counted: { test: SqlFragment; counted?: number } | undefined,
+    counted: { tests: readonly SqlFragment[]; counted: number } | undefined,
     read: readonly { driver: SqlFragment; rows: number; exact: boolean; test: SqlFragment }[]
   ): number {
     const table = quoteIdentifier(this.entity.table);
     const parts: SqlFragment[] = [];
-    const before: SqlFragment[] = counted ? [counted.test] : [];
+    const before: SqlFragment[] = [...(counted?.tests ?? [])];
     for (const column of read) {
       if (column.rows > 0) {
         const conditions = [
@@ -1471,15 +1559,22 @@ export class EntityQueries {
    * is read. Undefined otherwise.
    */
   private tupleCount(options: QueryOptions): number | undefined {
+    if (options.search || !options.filterTree) return undefined;
+    return this.tupleSum(filterColumns(options.filterTree), compileFilter(options.filterTree));
+  }
+
+  /**
+   * The rows whose values of `columns` (counted columns) pass `test`, from the smallest tuple of `counts.tuples` that
+   * holds them all: `test` is run in SQL on each tuple of values the tuple counters know, each column's value named
+   * as the column, and the matching tuples' counts are added up. Undefined when no tuple holds them.
+   */
+  private tupleSum(columns: readonly string[], test: SqlFragment): number | undefined {
     const counts = this.entity.counts;
-    if (!this.tupleCounter || !counts?.tuples || options.search || !options.filterTree)
-      return undefined;
-    const columns = new Set(filterColumns(options.filterTree));
+    if (!this.tupleCounter || !counts?.tuples) return undefined;
     const tuple = [...counts.tuples]
       .sort((a, b) => a.length - b.length)
-      .find((candidate) => [...columns].every((c) => candidate.includes(c)));
+      .find((candidate) => columns.every((c) => candidate.includes(c)));
     if (!tuple) return undefined;
-    const test = compileFilter(options.filterTree);
     const values = tuple
       .map((column, i) => `json_extract(key, '$[${i}]') AS ${quoteIdentifier(column)}`)
       .join(', ');

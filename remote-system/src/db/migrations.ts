@@ -156,6 +156,25 @@ export const SHIPMENT_SUBSTRING_COUNTED_COLUMNS = [
 
 type SubstringCountedColumn = (typeof SHIPMENT_SUBSTRING_COUNTED_COLUMNS)[number];
 
+/**
+ * data-virtualization: counted columns whose rows `shipment_counts` also counts by each substring of 1 to `length`
+ * characters of their value that the row's `key` holds too, both folded as SQLite's `lower` folds them (ASCII letters
+ * alone): dimension `<column>/key-substrings/<length>`, value the JSON array of the value and the substring; a row
+ * counts once per substring. A `$search` term's count is the rows where any searchable column holds it. The key's
+ * substring counter counts the rows whose key holds it, a counted column's counters those whose value holds it, and
+ * these counters the rows where both do, so their union is counted without reading a row: `$search=01` at 10M rows
+ * (3.3 million rows, 2 million of them those of the 112 customers whose number holds `01`) read the customers' rows
+ * through their index with the key's test (150 ms). Only the value's own substrings are counted, since only the
+ * values that hold a term are asked about: at most 26 per customer number (`C-` and 6 digits), and about 13,000
+ * counters for 1,000 customers at 10M rows. Cost: an insert or delete tests each of the value's substrings on the
+ * key and updates a counter for each one held.
+ */
+export const SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS = [
+  { column: 'customer_number', key: 'shipment_number', length: 4 }
+] as const;
+
+type KeySubstringCountedColumn = (typeof SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS)[number];
+
 /** The `shipment_counts` dimension of a column counted by the first `length` characters of its value. */
 export const prefixDimension = ({
   column,
@@ -174,6 +193,18 @@ export const substringDimension = ({
   readonly length: number;
 }): string => `${column}/substrings/${length}`;
 
+/** The `shipment_counts` dimension of a column counted by its substrings that the key holds too. */
+export const keySubstringDimension = ({
+  column,
+  length
+}: {
+  readonly column: string;
+  readonly length: number;
+}): string => `${column}/key-substrings/${length}`;
+
+/** A text folded as SQLite's `lower` folds it: ASCII letters alone. */
+const foldAscii = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
 /**
  * Calls `visit` with each substring of 1 to `length` characters of `value` (a substring held twice, twice), counting
  * characters as SQLite's `substr` does (code points: a character outside the Basic Multilingual Plane is one, not two
@@ -189,10 +220,73 @@ function forEachSubstring(value: string, length: number, visit: (substring: stri
   }
 }
 
+/** The triggers that keep a kind of counters (`name`: `<column>_substrings`, `<column>_key_substrings`). */
+const counterTriggers = (name: string): string[] =>
+  ['insert', 'delete', 'update'].map((event) => `shipment_counts_${name}_${event}`);
+
 const substringTriggers = (counted: SubstringCountedColumn): string[] =>
-  ['insert', 'delete', 'update'].map(
-    (event) => `shipment_counts_${counted.column}_substrings_${event}`
+  counterTriggers(`${counted.column}_substrings`);
+
+const keySubstringTriggers = (counted: KeySubstringCountedColumn): string[] =>
+  counterTriggers(`${counted.column}_key_substrings`);
+
+/** Removes a dimension's counters (the row that marks them complete among them) and the triggers that keep them. */
+function dropCounters(db: Database.Database, dimension: string, triggers: readonly string[]): void {
+  db.prepare('DELETE FROM shipment_counts WHERE dimension = ?').run(dimension);
+  for (const trigger of triggers) db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+}
+
+/**
+ * Installs the triggers that keep a dimension's counters, `bump` writing a row's changes to them (`NEW` counted in
+ * with `+`, `OLD` out with `-`), and the row that marks them complete (`n` the values counted, `values` of them).
+ * An update that changes any of `columns` counts the old row out and the new one in.
+ */
+function installCounterTriggers(
+  db: Database.Database,
+  counted: { readonly dimension: string; readonly triggers: readonly string[] },
+  columns: readonly string[],
+  bump: (sign: '+' | '-', row: 'NEW' | 'OLD') => string,
+  values: number
+): void {
+  const { dimension, triggers } = counted;
+  const marker = (sign: '+' | '-', row: 'NEW' | 'OLD'): string => `
+      INSERT INTO shipment_counts (dimension, value, n)
+        SELECT '${dimension}', '', ${sign}1 WHERE ${row}.${columns[0]} IS NOT NULL
+        ON CONFLICT (dimension, value) DO UPDATE SET n = n ${sign} 1;`;
+  const both = (sign: '+' | '-', row: 'NEW' | 'OLD'): string =>
+    `${bump(sign, row)}${marker(sign, row)}`;
+  const [onInsert, onDelete, onUpdate] = triggers;
+  db.exec(`
+      CREATE TRIGGER ${onInsert} AFTER INSERT ON shipments BEGIN ${both('+', 'NEW')} END;
+      CREATE TRIGGER ${onDelete} AFTER DELETE ON shipments BEGIN ${both('-', 'OLD')} END;
+      CREATE TRIGGER ${onUpdate} AFTER UPDATE OF ${columns.join(', ')} ON shipments
+        WHEN ${columns.map((c) => `OLD.${c} IS NOT NEW.${c}`).join(' OR ')} BEGIN
+        ${both('-', 'OLD')}
+        ${both('+', 'NEW')}
+      END;
+    `);
+  db.prepare('INSERT INTO shipment_counts (dimension, value, n) VALUES (?, ?, ?)').run(
+    dimension,
+    '',
+    values
   );
+}
+
+/**
+ * Each substring of 1 to `length` characters of a row's `expression`, in SQL: the rows of a join of the value's
+ * character positions, 0 to its length - 1 (the keys of a JSON array of that many zeros, since a trigger can use no
+ * recursive query: zeroblob(n) is n zero bytes, whose hex is n times '00'), with the lengths 1 to `length`.
+ */
+const substringsOf = (
+  expression: string,
+  length: number
+): { readonly from: string; readonly where: string; readonly substring: string } => ({
+  from:
+    `json_each('[' || rtrim(replace(hex(zeroblob(length(${expression}))), '00', '0,'), ',') || ']') AS p, ` +
+    `json_each('[${Array.from({ length }, (_, i) => i + 1).join(',')}]') AS l`,
+  where: `p.key + l.value <= length(${expression})`,
+  substring: `substr(${expression}, p.key + 1, l.value)`
+});
 
 /**
  * Removes the substring counters of `columns`, the row that marks them complete and their triggers, before a bulk
@@ -203,8 +297,7 @@ export function dropShipmentSubstringCounters(
   columns: readonly SubstringCountedColumn[] = SHIPMENT_SUBSTRING_COUNTED_COLUMNS
 ): void {
   for (const counted of columns) {
-    db.prepare('DELETE FROM shipment_counts WHERE dimension = ?').run(substringDimension(counted));
-    for (const trigger of substringTriggers(counted)) db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+    dropCounters(db, substringDimension(counted), substringTriggers(counted));
   }
 }
 
@@ -243,30 +336,96 @@ export function installShipmentSubstringCounters(
         'INSERT INTO shipment_counts (dimension, value, n) VALUES (?, ?, ?)'
       );
       for (const [substring, { n }] of counts) insert.run(dimension, `v:${substring}`, n);
-      // A value's character positions, 0 to its length - 1, as the keys of a JSON array of that many zeros (a trigger
-      // can use no recursive query): zeroblob(n) is n zero bytes, whose hex is n times '00'.
-      const positions = (row: string): string =>
-        `json_each('[' || rtrim(replace(hex(zeroblob(length(${row}.${column}))), '00', '0,'), ',') || ']')`;
-      const bump = (sign: '+' | '-', row: 'NEW' | 'OLD'): string => `
+      const bump = (sign: '+' | '-', row: 'NEW' | 'OLD'): string => {
+        const { from, where, substring } = substringsOf(`${row}.${column}`, length);
+        return `
       INSERT INTO shipment_counts (dimension, value, n)
-        SELECT DISTINCT '${dimension}', 'v:' || substr(${row}.${column}, p.key + 1, l.value), ${sign}1
-        FROM ${positions(row)} AS p, json_each('[${Array.from({ length }, (_, i) => i + 1).join(',')}]') AS l
-        WHERE p.key + l.value <= length(${row}.${column})
-        ON CONFLICT (dimension, value) DO UPDATE SET n = n ${sign} 1;
-      INSERT INTO shipment_counts (dimension, value, n)
-        SELECT '${dimension}', '', ${sign}1 WHERE ${row}.${column} IS NOT NULL
+        SELECT DISTINCT '${dimension}', 'v:' || ${substring}, ${sign}1 FROM ${from} WHERE ${where}
         ON CONFLICT (dimension, value) DO UPDATE SET n = n ${sign} 1;`;
-      const [onInsert, onDelete, onUpdate] = substringTriggers(counted);
-      db.exec(`
-      CREATE TRIGGER ${onInsert} AFTER INSERT ON shipments BEGIN ${bump('+', 'NEW')} END;
-      CREATE TRIGGER ${onDelete} AFTER DELETE ON shipments BEGIN ${bump('-', 'OLD')} END;
-      CREATE TRIGGER ${onUpdate} AFTER UPDATE OF ${column} ON shipments
-        WHEN OLD.${column} IS NOT NEW.${column} BEGIN
-        ${bump('-', 'OLD')}
-        ${bump('+', 'NEW')}
-      END;
-    `);
-      insert.run(dimension, '', values);
+      };
+      installCounterTriggers(
+        db,
+        { dimension, triggers: substringTriggers(counted) },
+        [column],
+        bump,
+        values
+      );
+    }
+  })();
+}
+
+/**
+ * Removes the key-substring counters of `columns`, the row that marks them complete and their triggers, before a
+ * bulk load (see SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS).
+ */
+export function dropShipmentKeySubstringCounters(
+  db: Database.Database,
+  columns: readonly KeySubstringCountedColumn[] = SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS
+): void {
+  for (const counted of columns) {
+    dropCounters(db, keySubstringDimension(counted), keySubstringTriggers(counted));
+  }
+}
+
+/**
+ * Counts the rows present by each substring of their value that their key holds too (in JavaScript, each distinct
+ * value's substrings found once), then installs the triggers that keep the counters exact, and the row that marks
+ * them complete (see SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS).
+ */
+export function installShipmentKeySubstringCounters(
+  db: Database.Database,
+  columns: readonly KeySubstringCountedColumn[] = SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS
+): void {
+  db.transaction(() => {
+    dropShipmentKeySubstringCounters(db, columns);
+    for (const counted of columns) {
+      const { column, key, length } = counted;
+      const dimension = keySubstringDimension(counted);
+      // Per value, its distinct folded substrings, and how many rows' keys hold each.
+      const counts = new Map<string, { substrings: string[]; held: number[] }>();
+      let values = 0;
+      const read = db
+        .prepare(`SELECT ${column}, ${key} FROM shipments WHERE ${column} IS NOT NULL`)
+        .raw();
+      for (const [value, keyValue] of read.iterate() as IterableIterator<[unknown, unknown]>) {
+        values++;
+        const text = String(value);
+        let count = counts.get(text);
+        if (!count) {
+          const distinct = new Set<string>();
+          forEachSubstring(foldAscii(text), length, (substring) => distinct.add(substring));
+          count = { substrings: [...distinct], held: Array<number>(distinct.size).fill(0) };
+          counts.set(text, count);
+        }
+        if (keyValue === null) continue;
+        const folded = foldAscii(String(keyValue));
+        count.substrings.forEach((substring, i) => {
+          if (folded.includes(substring)) count.held[i]!++;
+        });
+      }
+      const insert = db.prepare(
+        'INSERT INTO shipment_counts (dimension, value, n) VALUES (?, json_array(?, ?), ?)'
+      );
+      for (const [value, { substrings, held }] of counts) {
+        substrings.forEach((substring, i) => {
+          if (held[i]! > 0) insert.run(dimension, value, substring, held[i]);
+        });
+      }
+      const bump = (sign: '+' | '-', row: 'NEW' | 'OLD'): string => {
+        const { from, where, substring } = substringsOf(`lower(${row}.${column})`, length);
+        return `
+      INSERT INTO shipment_counts (dimension, value, n)
+        SELECT DISTINCT '${dimension}', json_array(${row}.${column}, ${substring}), ${sign}1 FROM ${from}
+        WHERE ${where} AND instr(lower(${row}.${key}), ${substring}) > 0
+        ON CONFLICT (dimension, value) DO UPDATE SET n = n ${sign} 1;`;
+      };
+      installCounterTriggers(
+        db,
+        { dimension, triggers: keySubstringTriggers(counted) },
+        [column, key],
+        bump,
+        values
+      );
     }
   })();
 }
@@ -931,6 +1090,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 20,
     name: 'data-virtualization: shipments counted by each substring of up to 4 characters of their number, for counts of a short substring',
     up: (db) => installShipmentSubstringCounters(db)
+  },
+  {
+    version: 21,
+    name: 'data-virtualization: shipments counted by each customer number and its substrings of up to 4 characters that their number holds too, for counts of a search term both hold',
+    up: (db) => installShipmentKeySubstringCounters(db)
   }
 ];
 

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import {
+  dropShipmentKeySubstringCounters,
   dropShipmentSubstringCounters,
+  installShipmentKeySubstringCounters,
   installShipmentSubstringCounters,
   SHIPMENT_INDEXES
 } from './migrations';
@@ -204,11 +206,13 @@ export function seedDatabase(db: Database.Database, options: SeedOptions = {}): 
     const shipmentsStarted = performance.now();
     for (const index of SHIPMENT_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index.name}`);
     dropShipmentSubstringCounters(db);
+    dropShipmentKeySubstringCounters(db);
     insertShipments(db, seed, shipmentCount, customers, orders.shippable, referenceMs, options);
     const shipmentsMs = performance.now() - shipmentsStarted;
     const indexStarted = performance.now();
     for (const index of SHIPMENT_INDEXES) db.exec(index.sql);
     installShipmentSubstringCounters(db);
+    installShipmentKeySubstringCounters(db);
     db.exec('ANALYZE');
     const indexMs = performance.now() - indexStarted;
 

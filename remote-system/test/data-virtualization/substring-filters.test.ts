@@ -20,6 +20,11 @@ import { SHIPMENT_SUBSTRING_COUNTED_COLUMNS, substringDimension } from '../../sr
 import { createShipmentDatabase, isTrigramProbe, trigramReads } from './support';
 
 const db = createShipmentDatabase(900);
+/** The entity without its key-substring counters, to read a search's count from its columns' rows. */
+const WITHOUT_KEY_SUBSTRINGS = {
+  ...SHIPMENTS,
+  counts: { ...SHIPMENTS.counts!, keySubstrings: undefined }
+};
 afterAll(() => db.close());
 const COLUMNS: Record<string, string> = {
   DestinationCity: 'destination_city',
@@ -814,11 +819,12 @@ describe('$search read through indexes', () => {
     it("leaves unread the column whose rows cost the most to read: the key's fewer ones, counted by its counter", () => {
       // `0013`: 11 keys hold it, and the numbers of customers with 28 rows. A key's candidate costs about five of a
       // customer's rows (read through an index leading with the customer, which carries the key its test reads), so
-      // the key is counted and the customers' rows are read, though they are more.
+      // without the key-substring counters (below) the key is counted and the customers' rows are read, though they
+      // are more.
       expect(
         ["instr(shipment_number, '0013') > 0", "instr(customer_number, '0013') > 0"].map(sqlCountOf)
       ).toEqual([11, 28]);
-      const counting = producer().queries;
+      const counting = new EntityQueries(db, WITHOUT_KEY_SUBSTRINGS, new PageTokens('parts'), 100);
       expect(counting.count(parseQueryOptions({ $search: '0013' }, SHIPMENTS))).toBe(
         reference(term('0013'), []).count
       );
@@ -865,8 +871,8 @@ describe('$search read through indexes', () => {
       ['p-', []],
       // No key holds `ab`, `aB`, `Ab` or `AB`: the other columns' rows alone.
       ['ab', []],
-      // Nor `de` in any case: the statuses that hold it are counted, and only Denver's rows are read.
-      ['de', ['"destination_city" IN (']]
+      // Nor `de` in any case: the statuses and the city that hold it are counted by the tuple counters.
+      ['de', []]
     ])(
       'a term too short for a trigram, counted in the key by its counters in each case: %s',
       (text, reads) => {
@@ -949,9 +955,13 @@ describe('$search read through indexes', () => {
         expect(
           ['shipment_number', 'customer_number', 'order_number', 'destination_city'].map(holding)
         ).toEqual([20, 46, 8, 11]);
-        const queries = new EntityQueries(small, SHIPMENTS, new PageTokens('small'), 100, {
-          maxSubstringCandidates: 5
-        });
+        const queries = new EntityQueries(
+          small,
+          WITHOUT_KEY_SUBSTRINGS,
+          new PageTokens('small'),
+          100,
+          { maxSubstringCandidates: 5 }
+        );
         expect(queries.count(parseQueryOptions({ $search: '1' }, SHIPMENTS))).toBe(
           small
             .prepare(`SELECT count(*) FROM shipments WHERE ${term('1')}`)
@@ -981,6 +991,90 @@ describe('$search read through indexes', () => {
     const narrow = producer({ maxSubstringCandidates: 5, searchCandidateFactor: 0 });
     expect(narrow.read(search)).toEqual(expected);
     expect(readsFirstRows(narrow.queries)).toBe(true);
+  });
+
+  describe('a term that several columns hold is counted from the counters of their union', () => {
+    /** The columns whose rows a count read apart, and whether it read the key-substring or the tuple counters. */
+    function reads(queries: EntityQueries): {
+      parts: string[];
+      keySubstrings: boolean;
+      tuples: boolean;
+    } {
+      const parts = queries.lastQueries.filter((q) =>
+        q.sql.startsWith('SELECT (SELECT count(*) FROM "shipments" WHERE')
+      );
+      return {
+        parts: ['customer_number', 'status', 'destination_city'].filter((column) =>
+          parts.some((q) => q.sql.includes(`"${column}" IN (`))
+        ),
+        keySubstrings: queries.lastQueries.some((q) => q.sql.includes('json_array(value, ?)')),
+        tuples: queries.lastQueries.some((q) => q.sql.includes('"shipment_tuple_counts"'))
+      };
+    }
+    const both = (text: string): number =>
+      sqlCountOf(`instr(shipment_number, '${text}') > 0 AND instr(customer_number, '${text}') > 0`);
+
+    it.each(['1', '01', '5', '13', '0013'])(
+      "%s: the key's counter and the customers', less the rows where both hold it (key-substring counters)",
+      (text) => {
+        const expected = reference(term(text), []);
+        const counting = producer().queries;
+        expect(counting.count(parseQueryOptions({ $search: text }, SHIPMENTS))).toBe(
+          expected.count
+        );
+        // (A city holds `1`: its rows are read.)
+        expect(reads(counting).parts).not.toContain('customer_number');
+        expect(reads(counting).keySubstrings).toBe(true);
+        // The same count from the columns' rows, which reads the customers'.
+        const parts = new EntityQueries(db, WITHOUT_KEY_SUBSTRINGS, new PageTokens('parts'), 100);
+        expect(parts.count(parseQueryOptions({ $search: text }, SHIPMENTS))).toBe(expected.count);
+        expect(reads(parts).parts).toContain('customer_number');
+        expect(reads(parts).keySubstrings).toBe(false);
+      }
+    );
+
+    it('where both hold it in some rows', () => {
+      expect(['1', '01', '5', '13', '0013'].map(both)).toEqual([123, 53, 27, 1, 0]);
+    });
+
+    it.each(['de', 'er'])(
+      '%s: the statuses and the cities that hold it, from the tuple counters',
+      (text) => {
+        expect(
+          [`instr(lower(status), '${text}') > 0`, `instr(lower(destination_city), '${text}') > 0`]
+            .map(sqlCountOf)
+            .every((n) => n > 0)
+        ).toBe(true);
+        const counting = producer().queries;
+        expect(counting.count(parseQueryOptions({ $search: text }, SHIPMENTS))).toBe(
+          reference(term(text), []).count
+        );
+        expect(reads(counting)).toEqual({ parts: [], keySubstrings: false, tuples: true });
+      }
+    );
+
+    it('with values and keys in either case, kept by the triggers as rows are written', () => {
+      // Customer numbers with letters, some keys holding them in upper case: folded as SQLite's lower folds them.
+      const small = createShipmentDatabase(100);
+      try {
+        small.exec(`
+          UPDATE shipments SET customer_number = 'Cust-' || (rowid % 4) || 'b';
+          UPDATE shipments SET shipment_number = 'CUST-' || rowid WHERE rowid % 3 = 0;
+          DELETE FROM shipments WHERE rowid % 7 = 0;
+        `);
+        const queries = new EntityQueries(small, SHIPMENTS, new PageTokens('small'), 100);
+        for (const text of ['st-1', 'cust', 't-2', '-1']) {
+          const expected = small
+            .prepare(`SELECT count(*) FROM shipments WHERE ${term(text)}`)
+            .pluck()
+            .get() as number;
+          const counted = queries.count(parseQueryOptions({ $search: text }, SHIPMENTS));
+          expect([text, counted, reads(queries).keySubstrings]).toEqual([text, expected, true]);
+        }
+      } finally {
+        small.close();
+      }
+    });
   });
 
   describe("a frequent term's page is read from each column's first rows in the page's order", () => {
