@@ -174,7 +174,12 @@ export const SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS = [
   { column: 'customer_number', key: 'shipment_number', length: 4 }
 ] as const;
 
-type KeySubstringCountedColumn = (typeof SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS)[number];
+/** A column counted by its substrings that the row's `key` holds too, up to `length` characters. */
+interface KeySubstringCountedColumn {
+  readonly column: string;
+  readonly key: string;
+  readonly length: number;
+}
 
 /** The `shipment_counts` dimension of a column counted by the first `length` characters of its value. */
 export const prefixDimension = ({

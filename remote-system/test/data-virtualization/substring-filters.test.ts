@@ -16,7 +16,11 @@ import {
   type QueryTuning
 } from '../../src/data-virtualization/query';
 import { trigramQueries } from '../../src/data-virtualization/sql';
-import { SHIPMENT_SUBSTRING_COUNTED_COLUMNS, substringDimension } from '../../src/db/migrations';
+import {
+  installShipmentKeySubstringCounters,
+  SHIPMENT_SUBSTRING_COUNTED_COLUMNS,
+  substringDimension
+} from '../../src/db/migrations';
 import { createShipmentDatabase, isTrigramProbe, trigramReads } from './support';
 
 const db = createShipmentDatabase(900);
@@ -994,9 +998,13 @@ describe('$search read through indexes', () => {
   });
 
   describe('a term that several columns hold is counted from the counters of their union', () => {
-    /** The columns whose rows a count read apart, and whether it read the key-substring or the tuple counters. */
+    /**
+     * The columns whose rows a count read apart, whether it counted rows of the table at all, and whether it read the
+     * key-substring or the tuple counters.
+     */
     function reads(queries: EntityQueries): {
       parts: string[];
+      rows: boolean;
       keySubstrings: boolean;
       tuples: boolean;
     } {
@@ -1007,6 +1015,7 @@ describe('$search read through indexes', () => {
         parts: ['customer_number', 'status', 'destination_city'].filter((column) =>
           parts.some((q) => q.sql.includes(`"${column}" IN (`))
         ),
+        rows: queries.lastQueries.some((q) => q.sql.includes('count(*) FROM "shipments"')),
         keySubstrings: queries.lastQueries.some((q) => q.sql.includes('json_array(value, ?)')),
         tuples: queries.lastQueries.some((q) => q.sql.includes('"shipment_tuple_counts"'))
       };
@@ -1049,7 +1058,13 @@ describe('$search read through indexes', () => {
         expect(counting.count(parseQueryOptions({ $search: text }, SHIPMENTS))).toBe(
           reference(term(text), []).count
         );
-        expect(reads(counting)).toEqual({ parts: [], keySubstrings: false, tuples: true });
+        // No row is read: not even the candidates of the key, which holds it in no case.
+        expect(reads(counting)).toEqual({
+          parts: [],
+          rows: false,
+          keySubstrings: false,
+          tuples: true
+        });
       }
     );
 
@@ -1071,6 +1086,43 @@ describe('$search read through indexes', () => {
           const counted = queries.count(parseQueryOptions({ $search: text }, SHIPMENTS));
           expect([text, counted, reads(queries).keySubstrings]).toEqual([text, expected, true]);
         }
+        // Counters of shorter substrings count no longer term: with substrings of up to 2 characters, `st-` (in every
+        // customer number, and in the keys written in upper case) is counted from the rows, and `-1` from them.
+        const shorter = { column: 'customer_number', key: 'shipment_number', length: 2 } as const;
+        installShipmentKeySubstringCounters(small, [shorter]);
+        const short = new EntityQueries(
+          small,
+          { ...SHIPMENTS, counts: { ...SHIPMENTS.counts!, keySubstrings: [shorter] } },
+          new PageTokens('short'),
+          100
+        );
+        for (const [text, used] of [
+          ['st-', false],
+          ['-1', true]
+        ] as const) {
+          const counted = short.count(parseQueryOptions({ $search: text }, SHIPMENTS));
+          expect([text, counted, reads(short).keySubstrings]).toEqual([
+            text,
+            small
+              .prepare(`SELECT count(*) FROM shipments WHERE ${term(text)}`)
+              .pluck()
+              .get(),
+            used
+          ]);
+        }
+        // Not trusted while the row that marks them complete is missing (during a bulk load).
+        small.exec(`
+          UPDATE shipment_counts SET n = n + 5 WHERE dimension LIKE 'customer_number/key-substrings/%'
+            AND value <> '';
+          DELETE FROM shipment_counts WHERE dimension LIKE 'customer_number/key-substrings/%' AND value = '';
+        `);
+        const untrusted = new EntityQueries(small, SHIPMENTS, new PageTokens('untrusted'), 100);
+        expect(untrusted.count(parseQueryOptions({ $search: 'st-' }, SHIPMENTS))).toBe(
+          small
+            .prepare(`SELECT count(*) FROM shipments WHERE ${term('st-')}`)
+            .pluck()
+            .get()
+        );
       } finally {
         small.close();
       }
