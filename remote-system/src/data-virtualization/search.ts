@@ -8,7 +8,8 @@ import { ODataQueryError } from './errors';
 import { quoteIdentifier, type SqlFragment } from './sql';
 import type { EntitySetDefinition } from './entity';
 
-type SearchNode =
+/** A parsed `$search` value: its terms (as written), combined. */
+export type SearchNode =
   | { kind: 'term'; text: string }
   | { kind: 'and' | 'or'; left: SearchNode; right: SearchNode }
   | { kind: 'not'; operand: SearchNode };
@@ -126,9 +127,27 @@ class SearchParser {
   }
 }
 
+/** Parses a `$search` value (a 400 `ODataQueryError` when it is malformed). */
+export function parseSearch(input: string): SearchNode {
+  return new SearchParser(tokenizeSearch(input)).parse();
+}
+
+/** A `$search` value that parses to `node`: each term a phrase, each combination in parentheses. */
+export function writeSearch(node: SearchNode): string {
+  switch (node.kind) {
+    case 'term':
+      return `"${node.text.replace(/["\\]/g, '\\$&')}"`;
+    case 'and':
+    case 'or':
+      return `(${writeSearch(node.left)} ${node.kind.toUpperCase()} ${writeSearch(node.right)})`;
+    case 'not':
+      return `(NOT ${writeSearch(node.operand)})`;
+  }
+}
+
 /** The one term (in lower case) a `$search` value is, or undefined when it combines several or negates one. */
 export function soleSearchTerm(input: string): string | undefined {
-  const tree = new SearchParser(tokenizeSearch(input)).parse();
+  const tree = parseSearch(input);
   return tree.kind === 'term' ? tree.text.toLowerCase() : undefined;
 }
 
@@ -159,7 +178,7 @@ export function compileSearch(
   entity: EntitySetDefinition,
   candidates?: (term: string) => SqlFragment | undefined
 ): SqlFragment {
-  const tree = new SearchParser(tokenizeSearch(input)).parse();
+  const tree = parseSearch(input);
   const columns = entity.properties.filter((p) => p.searchable).map((p) => p.column);
   const params: unknown[] = [];
   const walk = (node: SearchNode): string => {

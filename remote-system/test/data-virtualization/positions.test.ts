@@ -222,6 +222,32 @@ describe('writes an ordering depends on repair its positions', () => {
     expect(startedNearby()).toBe(true);
   });
 
+  it.each([
+    ["contains(DestinationCity,'olo')", "WHERE instr(destination_city, 'olo') > 0"],
+    ['solo OR houston', searchWhere('solo', 'houston')]
+  ])(
+    '%s read as the values that hold it, when the last row of a value leaves (the log is read as asked)',
+    (filter, where) => {
+      const query = {
+        ...(filter.includes('(') ? { $filter: filter } : { $search: filter }),
+        $orderby: 'WeightKg desc',
+        $top: '5',
+        $skip: '20'
+      };
+      const orderBy = 'weight_kg DESC, shipment_number DESC';
+      // A city no other row has, on the heaviest row: first in the order, and one of the values read.
+      db.prepare(
+        "INSERT INTO shipments (shipment_number, customer_number, destination_city, weight_kg) SELECT 'SHP-SOLO', customer_number, 'Solo Town', 1e9 FROM shipments LIMIT 1"
+      ).run();
+      expect(page(query)).toEqual(reference(where, orderBy, 5, 20));
+      // It is deleted: the value is gone from the counts, so the query now reads as values without it. Its logged
+      // removal still matches the query as asked, so every later position shifts by one.
+      db.prepare("DELETE FROM shipments WHERE shipment_number = 'SHP-SOLO'").run();
+      expect(page(query)).toEqual(reference(where, orderBy, 5, 20));
+      expect(startedNearby()).toBe(true);
+    }
+  );
+
   it('a $search whose candidates change: a row written with the term in its key', () => {
     const query = { $search: '00000001', $orderby: 'WeightKg desc', $top: '5', $skip: '40' };
     const where = searchWhere('00000001');

@@ -15,6 +15,7 @@ import {
   parseQueryOptions,
   type QueryTuning
 } from '../../src/data-virtualization/query';
+import { parseSearch, writeSearch } from '../../src/data-virtualization/search';
 import { trigramQueries } from '../../src/data-virtualization/sql';
 import {
   installShipmentKeySubstringCounters,
@@ -856,9 +857,7 @@ describe('$search read through indexes', () => {
     });
 
     it.each([
-      // Beside a filter, which the key's counter does not count.
-      ['37', { $filter: "Carrier eq 'UPS'" }, `carrier = 'UPS' AND ${term('37')}`],
-      // Two terms.
+      // Two terms with no counted column's values beside them (see below for those with).
       ['1 2', {}, `${term('1')} AND ${term('2')}`]
     ])('tested on every row when its columns cannot be read apart: %s', (text, extra, where) => {
       const expected = reference(where, []);
@@ -995,6 +994,71 @@ describe('$search read through indexes', () => {
     const narrow = producer({ maxSubstringCandidates: 5, searchCandidateFactor: 0 });
     expect(narrow.read(search)).toEqual(expected);
     expect(readsFirstRows(narrow.queries)).toBe(true);
+  });
+
+  describe('a search of several terms, or beside a filter, reads some of them as filters', () => {
+    /** Whether any query tested a search term (`compileSearch`'s test, as opposed to a filter's functions). */
+    const testsSearch = (queries: EntityQueries): boolean =>
+      queries.lastQueries.some((q) => q.sql.includes('coalesce(instr('));
+
+    it.each([
+      // Terms found in counted columns alone: a city and a status, combined any way.
+      ['denver exception', {}, `${term('denver')} AND ${term('exception')}`, false],
+      ['delivered OR exception', {}, `${term('delivered')} OR ${term('exception')}`, false],
+      ['NOT delivered', {}, `NOT ${term('delivered')}`, false],
+      ['NOT (denver OR houston)', {}, `NOT (${term('denver')} OR ${term('houston')})`, false],
+      [
+        '(denver OR houston) returned',
+        {},
+        `(${term('denver')} OR ${term('houston')}) AND ${term('returned')}`,
+        false
+      ],
+      [
+        '"star*city [main]?" delivered',
+        {},
+        `${term('star*city [main]?')} AND ${term('delivered')}`,
+        false
+      ],
+      // A term nothing holds.
+      ['denver zzzz', {}, `${term('denver')} AND ${term('zzzz')}`, false],
+      // Terms with no letter beside a counted column's values (from another term, or the $filter): `contains`.
+      ['C-000001 13', {}, `${term('c-000001')} AND ${term('13')}`, false],
+      // Under NOT, a letterless term stays a search: OData's `contains` is null on a null column.
+      ['houston NOT 1', {}, `${term('houston')} AND NOT ${term('1')}`, true],
+      ['13', { $filter: "Carrier eq 'UPS'" }, `carrier = 'UPS' AND ${term('13')}`, false],
+      ['"C-000002" (1 OR 2)', {}, `${term('c-000002')} AND (${term('1')} OR ${term('2')})`, false],
+      // A term with letters that keys hold stays a search, beside the filter the others read as.
+      ['denver p-0', {}, `${term('denver')} AND ${term('p-0')}`, true],
+      // Under an OR with such a term, none of it is a filter.
+      ['denver OR p-0', {}, `${term('denver')} OR ${term('p-0')}`, true],
+      ['p-0 OR denver', {}, `${term('p-0')} OR ${term('denver')}`, true]
+    ])('%s %j', (text, extra, where, searched) => {
+      const expected = reference(where, []);
+      const paging = producer();
+      expect(paging.read({ $search: text, ...extra } as { $search: string })).toEqual(expected);
+      expect(testsSearch(paging.queries)).toBe(searched);
+      const counting = producer().queries;
+      expect(counting.count(parseQueryOptions({ $search: text, ...extra }, SHIPMENTS))).toBe(
+        expected.count
+      );
+      expect(testsSearch(counting)).toBe(searched);
+    });
+
+    it('what is left a search is written back as a search that parses the same', () => {
+      for (const text of ['a "b c" NOT (d OR "e\\"f\\\\g")', 'x', '(a OR b) (c NOT "AND")']) {
+        const tree = parseSearch(text);
+        expect(parseSearch(writeSearch(tree))).toEqual(tree);
+      }
+    });
+
+    it('beside a customer, a letterless term is not looked for in other customers', () => {
+      // `0001` is in C-000001's number; `13` in C-000013's, whose rows cannot be C-000001's.
+      const queries = producer().queries;
+      queries.count(parseQueryOptions({ $search: 'C-000001 13' }, SHIPMENTS));
+      expect(queries.lastQueries.some((q) => q.params.includes('C-000013'))).toBe(false);
+      queries.count(parseQueryOptions({ $search: 'C-000001 0001' }, SHIPMENTS));
+      expect(queries.lastQueries.some((q) => q.params.includes('0001'))).toBe(true);
+    });
   });
 
   describe('a term that several columns hold is counted from the counters of their union', () => {
