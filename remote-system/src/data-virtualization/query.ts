@@ -546,12 +546,20 @@ export class EntityQueries {
    * filter it then is: its columns `in` the values that hold it, `or`ed; `in ()` (false) for a term nothing holds.
    */
   private valuesFilter(sources: SearchSources): FilterNode {
-    const lists = sources.values.map(({ property, values }): FilterNode => ({
-      kind: 'in',
-      operand: { kind: 'property', type: 'string', property, position: 0 },
-      list: values.map(([value]) => ({ kind: 'literal', type: 'string', value, position: 0 })),
-      position: 0
-    }));
+    const lists = sources.values.map(({ property, values }): FilterNode => {
+      const operand: FilterNode = { kind: 'property', type: 'string', property, position: 0 };
+      const literals = values.map(([value]): FilterNode => ({
+        kind: 'literal',
+        type: 'string',
+        value,
+        position: 0
+      }));
+      // One value as `eq`, as a list view sends it. With `in`s of one value each, SQLite read every row of the city
+      // through its index for `"houston" "out for delivery"` (58 ms at 1M rows); with `eq`s, 0.3 ms.
+      return literals.length === 1
+        ? { kind: 'compare', op: 'eq', left: operand, right: literals[0]!, position: 0 }
+        : { kind: 'in', operand, list: literals, position: 0 };
+    });
     const none: FilterNode = {
       kind: 'in',
       operand: {

@@ -1044,6 +1044,16 @@ describe('$search read through indexes', () => {
       expect(testsSearch(counting)).toBe(searched);
     });
 
+    it("a term found in one value is that value's eq, as a list view sends it", () => {
+      const { queries } = producer();
+      queries.page(parseQueryOptions({ $search: 'denver exception', $top: '5' }, SHIPMENTS));
+      const last = queries.lastQueries.at(-1)!.sql;
+      expect([last.includes('"destination_city" IS ?'), last.includes('"status" IS ?')]).toEqual([
+        true,
+        true
+      ]);
+    });
+
     it('what is left a search is written back as a search that parses the same', () => {
       for (const text of ['a "b c" NOT (d OR "e\\"f\\\\g")', 'x', '(a OR b) (c NOT "AND")']) {
         const tree = parseSearch(text);
