@@ -644,10 +644,11 @@ export class EntityQueries {
       const right = left && read(node.right, letterless);
       return right && { kind: node.kind, left: left!, right, position: 0 };
     };
-    const parts = conjuncts(parseSearch(options.searchText!)).map((node) => ({
-      node,
-      filter: read(node)
-    }));
+    // A term every row holds (`shp`: every key holds `SHP`) is true on every row: left out of the `AND`.
+    const every = conjuncts(parseSearch(options.searchText!));
+    const parts = every
+      .filter((node) => node.kind !== 'term' || !this.heldByEveryRow(node.text.toLowerCase()))
+      .map((node) => ({ node, filter: read(node) }));
     const fixed = new Map<string, readonly LiteralValue[]>();
     for (const node of [options.filterTree, ...parts.map((part) => part.filter)].flatMap((tree) =>
       tree ? filterConjuncts(tree) : []
@@ -661,10 +662,12 @@ export class EntityQueries {
       for (const part of parts) part.filter ??= read(part.node, fixed);
     }
     const filters = parts.flatMap((part) => (part.filter ? [part.filter] : []));
-    if (filters.length === 0) return undefined;
-    const filterTree = [options.filterTree, ...filters]
-      .filter((node) => node !== undefined)
-      .reduce((left, right) => ({ kind: 'and', left, right, position: 0 }));
+    if (filters.length === 0 && parts.length === every.length) return undefined;
+    const anded = [options.filterTree, ...filters].filter((node) => node !== undefined);
+    const filterTree =
+      anded.length > 0
+        ? anded.reduce((left, right) => ({ kind: 'and', left, right, position: 0 }))
+        : undefined;
     const rest = parts.flatMap((part) => (part.filter ? [] : [part.node]));
     const searchText =
       rest.length === 0
@@ -673,10 +676,22 @@ export class EntityQueries {
     return {
       ...options,
       filterTree,
-      filter: compileFilter(filterTree),
+      filter: filterTree && compileFilter(filterTree),
       searchText,
       search: searchText === undefined ? undefined : compileSearch(searchText, this.entity)
     };
+  }
+
+  /** Whether every row holds a `$search` term (lower case) in one column, as its counters say. */
+  private heldByEveryRow(term: string): boolean {
+    const rows = this.tableRows();
+    return (this.searchColumns() ?? []).some(({ property, read }) =>
+      read === 'substrings'
+        ? this.foldedSubstringCounter(property.column, term) === rows
+        : read === 'counted' &&
+          (this.termValues(property.column, term) ?? []).reduce((n, [, count]) => n + count, 0) ===
+            rows
+    );
   }
 
   /**
@@ -1128,11 +1143,13 @@ export class EntityQueries {
    * `$search=37` at 10M rows: the key's counter and the rows of the 20 customers whose number holds it, against every
    * row; `3004`: its counter alone, against reading its 4,300 candidates. Undefined otherwise.
    */
-  private searchCount(options: QueryOptions): number | undefined {
-    const term =
-      options.filterTree || options.searchText === undefined
-        ? undefined
-        : soleSearchTerm(options.searchText);
+  private searchCount(asked: QueryOptions): number | undefined {
+    if (asked.filterTree || asked.searchText === undefined) return undefined;
+    // Several terms of which one is left once those every row holds are (`shp 12`): that one.
+    const split =
+      soleSearchTerm(asked.searchText) === undefined ? this.searchFilters(asked) : undefined;
+    const options = split && !split.filterTree ? split : asked;
+    const term = options.searchText === undefined ? undefined : soleSearchTerm(options.searchText);
     if (term === undefined) return undefined;
     const budget = this.countingBudget();
     /** The rows that may hold the term in a column, read through an index, and whether each of them does. */
