@@ -543,7 +543,8 @@ export class EntityQueries {
 
   /**
    * A `$search` term found in counted columns alone (`searchSources`: no key and no order number holds it), as the
-   * filter it then is: its columns `in` the values that hold it, `or`ed; `in ()` (false) for a term nothing holds.
+   * filter it then is: each column `eq` the one value that holds it, or `in` the values, `or`ed; `in ()` (false) for a
+   * term nothing holds.
    */
   private valuesFilter(sources: SearchSources): FilterNode {
     const lists = sources.values.map(({ property, values }): FilterNode => {
@@ -610,10 +611,10 @@ export class EntityQueries {
    * `$filter`, where the filter's machinery reads them through indexes and counters (a term found in counted columns
    * alone: `valuesFilter`; a term with no ASCII letter beside such a column's values: `containsFilter`): all of it,
    * when every term of it reads so (`atlanta exception`, a city and a status; `C-000001 0057`, the Account page's
-   * search as a global search), else each of its top `AND`s that does, the rest left a search. The terms' semantics
-   * are kept: a counted column's `in` is false, never null, on a null column, so it may stand under `NOT`; a
-   * `contains` is null there, so it stands under no `NOT`. Every row was tested: 2.8–4.3 s for these at 10M rows.
-   * Undefined when no part reads as a filter.
+   * search as a global search), else each of its top `AND`s that does, the rest left a search; a top `AND` that is a
+   * term every row holds is left out. The terms' semantics are kept: a counted column's `eq` or `in` is false, never
+   * null, on a null column, so it may stand under `NOT`; a `contains` is null there, so it stands under no `NOT`.
+   * Every row was tested: 2.2–4.6 s for these at 10M rows. Undefined when no part reads as a filter or is left out.
    */
   private searchFilters(options: QueryOptions): QueryOptions | undefined {
     const conjuncts = (node: SearchNode): SearchNode[] =>
@@ -1132,12 +1133,14 @@ export class EntityQueries {
   }
 
   /**
-   * The count of a `$search` of one term and no `$filter`, from its columns read apart: Connect asks `$count=true`
-   * with every global search and SOSL query while the data source's row counts are on, and testing every row takes
-   * seconds at 10M rows. The term matches a row when any searchable column contains it, so its rows are the disjoint
-   * parts "column i contains it and no column before i does". One column is counted without reading its rows: the
-   * one whose rows would cost the most to read (the key from its substring counters, see `foldedSubstringCounter`,
-   * its rows being candidates; a counted column from its values' counts), else the next. Every other column's rows
+   * The count of a `$search` of one term (once the terms every row holds are left out) and no `$filter`, from its
+   * columns read apart: Connect asks `$count=true` with every global search and SOSL query while the data source's
+   * row counts are on, and testing every row takes seconds at 10M rows. The term matches a row when any searchable
+   * column contains it, so its rows are the disjoint parts "column i contains it and no column before i does".
+   * Columns whose counters count their union are counted together first (`countedUnions`); else one column is
+   * counted without reading its rows: the one whose rows would cost the most to read (the key from its substring
+   * counters, see `foldedSubstringCounter`, its rows being candidates; a counted column from its values' counts), else
+   * the next. Every other column's rows
    * are read through its index (a counted column's values, the key's trigram candidates, a sparse column's rows),
    * fewest tests for the most rows, while that costs less than a third of testing every row (see below).
    * `$search=37` at 10M rows: the key's counter and the rows of the 20 customers whose number holds it, against every
