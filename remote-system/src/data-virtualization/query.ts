@@ -561,22 +561,22 @@ export class EntityQueries {
         ? { kind: 'compare', op: 'eq', left: operand, right: literals[0]!, position: 0 }
         : { kind: 'in', operand, list: literals, position: 0 };
     });
-    const none: FilterNode = {
+    return lists.length > 0
+      ? lists.reduce((left, right) => ({ kind: 'or', left, right, position: 0 }))
+      : this.noRow();
+  }
+
+  /** A filter no row passes: a counted column `in ()`. */
+  private noRow(): FilterNode {
+    const property = this.entity.properties.find((p) =>
+      this.entity.counts?.columns.includes(p.column)
+    )!;
+    return {
       kind: 'in',
-      operand: {
-        kind: 'property',
-        type: 'string',
-        property: this.entity.properties.find((p) =>
-          this.entity.counts?.columns.includes(p.column)
-        )!,
-        position: 0
-      },
+      operand: { kind: 'property', type: 'string', property, position: 0 },
       list: [],
       position: 0
     };
-    return lists.length > 0
-      ? lists.reduce((left, right) => ({ kind: 'or', left, right, position: 0 }))
-      : none;
   }
 
   /**
@@ -603,7 +603,7 @@ export class EntityQueries {
       }));
     return calls.length > 0
       ? calls.reduce((left, right) => ({ kind: 'or', left, right, position: 0 }))
-      : this.valuesFilter({ values: [], others: [] });
+      : this.noRow();
   }
 
   /**
@@ -1140,9 +1140,9 @@ export class EntityQueries {
    * Columns whose counters count their union are counted together first (`countedUnions`); else one column is
    * counted without reading its rows: the one whose rows would cost the most to read (the key from its substring
    * counters, see `foldedSubstringCounter`, its rows being candidates; a counted column from its values' counts), else
-   * the next. Every other column's rows
-   * are read through its index (a counted column's values, the key's trigram candidates, a sparse column's rows),
-   * fewest tests for the most rows, while that costs less than a third of testing every row (see below).
+   * the next. Every other column's rows are read through its index (a counted column's values, the key's trigram
+   * candidates, a sparse column's rows), fewest tests for the most rows, while that costs less than a third of testing
+   * every row (see below).
    * `$search=37` at 10M rows: the key's counter and the rows of the 20 customers whose number holds it, against every
    * row; `3004`: its counter alone, against reading its 4,300 candidates. Undefined otherwise.
    */
