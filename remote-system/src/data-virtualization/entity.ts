@@ -8,7 +8,8 @@ import {
   SHIPMENT_COUNTED_TUPLES,
   SHIPMENT_PREFIX_COUNTED_COLUMNS,
   SHIPMENT_SUBSTRING_COUNTED_COLUMNS,
-  SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS
+  SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS,
+  SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS
 } from '../db/migrations';
 
 /** The Edm types used by the entity, mapped by Salesforce Connect to field types (see the README's Data Virtualization section). */
@@ -63,7 +64,11 @@ export interface EntitySetDefinition {
    * of a short `contains`; `keySubstrings` are columns counted by each substring of up to `length` characters of
    * their value that the row's `key` holds too, folded (dimension `<column>/key-substrings/<length>`, value the JSON
    * array of the value and the substring, trusted while its row `''` is there), for counts of a `$search` term both
-   * hold. Each is ignored when its table does not exist.
+   * hold; `perValueKeySubstrings` are columns whose values are counted by each substring of up to `length`
+   * characters of their rows' `key`, as written (dimension `<column>/key-substrings-per-value/<length>`, value the
+   * JSON array of the value and the substring, trusted for a value while its row `[value, ""]` is there: only values
+   * with many rows have one), for counts of a `contains` of the key beside an `eq` of the value. Each is ignored when
+   * its table does not exist.
    */
   readonly counts?: {
     readonly table: string;
@@ -71,6 +76,11 @@ export interface EntitySetDefinition {
     readonly prefixes?: readonly { readonly column: string; readonly length: number }[];
     readonly substrings?: readonly { readonly column: string; readonly length: number }[];
     readonly keySubstrings?: readonly {
+      readonly column: string;
+      readonly key: string;
+      readonly length: number;
+    }[];
+    readonly perValueKeySubstrings?: readonly {
       readonly column: string;
       readonly key: string;
       readonly length: number;
@@ -112,6 +122,7 @@ export const SHIPMENTS: EntitySetDefinition = {
     prefixes: SHIPMENT_PREFIX_COUNTED_COLUMNS,
     substrings: SHIPMENT_SUBSTRING_COUNTED_COLUMNS,
     keySubstrings: SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS,
+    perValueKeySubstrings: SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS,
     tupleTable: 'shipment_tuple_counts',
     tuples: SHIPMENT_COUNTED_TUPLES
   },

@@ -3,7 +3,12 @@
  * growing OFFSET), so the 10,000th page costs what the first does when an index serves the sort.
  */
 import type Database from 'better-sqlite3';
-import { keySubstringDimension, prefixDimension, substringDimension } from '../db/migrations';
+import {
+  keySubstringDimension,
+  perValueKeySubstringDimension,
+  prefixDimension,
+  substringDimension
+} from '../db/migrations';
 import { ODataQueryError } from './errors';
 import { findProperty, type EntitySetDefinition, type PropertyDefinition } from './entity';
 import { parseFilter, type FilterNode, type LiteralValue } from './filter-parser';
@@ -278,7 +283,10 @@ export class EntityQueries {
    * A resolved filter's two disjoint parts (see `disjointFilters`), keyed by the filter itself: options whose filter
    * is replaced no longer find them.
    */
-  private readonly disjointParts = new WeakMap<SqlFragment, readonly [SqlFragment, SqlFragment]>();
+  private readonly disjointParts = new WeakMap<
+    SqlFragment,
+    readonly [DisjointPart, DisjointPart]
+  >();
 
   constructor(
     private readonly db: Database.Database,
@@ -477,7 +485,7 @@ export class EntityQueries {
   private filterParts(options: QueryOptions): Segment[] {
     const parts = options.filter && this.disjointParts.get(options.filter);
     return parts
-      ? parts.map((filter) => this.where({ ...options, filter }))
+      ? parts.map(({ filter }) => this.where({ ...options, filter }))
       : [this.where(options)];
   }
 
@@ -1632,14 +1640,83 @@ export class EntityQueries {
   /**
    * The count of resolved `options` from maintained counters, when some answer it: a counted column's values
    * (`counterKeys`), a range of a column counted by prefix (`prefixRangeCount`), several counted columns together
-   * (`tupleCount`), or a short substring of a column counted by its substrings (`substringCount`).
+   * (`tupleCount`), a short substring of a column counted by its substrings (`substringCount`), or a short substring
+   * of the key beside a value counted by them (`perValueKeySubstringCount`), with a sparse column's few rows apart
+   * (`partlyCounted`).
    */
   private countedFromCounters(options: QueryOptions): number | undefined {
     return (
       this.countedNow(options) ??
       this.prefixRangeCount(options) ??
       this.tupleCount(options) ??
-      this.substringCount(options)
+      this.substringCount(options) ??
+      (options.search ? undefined : this.perValueKeySubstringCount(options.filterTree)) ??
+      this.partlyCounted(options)
+    );
+  }
+
+  /**
+   * The count of a filter that is `<column> eq '<value>' and contains(<key>,'<text>')` (either order), where `or`s
+   * beside the `contains` may hold filters no row passes (`in ()`: a counted column none of whose values holds the
+   * text), from the value's per-value key-substring counter (see `counts.perValueKeySubstrings`), when the text has
+   * 1 to their length characters and the row that marks the value complete is there (a missing counter is 0). The
+   * Account page's search of a large customer for a text no other column holds: its rows are not walked. Undefined
+   * otherwise.
+   */
+  private perValueKeySubstringCount(tree: FilterNode | undefined): number | undefined {
+    const counted = this.entity.counts?.perValueKeySubstrings;
+    if (!this.counter || !counted || tree?.kind !== 'and') return undefined;
+    const pairs: [FilterNode, FilterNode][] = [
+      [tree.left, tree.right],
+      [tree.right, tree.left]
+    ];
+    for (const [valueNode, keyNode] of pairs) {
+      const equality = literalEquality(valueNode);
+      const counts =
+        equality &&
+        counted.find(
+          (c) => c.column === equality.property.column && c.key === this.entity.key.column
+        );
+      if (!counts || typeof equality.value !== 'string') continue;
+      const calls = disjunctsOf(keyNode).filter((node) => !isNoRow(node));
+      const call = calls.length === 1 ? textCall(calls[0], 'contains') : undefined;
+      const length = call ? Array.from(call.text).length : 0;
+      if (!call || call.property.column !== counts.key || length === 0 || length > counts.length) {
+        continue;
+      }
+      const table = quoteIdentifier(this.entity.counts!.table);
+      const dimension = perValueKeySubstringDimension(counts);
+      const sql =
+        `SELECT (SELECT n FROM ${table} WHERE dimension = ? AND value = json_array(?, '')), ` +
+        `(SELECT n FROM ${table} WHERE dimension = ? AND value = json_array(?, ?))`;
+      const params = [dimension, equality.value, dimension, equality.value, call.text];
+      this.lastQueries.push({ sql, params });
+      const [complete, n] = this.statement(sql)
+        .raw()
+        .get(...params) as [number | null, number | null];
+      return complete === null ? undefined : (n ?? 0);
+    }
+    return undefined;
+  }
+
+  /**
+   * The count of resolved `options` split in two disjoint parts (see `disjointFilters`) when the maintained counters
+   * count the first (the filter with the sparse column's functions left out, see `perValueKeySubstringCount`): that,
+   * plus the second counted in SQL, which reads the sparse column's few rows (see `sparseColumnRows`). Undefined
+   * otherwise.
+   */
+  private partlyCounted(options: QueryOptions): number | undefined {
+    const parts = options.filter && this.disjointParts.get(options.filter);
+    const first = parts && this.perValueKeySubstringCount(parts[0].tree);
+    if (first === undefined) return undefined;
+    const rest = this.where({ ...options, filter: parts![1].filter });
+    const sql = `SELECT count(*) FROM ${quoteIdentifier(this.entity.table)}${rest.sql}`;
+    this.lastQueries.push({ sql, params: rest.params });
+    return (
+      first +
+      (this.statement(sql)
+        .pluck()
+        .get(...rest.params) as number)
     );
   }
 
@@ -2719,7 +2796,7 @@ function disjointFilters(
   tree: FilterNode,
   rewrite: (node: FilterNode) => SqlFragment | undefined,
   sparse: ReadonlySet<FilterNode>
-): readonly [SqlFragment, SqlFragment] | undefined {
+): readonly [DisjointPart, DisjointPart] | undefined {
   const split = (node: FilterNode): FilterNode | undefined => {
     if (node.kind === 'and') return split(node.left) ?? split(node.right);
     if (node.kind !== 'or' || rewrite(node)) return undefined;
@@ -2753,12 +2830,31 @@ function disjointFilters(
     sql: `((${sparseRows.map((rows) => rows.sql).join(' OR ')}) AND NOT coalesce(${othersTested.sql}, 0))`,
     params: [...sparseRows.flatMap((rows) => rows.params), ...othersTested.params]
   };
+  const othersTree = replaced(tree, others);
+  const sparseTree = replaced(tree, sparseOnly);
   return [
-    compileFilter(replaced(tree, others), rewrite),
-    compileFilter(replaced(tree, sparseOnly), (node) =>
-      node === sparseOnly ? sparseOnlySql : rewrite(node)
-    )
+    { tree: othersTree, filter: compileFilter(othersTree, rewrite) },
+    {
+      tree: sparseTree,
+      filter: compileFilter(sparseTree, (node) =>
+        node === sparseOnly ? sparseOnlySql : rewrite(node)
+      )
+    }
   ];
+}
+
+/**
+ * One of a filter's disjoint parts (see `disjointFilters`): its tree (where `true` stands for the sparse column's
+ * rows in the second) and its SQL.
+ */
+interface DisjointPart {
+  readonly tree: FilterNode;
+  readonly filter: SqlFragment;
+}
+
+/** Whether a `$filter` node is one no row passes, as `noRow` and a resolved value list of none write it: `in ()`. */
+function isNoRow(node: FilterNode): boolean {
+  return node.kind === 'in' && node.list.length === 0;
 }
 
 /** `sort` as an SQL ORDER BY list. */

@@ -174,6 +174,31 @@ export const SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS = [
   { column: 'customer_number', key: 'shipment_number', length: 4 }
 ] as const;
 
+/**
+ * data-virtualization: counted columns whose large values' rows `shipment_counts` also counts by each substring of 1
+ * to `length` characters of their `key` (dimension `<column>/key-substrings-per-value/<length>`, value the JSON array
+ * of the value and the substring, as written: `contains` is case-sensitive; a row counts once per substring). A value
+ * is counted when it had at least `minRows` rows at install time; its row `[value, ""]` (`n` its rows) marks its
+ * counters complete, and a value without that row is not counted. The Account page's search of a customer
+ * (`CustomerNumber eq … and (contains(ShipmentNumber,'0057') or …)`, and the same as a global search) is then counted
+ * from the customer's counter, where it walked every row of the customer testing the key: 18–19 ms of SQL for the
+ * largest, 316,462 rows at 10M, and 95 ns a row for any other. 50,000 rows are about 5 ms of that walk. Up to 11,110
+ * counters per value for keys of `SHP-` and digits (10,000 of 4 digits). Cost: an insert or delete of a counted
+ * value's row updates a counter per distinct substring of its key (up to 4n - 6 of an n-character key), and any
+ * other row's looks the value's marker up once.
+ */
+export const SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS = [
+  { column: 'customer_number', key: 'shipment_number', length: 4, minRows: 50_000 }
+] as const;
+
+/** A column whose values of at least `minRows` rows are counted by the substrings of the rows' `key`. */
+interface PerValueKeySubstringCountedColumn {
+  readonly column: string;
+  readonly key: string;
+  readonly length: number;
+  readonly minRows: number;
+}
+
 /** A column counted by its substrings that the row's `key` holds too, up to `length` characters. */
 interface KeySubstringCountedColumn {
   readonly column: string;
@@ -198,6 +223,15 @@ export const substringDimension = ({
   readonly column: string;
   readonly length: number;
 }): string => `${column}/substrings/${length}`;
+
+/** The `shipment_counts` dimension of a column whose values are counted by the substrings of their rows' keys. */
+export const perValueKeySubstringDimension = ({
+  column,
+  length
+}: {
+  readonly column: string;
+  readonly length: number;
+}): string => `${column}/key-substrings-per-value/${length}`;
 
 /** The `shipment_counts` dimension of a column counted by its substrings that the key holds too. */
 export const keySubstringDimension = ({
@@ -432,6 +466,87 @@ export function installShipmentKeySubstringCounters(
         bump,
         values
       );
+    }
+  })();
+}
+
+const perValueKeySubstringTriggers = (counted: PerValueKeySubstringCountedColumn): string[] =>
+  counterTriggers(`${counted.column}_per_value_key_substrings`);
+
+/**
+ * Removes the per-value key-substring counters of `columns`, the rows that mark them complete and their triggers,
+ * before a bulk load (see SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS).
+ */
+export function dropShipmentPerValueKeySubstringCounters(
+  db: Database.Database,
+  columns: readonly PerValueKeySubstringCountedColumn[] = SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS
+): void {
+  for (const counted of columns) {
+    dropCounters(db, perValueKeySubstringDimension(counted), perValueKeySubstringTriggers(counted));
+  }
+}
+
+/**
+ * Counts the rows of each value of `columns` with at least `minRows` rows by the distinct substrings of their key (in
+ * JavaScript, reading the value's rows through its index), writes the row that marks each value complete, then
+ * installs the triggers that keep them exact (see SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS).
+ */
+export function installShipmentPerValueKeySubstringCounters(
+  db: Database.Database,
+  columns: readonly PerValueKeySubstringCountedColumn[] = SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS
+): void {
+  db.transaction(() => {
+    dropShipmentPerValueKeySubstringCounters(db, columns);
+    for (const counted of columns) {
+      const { column, key, length, minRows } = counted;
+      const dimension = perValueKeySubstringDimension(counted);
+      const large = db
+        .prepare(
+          `SELECT ${column} FROM shipments WHERE ${column} IS NOT NULL GROUP BY ${column} HAVING count(*) >= ?`
+        )
+        .pluck()
+        .all(minRows) as unknown[];
+      const keys = db.prepare(`SELECT ${key} FROM shipments WHERE ${column} = ?`).pluck();
+      const insert = db.prepare(
+        'INSERT INTO shipment_counts (dimension, value, n) VALUES (?, json_array(?, ?), ?)'
+      );
+      for (const value of large) {
+        const held = new Map<string, number>();
+        let rows = 0;
+        for (const keyValue of keys.iterate(value) as IterableIterator<unknown>) {
+          rows++;
+          if (keyValue === null) continue;
+          const distinct = new Set<string>();
+          forEachSubstring(String(keyValue), length, (substring) => distinct.add(substring));
+          for (const substring of distinct) held.set(substring, (held.get(substring) ?? 0) + 1);
+        }
+        for (const [substring, n] of held) insert.run(dimension, value, substring, n);
+        insert.run(dimension, value, '', rows);
+      }
+      const marker = (row: 'NEW' | 'OLD'): string =>
+        `SELECT 1 FROM shipment_counts WHERE dimension = '${dimension}' AND value = json_array(${row}.${column}, '')`;
+      // A row of a value without its marker changes nothing: the value is not counted.
+      const bump = (sign: '+' | '-', row: 'NEW' | 'OLD'): string => {
+        const { from, where, substring } = substringsOf(`${row}.${key}`, length);
+        return `
+      INSERT INTO shipment_counts (dimension, value, n)
+        SELECT DISTINCT '${dimension}', json_array(${row}.${column}, ${substring}), ${sign}1 FROM ${from}
+        WHERE ${where} AND EXISTS (${marker(row)})
+        ON CONFLICT (dimension, value) DO UPDATE SET n = n ${sign} 1;
+      UPDATE shipment_counts SET n = n ${sign} 1
+        WHERE dimension = '${dimension}' AND value = json_array(${row}.${column}, '');`;
+      };
+      const [onInsert, onDelete, onUpdate] = perValueKeySubstringTriggers(counted);
+      db.exec(`
+      CREATE TRIGGER ${onInsert} AFTER INSERT ON shipments WHEN EXISTS (${marker('NEW')})
+        BEGIN ${bump('+', 'NEW')} END;
+      CREATE TRIGGER ${onDelete} AFTER DELETE ON shipments WHEN EXISTS (${marker('OLD')})
+        BEGIN ${bump('-', 'OLD')} END;
+      CREATE TRIGGER ${onUpdate} AFTER UPDATE OF ${column}, ${key} ON shipments
+        WHEN (OLD.${column} IS NOT NEW.${column} OR OLD.${key} IS NOT NEW.${key})
+          AND (EXISTS (${marker('OLD')}) OR EXISTS (${marker('NEW')}))
+        BEGIN ${bump('-', 'OLD')} ${bump('+', 'NEW')} END;
+    `);
     }
   })();
 }
@@ -1101,6 +1216,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 21,
     name: 'data-virtualization: shipments counted by each customer number and its substrings of up to 4 characters that their number holds too, for counts of a search term both hold',
     up: (db) => installShipmentKeySubstringCounters(db)
+  },
+  {
+    version: 22,
+    name: 'data-virtualization: the shipments of each customer number with 50,000 or more counted by each substring of up to 4 characters of their number, for counts of the Account page search of a large customer',
+    up: (db) => installShipmentPerValueKeySubstringCounters(db)
   }
 ];
 

@@ -1,8 +1,10 @@
 import type Database from 'better-sqlite3';
 import {
   dropShipmentKeySubstringCounters,
+  dropShipmentPerValueKeySubstringCounters,
   dropShipmentSubstringCounters,
   installShipmentKeySubstringCounters,
+  installShipmentPerValueKeySubstringCounters,
   installShipmentSubstringCounters,
   SHIPMENT_INDEXES
 } from './migrations';
@@ -207,12 +209,14 @@ export function seedDatabase(db: Database.Database, options: SeedOptions = {}): 
     for (const index of SHIPMENT_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index.name}`);
     dropShipmentSubstringCounters(db);
     dropShipmentKeySubstringCounters(db);
+    dropShipmentPerValueKeySubstringCounters(db);
     insertShipments(db, seed, shipmentCount, customers, orders.shippable, referenceMs, options);
     const shipmentsMs = performance.now() - shipmentsStarted;
     const indexStarted = performance.now();
     for (const index of SHIPMENT_INDEXES) db.exec(index.sql);
     installShipmentSubstringCounters(db);
     installShipmentKeySubstringCounters(db);
+    installShipmentPerValueKeySubstringCounters(db);
     db.exec('ANALYZE');
     const indexMs = performance.now() - indexStarted;
 

@@ -7,9 +7,12 @@
  */
 import {
   installShipmentKeySubstringCounters,
+  installShipmentPerValueKeySubstringCounters,
   installShipmentSubstringCounters,
   keySubstringDimension,
+  perValueKeySubstringDimension,
   SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS,
+  SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS,
   SHIPMENT_COUNTED_COLUMNS,
   SHIPMENT_COUNTED_TUPLES,
   SHIPMENT_PREFIX_COUNTED_COLUMNS,
@@ -23,6 +26,14 @@ import { EntityQueries, parseQueryOptions } from '../../src/data-virtualization/
 import { createShipmentDatabase } from './support';
 
 const db = createShipmentDatabase(1500);
+/** Per-value key-substring counters for the customers of 80 rows or more (3 of the 30 here: 291, 97 and 87 rows). */
+const PER_VALUE_KEY_SUBSTRINGS = SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS.map(
+  (counted) => ({
+    ...counted,
+    minRows: 80
+  })
+);
+installShipmentPerValueKeySubstringCounters(db, PER_VALUE_KEY_SUBSTRINGS);
 const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('counts'), 50);
 afterAll(() => db.close());
 
@@ -111,6 +122,30 @@ function driftedKeySubstrings(): string[] {
   });
 }
 
+/**
+ * Every per-value key-substring counter against a fresh count(*) of the rows of each value that has the row marking it
+ * complete whose key holds each substring, found here by a recursive query, and that row against the value's rows.
+ */
+function driftedPerValueKeySubstrings(): string[] {
+  return PER_VALUE_KEY_SUBSTRINGS.flatMap((counted) => {
+    const { column, key, length } = counted;
+    const dimension = perValueKeySubstringDimension(counted);
+    return drift(
+      dimension,
+      `WITH RECURSIVE position (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM position WHERE i < 40),
+         size (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM size WHERE n < ${length}),
+         counted AS (SELECT value ->> 0 AS value FROM shipment_counts
+                     WHERE dimension = '${dimension}' AND value ->> 1 = ''),
+         held AS (SELECT DISTINCT shipments.rowid, ${column} AS value, substr(${key}, i, n) AS substring
+                  FROM shipments, position, size
+                  WHERE ${column} IN (SELECT value FROM counted) AND i + n - 1 <= length(${key}))
+       SELECT json_array(value, substring), count(*) FROM held GROUP BY value, substring
+       UNION ALL SELECT json_array(value, ''), (SELECT count(*) FROM shipments WHERE ${column} = value) FROM counted`,
+      'SELECT value, n FROM shipment_counts WHERE dimension = ? AND n <> 0'
+    );
+  });
+}
+
 /** Every tuple counter against a fresh count(*) of what it counts. */
 function driftedTuples(): string[] {
   return SHIPMENT_COUNTED_TUPLES.flatMap((tuple) =>
@@ -143,6 +178,7 @@ describe('maintained shipment counts', () => {
     expect(driftedTuples()).toEqual([]);
     expect(driftedSubstrings()).toEqual([]);
     expect(driftedKeySubstrings()).toEqual([]);
+    expect(driftedPerValueKeySubstrings()).toEqual([]);
   });
 
   it.each([
@@ -243,6 +279,7 @@ describe('maintained shipment counts', () => {
     expect(driftedTuples()).toEqual([]);
     expect(driftedSubstrings()).toEqual([]);
     expect(driftedKeySubstrings()).toEqual([]);
+    expect(driftedPerValueKeySubstrings()).toEqual([]);
     // Counted afresh in JavaScript (as after a bulk load), they are the same: folded and split as SQLite does.
     const keySubstringCounters = (): [string, number][] =>
       db
@@ -257,6 +294,31 @@ describe('maintained shipment counts', () => {
     expect(keySubstringCounters()).toEqual(kept);
     expect(kept.some(([value]) => value.includes('😀😀'))).toBe(true);
     expect(kept.some(([value]) => value.includes('zür'))).toBe(true);
+    // The per-value ones too, for the values counted both before and after (a value's rows may cross 80 either way).
+    const perValueCounters = (): Map<string, [string, number][]> => {
+      const byValue = new Map<string, [string, number][]>();
+      const rows = db
+        .prepare(
+          "SELECT value, n FROM shipment_counts WHERE dimension LIKE '%/key-substrings-per-value/%' AND n <> 0"
+        )
+        .raw()
+        .all() as [string, number][];
+      for (const row of rows) {
+        const value = (JSON.parse(row[0]) as string[])[0]!;
+        byValue.set(value, [...(byValue.get(value) ?? []), row]);
+      }
+      return byValue;
+    };
+    const keptPerValue = perValueCounters();
+    expect([...keptPerValue.keys()].sort()).toEqual(['C-000001', 'C-000002', 'C-000003']);
+    expect(keptPerValue.get('C-000001')!.some(([value]) => value.includes('😀😀'))).toBe(true);
+    installShipmentPerValueKeySubstringCounters(db, PER_VALUE_KEY_SUBSTRINGS);
+    expect(driftedPerValueKeySubstrings()).toEqual([]);
+    const recounted = perValueCounters();
+    expect(recounted.has('C-000001')).toBe(true);
+    for (const [value, counters] of recounted) {
+      if (keptPerValue.has(value)) expect(counters).toEqual(keptPerValue.get(value));
+    }
     expect(count("Status eq 'Exception'").n).toBe(0);
     expect(count("Carrier eq 'DHL'").n).toBe(sqlCount("carrier = 'DHL'"));
     expect(count().n).toBe(sqlCount('1'));

@@ -19,6 +19,9 @@ import { parseSearch, writeSearch } from '../../src/data-virtualization/search';
 import { trigramQueries } from '../../src/data-virtualization/sql';
 import {
   installShipmentKeySubstringCounters,
+  installShipmentPerValueKeySubstringCounters,
+  perValueKeySubstringDimension,
+  SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS,
   SHIPMENT_SUBSTRING_COUNTED_COLUMNS,
   substringDimension
 } from '../../src/db/migrations';
@@ -684,6 +687,206 @@ describe("an or with a sparse column's function beside others, needed true, is c
     expect(page).toEqual(expected);
     expect(count).toBe(expected.count);
     expect([pageInParts, countInParts]).toEqual([inParts, inParts]);
+  });
+});
+
+describe("the Account page's search of a customer counted by its key's substrings is counted from them", () => {
+  /**
+   * 600 rows, and counters for the customers of 35 rows or more (118, 38 and 38 rows; the next have 30); order numbers
+   * on two of the largest customer's rows, one holding the term where the key does not and one where it does too (the
+   * sparse part counts only the first).
+   */
+  const own = createShipmentDatabase(600);
+  afterAll(() => own.close());
+  const COUNTED = SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS.map((c) => ({
+    ...c,
+    minRows: 35
+  }));
+  installShipmentPerValueKeySubstringCounters(own, COUNTED);
+  own.exec(`
+    UPDATE shipments SET order_number = 'SO-X7', customer_number = 'C-000001'
+      WHERE shipment_number IN ('SHP-0000000001', 'SHP-0000000007');
+  `);
+  const counted = (): string[] =>
+    (
+      own
+        .prepare(
+          "SELECT value ->> 0 FROM shipment_counts WHERE dimension LIKE '%/key-substrings-per-value/%' AND value ->> 1 = ''"
+        )
+        .pluck()
+        .all() as string[]
+    ).sort();
+  const FIELDS: [string, string][] = [
+    ['ShipmentNumber', 'shipment_number'],
+    ['OrderNumber', 'order_number'],
+    ['Status', 'status'],
+    ['Carrier', 'carrier'],
+    ['DestinationCity', 'destination_city']
+  ];
+  const inSql = (where: string, params: unknown[] = []): { rows: string[]; count: number } => {
+    const rows = own
+      .prepare(
+        `SELECT shipment_number FROM shipments WHERE ${where} ORDER BY shipped_at DESC, shipment_number DESC`
+      )
+      .pluck()
+      .all(...params) as string[];
+    return { rows, count: rows.length };
+  };
+  /** Every row of the query (a page of 2,000) with its count, and the count alone, each by a fresh producer. */
+  const byProducer = (query: Record<string, string>): { rows: string[]; counts: number[] } => {
+    const paging = new EntityQueries(own, SHIPMENTS, new PageTokens('per-value'), 2000);
+    const counting = new EntityQueries(own, SHIPMENTS, new PageTokens('per-value'), 2000);
+    const page = paging.page(parseQueryOptions({ ...query, $count: 'true' }, SHIPMENTS));
+    return {
+      rows: page.rows.map((row) => row.ShipmentNumber as string),
+      counts: [page.count!, counting.count(parseQueryOptions(query, SHIPMENTS))]
+    };
+  };
+  const DIMENSION = perValueKeySubstringDimension(COUNTED[0]!);
+  /**
+   * `byProducer` with the customer's counter of `term` 1,000 too high: a count read from it is 1,000 more than the
+   * rows.
+   */
+  const withCounterOff = (query: Record<string, string>, customer: string, term: string) => {
+    const bump = (n: number): void => {
+      own
+        .prepare(
+          `INSERT INTO shipment_counts (dimension, value, n) VALUES (?, json_array(?, ?), ?)
+             ON CONFLICT (dimension, value) DO UPDATE SET n = n + excluded.n`
+        )
+        .run(DIMENSION, customer, term, n);
+    };
+    bump(1000);
+    try {
+      return byProducer(query);
+    } finally {
+      bump(-1000);
+    }
+  };
+  const anyField = (customer: string, term: string): [string, string] => [
+    `CustomerNumber eq '${customer}' and (${FIELDS.map(([p]) => `contains(${p},${odataString(term)})`).join(' or ')})`,
+    `customer_number = '${customer}' AND (${FIELDS.map(([, c]) => `instr(${c}, @text) > 0`).join(' OR ')})`
+  ];
+  const sqlCountIn = (where: string): number =>
+    own.prepare(`SELECT count(*) FROM shipments WHERE ${where}`).pluck().get() as number;
+
+  it('counts the customers of 35 rows or more', () => {
+    expect(counted()).toEqual(['C-000001', 'C-000002', 'C-000005']);
+    expect(sqlCountIn("customer_number = 'C-000004'")).toBe(30);
+  });
+
+  it.each([
+    ['C-000001', '7'],
+    ['C-000001', 'X7'],
+    ['C-000001', '000'],
+    ['C-000005', 'SHP-'],
+    // Case-sensitive, as contains is: no key holds it.
+    ['C-000001', 'shp']
+  ])("%s's rows with %s in any of five fields, counted from the counter", (customer, term) => {
+    const [filter, where] = anyField(customer, term);
+    const expected = inSql(where, [{ text: term }]);
+    expect(byProducer({ $filter: filter })).toEqual({
+      rows: expected.rows,
+      counts: [expected.count, expected.count]
+    });
+    expect(withCounterOff({ $filter: filter }, customer, term).counts).toEqual([
+      expected.count + 1000,
+      expected.count + 1000
+    ]);
+  });
+
+  it('the order numbers holding the term where the key does not are counted apart, once', () => {
+    const [filter, where] = anyField('C-000001', '7');
+    const keys = sqlCountIn("customer_number = 'C-000001' AND instr(shipment_number, '7') > 0");
+    const orders = sqlCountIn(
+      "customer_number = 'C-000001' AND instr(order_number, '7') > 0 AND instr(shipment_number, '7') = 0"
+    );
+    expect([keys > 0, orders]).toEqual([true, 1]);
+    expect(inSql(where, [{ text: '7' }]).count).toBe(keys + orders);
+    expect(byProducer({ $filter: filter }).counts).toEqual([keys + orders, keys + orders]);
+  });
+
+  it('the key alone beside the customer, in either order', () => {
+    const expected = inSql("instr(shipment_number, '07') > 0 AND customer_number = 'C-000002'");
+    expect(expected.count).toBeGreaterThan(0);
+    for (const filter of [
+      "contains(ShipmentNumber,'07') and CustomerNumber eq 'C-000002'",
+      "CustomerNumber eq 'C-000002' and contains(ShipmentNumber,'07')"
+    ]) {
+      expect(byProducer({ $filter: filter })).toEqual({
+        rows: expected.rows,
+        counts: [expected.count, expected.count]
+      });
+      expect(withCounterOff({ $filter: filter }, 'C-000002', '07').counts).toEqual([
+        expected.count + 1000,
+        expected.count + 1000
+      ]);
+    }
+  });
+
+  it.each([
+    ['a customer with fewer rows', 'C-000004', '7'],
+    ['a text longer than the counters', 'C-000001', '00007'],
+    ['a text a status holds too', 'C-000001', 'e'],
+    ['a text a city holds too', 'C-000002', '1'],
+    ['a text of few candidates, read through them', 'C-000001', '0007']
+  ])('not %s: counted from the rows', (_name, customer, term) => {
+    const [filter, where] = anyField(customer, term);
+    const expected = inSql(where, [{ text: term }]);
+    expect(withCounterOff({ $filter: filter }, customer, term)).toEqual({
+      rows: expected.rows,
+      counts: [expected.count, expected.count]
+    });
+  });
+
+  it('the same as a global search: the customer number and a term with no letter', () => {
+    const expected = inSql(
+      `customer_number = 'C-000001' AND (${FIELDS.map(([, c]) => `instr(${c}, '7') > 0`).join(' OR ')})`
+    );
+    expect(byProducer({ $search: 'C-000001 7' })).toEqual({
+      rows: expected.rows,
+      counts: [expected.count, expected.count]
+    });
+    expect(withCounterOff({ $search: 'C-000001 7' }, 'C-000001', '7').counts).toEqual([
+      expected.count + 1000,
+      expected.count + 1000
+    ]);
+  });
+
+  it('not while the row that marks the customer complete is missing, and again once reinstalled', () => {
+    const [filter, where] = anyField('C-000001', '7');
+    const expected = inSql(where, [{ text: '7' }]).count;
+    own.exec(
+      `DELETE FROM shipment_counts WHERE dimension = '${DIMENSION}' AND value = '["C-000001",""]'`
+    );
+    try {
+      expect(withCounterOff({ $filter: filter }, 'C-000001', '7').counts).toEqual([
+        expected,
+        expected
+      ]);
+    } finally {
+      installShipmentPerValueKeySubstringCounters(own, COUNTED);
+    }
+    expect(withCounterOff({ $filter: filter }, 'C-000001', '7').counts).toEqual([
+      expected + 1000,
+      expected + 1000
+    ]);
+  });
+
+  it('follow inserted, moved and deleted rows', () => {
+    own.exec(`
+      INSERT INTO shipments (shipment_number, customer_number, status)
+        VALUES ('SHP-7777777777', 'C-000001', 'Delivered');
+      UPDATE shipments SET customer_number = 'C-000004' WHERE shipment_number = 'SHP-0000000017';
+      UPDATE shipments SET customer_number = 'C-000001' WHERE shipment_number = 'SHP-0000000027';
+      UPDATE shipments SET shipment_number = 'SHP-X' WHERE shipment_number = 'SHP-0000000037';
+      DELETE FROM shipments WHERE shipment_number = 'SHP-0000000047';
+    `);
+    for (const customer of ['C-000001', 'C-000002', 'C-000004', 'C-000005']) {
+      const [filter, where] = anyField(customer, '7');
+      const expected = inSql(where, [{ text: '7' }]).count;
+      expect(byProducer({ $filter: filter }).counts).toEqual([expected, expected]);
+    }
   });
 });
 
