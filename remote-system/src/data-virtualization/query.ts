@@ -1659,7 +1659,8 @@ export class EntityQueries {
    * The count of a filter that is `<column> eq '<value>' and contains(<key>,'<text>')` (either order), where `or`s
    * beside the `contains` may hold filters no row passes (`in ()`: a counted column none of whose values holds the
    * text), from the value's per-value key-substring counter (see `counts.perValueKeySubstrings`), when the text has
-   * 1 to their length characters and the row that marks the value complete is there (a missing counter is 0). The
+   * at most their length characters and the row that marks the value complete is there (a missing counter is 0; the
+   * empty text's is that row, the value's rows, which every key holds it in). The
    * Account page's search of a large customer for a text no other column holds: its rows are not walked. Undefined
    * otherwise.
    */
@@ -1677,13 +1678,11 @@ export class EntityQueries {
         counted.find(
           (c) => c.column === equality.property.column && c.key === this.entity.key.column
         );
-      if (!counts || typeof equality.value !== 'string') continue;
+      if (!counts) continue;
       const calls = disjunctsOf(keyNode).filter((node) => !isNoRow(node));
       const call = calls.length === 1 ? textCall(calls[0], 'contains') : undefined;
       const length = call ? Array.from(call.text).length : 0;
-      if (!call || call.property.column !== counts.key || length === 0 || length > counts.length) {
-        continue;
-      }
+      if (!call || call.property.column !== counts.key || length > counts.length) continue;
       const table = quoteIdentifier(this.entity.counts!.table);
       const dimension = perValueKeySubstringDimension(counts);
       const sql =

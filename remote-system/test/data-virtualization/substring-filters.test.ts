@@ -773,6 +773,18 @@ describe("the Account page's search of a customer counted by its key's substring
   it('counts the customers of 35 rows or more', () => {
     expect(counted()).toEqual(['C-000001', 'C-000002', 'C-000005']);
     expect(sqlCountIn("customer_number = 'C-000004'")).toBe(30);
+    // The bound itself is in: C-000002 and C-000005 have 38 rows each.
+    try {
+      for (const [minRows, customers] of [
+        [38, ['C-000001', 'C-000002', 'C-000005']],
+        [39, ['C-000001']]
+      ] as const) {
+        installShipmentPerValueKeySubstringCounters(own, [{ ...COUNTED[0]!, minRows }]);
+        expect(counted()).toEqual(customers);
+      }
+    } finally {
+      installShipmentPerValueKeySubstringCounters(own, COUNTED);
+    }
   });
 
   it.each([
@@ -826,7 +838,7 @@ describe("the Account page's search of a customer counted by its key's substring
 
   it.each([
     ['a customer with fewer rows', 'C-000004', '7'],
-    ['a text longer than the counters', 'C-000001', '00007'],
+    ['a text longer than the counters', 'C-000001', 'SHP-0'],
     ['a text a status holds too', 'C-000001', 'e'],
     ['a text a city holds too', 'C-000002', '1'],
     ['a text of few candidates, read through them', 'C-000001', '0007']
@@ -837,6 +849,28 @@ describe("the Account page's search of a customer counted by its key's substring
       rows: expected.rows,
       counts: [expected.count, expected.count]
     });
+  });
+
+  it('not a text of another column beside the customer', () => {
+    const expected = inSql("customer_number = 'C-000001' AND instr(order_number, '7') > 0");
+    expect(expected.count).toBe(2);
+    expect(
+      withCounterOff(
+        { $filter: "CustomerNumber eq 'C-000001' and contains(OrderNumber,'7')" },
+        'C-000001',
+        '7'
+      )
+    ).toEqual({ rows: expected.rows, counts: [2, 2] });
+  });
+
+  it('the empty text: every row of the customer, from the row that marks it complete', () => {
+    const rows = sqlCountIn("customer_number = 'C-000002'");
+    const filter = "CustomerNumber eq 'C-000002' and contains(ShipmentNumber,'')";
+    expect(byProducer({ $filter: filter }).counts).toEqual([rows, rows]);
+    expect(withCounterOff({ $filter: filter }, 'C-000002', '').counts).toEqual([
+      rows + 1000,
+      rows + 1000
+    ]);
   });
 
   it('the same as a global search: the customer number and a term with no letter', () => {
