@@ -1646,12 +1646,19 @@ export class EntityQueries {
    */
   private countedFromCounters(options: QueryOptions): number | undefined {
     return (
+      this.countedByColumnCounters(options) ??
+      (options.search ? undefined : this.perValueKeySubstringCount(options.filterTree)) ??
+      this.partlyCounted(options)
+    );
+  }
+
+  /** `countedFromCounters` of the counters of columns alone: by value, prefix, tuple or substring. */
+  private countedByColumnCounters(options: QueryOptions): number | undefined {
+    return (
       this.countedNow(options) ??
       this.prefixRangeCount(options) ??
       this.tupleCount(options) ??
-      this.substringCount(options) ??
-      (options.search ? undefined : this.perValueKeySubstringCount(options.filterTree)) ??
-      this.partlyCounted(options)
+      this.substringCount(options)
     );
   }
 
@@ -2352,8 +2359,11 @@ export class EntityQueries {
     const index = carrying ?? ordered[0];
     if (!index) return undefined;
     // Counted exactly by the counters (any filter on counted columns they hold together), or probed through an
-    // index, which reading at most `rangeProbe + 1` matches bounds.
-    let matches = this.countedFromCounters(options);
+    // index, which reading at most `rangeProbe + 1` matches bounds. Not a key substring beside a customer
+    // (`perValueKeySubstringCount`): SQLite reads the customer's rows in the order from the index leading with it,
+    // where this walk would read the whole table's order (the Account page's search of the largest customer for
+    // `0001`: 3 ms, against 38–53 ms walked at 10M rows).
+    let matches = this.countedByColumnCounters(options);
     let matchesExact = true;
     const leading = this.indexes.map((candidate) => candidate.columns[0]!);
     if (matches === undefined && !isIndexedConjunction(tree, leading, counted)) return undefined;
