@@ -76,9 +76,13 @@ function pageQueries(filter: string, tuning: QueryTuning = {}): EntityQueries {
   return queries;
 }
 
-/** The same filter in SQL, newest first, with the count. */
-function reference(where: string, params: unknown[]): { rows: string[]; count: number } {
-  const rows = db
+/** The same filter in SQL on `database`, newest first, with the count. */
+function reference(
+  where: string,
+  params: unknown[] = [],
+  database = db
+): { rows: string[]; count: number } {
+  const rows = database
     .prepare(
       `SELECT shipment_number FROM shipments WHERE ${where} ORDER BY shipped_at DESC, shipment_number DESC`
     )
@@ -108,6 +112,15 @@ const readsSparseSet = (queries: EntityQueries): boolean =>
   queries.lastQueries.some((q) => q.sql.includes('IN (SELECT "shipment_number" FROM "shipments"'));
 
 const odataString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+/** The five fields the Account page's search looks in: OData property and column. */
+const FIELDS: [string, string][] = [
+  ['ShipmentNumber', 'shipment_number'],
+  ['OrderNumber', 'order_number'],
+  ['Status', 'status'],
+  ['Carrier', 'carrier'],
+  ['DestinationCity', 'destination_city']
+];
 
 const LITERALS: [string, string[]][] = [
   [
@@ -514,13 +527,6 @@ describe('a substring of the key', () => {
 });
 
 describe("an or of string functions (the Account page's search) is read as one set of rows", () => {
-  const FIELDS: [string, string][] = [
-    ['ShipmentNumber', 'shipment_number'],
-    ['OrderNumber', 'order_number'],
-    ['Status', 'status'],
-    ['Carrier', 'carrier'],
-    ['DestinationCity', 'destination_city']
-  ];
   /** The term in any of the five fields, as OData and as SQL written with `instr`. */
   const anyField = (term: string): [string, string] => [
     `(${FIELDS.map(([p]) => `contains(${p},${odataString(term)})`).join(' or ')})`,
@@ -619,15 +625,7 @@ describe("an or with a sparse column's function beside others, needed true, is c
     UPDATE shipments SET order_number = 'SO-X12' WHERE shipment_number IN ('SHP-0000000003', 'SHP-0000000004');
     UPDATE shipments SET order_number = NULL, is_insured = 1 WHERE shipment_number = 'SHP-0000000040';
   `);
-  const inSql = (where: string): { rows: string[]; count: number } => {
-    const rows = own
-      .prepare(
-        `SELECT shipment_number FROM shipments WHERE ${where} ORDER BY shipped_at DESC, shipment_number DESC`
-      )
-      .pluck()
-      .all() as string[];
-    return { rows, count: rows.length };
-  };
+  const inSql = (where: string): { rows: string[]; count: number } => reference(where, [], own);
   /** The page of every matching key and its count (`page`), and the count alone (`count`), by the producer. */
   const byProducer = (filter: string) => {
     // Two producers: the first keeps the count it read with the page.
@@ -716,22 +714,8 @@ describe("the Account page's search of a customer counted by its key's substring
         .pluck()
         .all() as string[]
     ).sort();
-  const FIELDS: [string, string][] = [
-    ['ShipmentNumber', 'shipment_number'],
-    ['OrderNumber', 'order_number'],
-    ['Status', 'status'],
-    ['Carrier', 'carrier'],
-    ['DestinationCity', 'destination_city']
-  ];
-  const inSql = (where: string, params: unknown[] = []): { rows: string[]; count: number } => {
-    const rows = own
-      .prepare(
-        `SELECT shipment_number FROM shipments WHERE ${where} ORDER BY shipped_at DESC, shipment_number DESC`
-      )
-      .pluck()
-      .all(...params) as string[];
-    return { rows, count: rows.length };
-  };
+  const inSql = (where: string, params: unknown[] = []): { rows: string[]; count: number } =>
+    reference(where, params, own);
   /** Every row of the query (a page of 2,000) with its count, and the count alone, each by a fresh producer. */
   const byProducer = (query: Record<string, string>): { rows: string[]; counts: number[] } => {
     const paging = new EntityQueries(own, SHIPMENTS, new PageTokens('per-value'), 2000);
