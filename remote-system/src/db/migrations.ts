@@ -183,9 +183,11 @@ export const SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS = [
  * (`CustomerNumber eq … and (contains(ShipmentNumber,'0057') or …)`, and the same as a global search) is then counted
  * from the customer's counter, where it walked every row of the customer testing the key: 18–19 ms of SQL for the
  * largest, 316,462 rows at 10M, and 95 ns a row for any other. 50,000 rows are about 5 ms of that walk. Up to 11,110
- * counters per value for keys of `SHP-` and digits (10,000 of 4 digits). Cost: an insert or delete of a counted
- * value's row updates a counter per distinct substring of its key (up to 4n - 6 of an n-character key), and any
- * other row's looks the value's marker up once.
+ * counters per value for keys of `SHP-` and digits (10,000 of 4 digits): at 10M rows, 10 customers (1.0 million rows)
+ * and 111,270 counters, filled in 11.3 s. Cost: an insert or delete of a counted value's row updates a counter per
+ * distinct substring of its key (up to 4n - 6 of an n-character key), and any other row's looks the value's marker up
+ * once: 10,000 inserts into a seeded 100,000-row database with its largest customer counted took 427–479 µs each for
+ * that customer's rows against 265–306 µs without these counters, and the same within the noise for another's.
  */
 export const SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS = [
   { column: 'customer_number', key: 'shipment_number', length: 4, minRows: 50_000 }
