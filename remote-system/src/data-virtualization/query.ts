@@ -2119,11 +2119,12 @@ export class EntityQueries {
         Math.max(this.minWalkBudget, Math.min(carried.matches * SORT_COST_IN_ENTRIES, mergeCost)) /
           carried.entryCost
       );
+      const bounds = [carried.within, segment].filter((b): b is SqlFragment => b !== undefined);
+      const walkedWhere = bounds.length ? ` WHERE ${bounds.map((b) => b.sql).join(' AND ')}` : '';
       const walked =
         `SELECT rowid AS walked_rowid, ${carried.columns.map(quoteIdentifier).join(', ')} FROM ${table} ` +
-        `INDEXED BY ${quoteIdentifier(carried.index)}${segment ? ` WHERE ${segment.sql}` : ''} ` +
-        `ORDER BY ${orderBy} LIMIT ?`;
-      const walkParams = [...(segment?.params ?? []), budget];
+        `INDEXED BY ${quoteIdentifier(carried.index)}${walkedWhere} ORDER BY ${orderBy} LIMIT ?`;
+      const walkParams = [...bounds.flatMap((b) => b.params), budget];
       // The filter as written, on the walked columns alone: a resolved one may read other rows (`rowid IN …`).
       const filter = compileFilter(options.filterTree!);
       const walkSql =
@@ -2144,7 +2145,7 @@ export class EntityQueries {
       } else {
         const entries = `SELECT count(*) FROM (SELECT 1 FROM ${table} INDEXED BY ${quoteIdentifier(
           carried.index
-        )}${segment ? ` WHERE ${segment.sql}` : ''} ORDER BY ${orderBy} LIMIT ?)`;
+        )}${walkedWhere} ORDER BY ${orderBy} LIMIT ?)`;
         this.lastQueries.push({ sql: entries, params: walkParams });
         walkedAll =
           (this.statement(entries)
@@ -2376,7 +2377,7 @@ export class EntityQueries {
         .get(...params) as number;
       matchesExact = matches <= this.rangeProbe;
     }
-    return {
+    const whole = {
       index: index.name,
       entryCost: carrying ? 1 : ROW_READ_COST_IN_ENTRIES,
       columns,
@@ -2384,6 +2385,51 @@ export class EntityQueries {
       matchesExact,
       total: this.tableRows()
     };
+    return this.valueWalk(tree, sortColumns, whole) ?? whole;
+  }
+
+  /**
+   * A walk of one value's entries in the order, in place of `whole` (a walk of the table's order), when the filter
+   * needs a counted column `eq` a value (from the top, through `and`s), an index leads with that column and then the
+   * order, and walking that value's entries costs less: its rows, each costing an entry (when the index carries every
+   * column the filter reads) or a row read, against the table's rows at `whole`'s entry cost. A related list's
+   * customer with a status (`CustomerNumber eq 'C-000002' and Status eq 'Delivered'`, newest first): the table's
+   * order walked, reading each row for the customer, took 66 ms at 10M rows, where the shipments delivered are
+   * older than the newest in transit; the customer's 131,521 entries walked, 2 ms. Undefined otherwise.
+   */
+  private valueWalk(
+    tree: FilterNode,
+    sortColumns: readonly string[],
+    whole: CarriedFilter
+  ): CarriedFilter | undefined {
+    const conjuncts = (node: FilterNode): FilterNode[] =>
+      node.kind === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
+    let best: CarriedFilter | undefined;
+    for (const node of conjuncts(tree)) {
+      const equality = literalEquality(node);
+      const rows =
+        equality && typeof equality.value === 'string' ? this.countedRows(node) : undefined;
+      if (!equality || rows === undefined) continue;
+      const column = equality.property.column;
+      const leading = [column, ...sortColumns];
+      const index = this.indexes.find((candidate) =>
+        leading.every((c, i) => candidate.columns[i] === c)
+      );
+      if (!index) continue;
+      const entryCost = whole.columns.every((c) => index.columns.includes(c))
+        ? 1
+        : ROW_READ_COST_IN_ENTRIES;
+      const cost = rows * entryCost;
+      if (cost >= (best ? best.total * best.entryCost : whole.total * whole.entryCost)) continue;
+      best = {
+        ...whole,
+        index: index.name,
+        entryCost,
+        total: rows,
+        within: { sql: `${quoteIdentifier(column)} = ?`, params: [equality.value] }
+      };
+    }
+    return best;
   }
 
   /**
@@ -2728,7 +2774,13 @@ interface CarriedFilter {
   /** The filter's matches, exactly when counted; else at least this many (found by reading them: `probedFilter`). */
   readonly matches: number;
   readonly matchesExact: boolean;
+  /** The entries the walk reads from: the table's rows, or those of `within`. */
   readonly total: number;
+  /**
+   * The `eq` of `index`'s leading column the walk reads under, when it walks one value's entries (see
+   * `EntityQueries.probedFilter`).
+   */
+  readonly within?: SqlFragment;
 }
 
 /** What a merge reads for a segment's window: the columns, the order, and the keyset condition it continues after. */

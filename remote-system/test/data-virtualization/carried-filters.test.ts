@@ -170,7 +170,8 @@ describe('the plan', () => {
     expect(queries.lastQueries.map((q) => q.sql).join('\n')).toContain(
       'INDEXED BY "shipments_by_destination_city"'
     );
-    // No order index carries the customer: a walk reads each entry's row, taken when that pays; the same rows.
+    // No order index carries the customer: the walk reads the customer's own entries in the order, from the index
+    // leading with it (each entry's row read for the status), fewer than the table's; the same rows.
     const customer = db.prepare('SELECT customer_number FROM shipments LIMIT 1').pluck().get();
     const withCustomer = `CustomerNumber eq '${String(customer)}' and Status eq 'Delivered'`;
     expect(allPages({ $filter: withCustomer, $orderby: 'DestinationCity', $top: '5' })).toEqual({
@@ -182,7 +183,55 @@ describe('the plan', () => {
       walked: true
     });
     expect(queries.lastQueries.map((q) => q.sql).join('\n')).toContain(
-      'INDEXED BY "shipments_by_destination_city"'
+      'INDEXED BY "shipments_customer_by_destination_city" WHERE "customer_number" = ?'
+    );
+  });
+
+  it("walks one customer's entries in the order, not the table's, when that reads fewer", () => {
+    const customer = String(
+      db
+        .prepare('SELECT customer_number FROM shipments GROUP BY 1 ORDER BY count(*) DESC')
+        .pluck()
+        .get()
+    );
+    const where = `customer_number = '${customer}' AND status = 'Delivered'`;
+    for (const [orderBy, order, index] of [
+      [
+        'ShippedAt desc',
+        'shipped_at DESC, shipment_number DESC',
+        'shipments_customer_by_shipped_at'
+      ],
+      ['DestinationCity', CITY_ORDER, 'shipments_customer_by_destination_city']
+    ]) {
+      // Every page by nextLink, and a page past $skip.
+      const query = {
+        $filter: `CustomerNumber eq '${customer}' and Status eq 'Delivered'`,
+        $orderby: orderBy!
+      };
+      expect(allPages({ ...query, $top: '7' })).toEqual({
+        rows: reference(where, order!, 7),
+        walked: true
+      });
+      expect(allPages({ ...query })).toEqual({ rows: reference(where, order!), walked: true });
+      const skipped = queries.page(
+        parseQueryOptions({ ...query, $top: '5', $skip: '9' }, SHIPMENTS)
+      );
+      expect(skipped.rows.map((row) => row.ShipmentNumber)).toEqual(reference(where, order!, 5, 9));
+      expect(queries.lastQueries.map((q) => q.sql).join('\n')).toContain(
+        `INDEXED BY "${index}" WHERE "customer_number" = ?`
+      );
+    }
+    // Where the table's order carries every column the filter reads (an entry costs 1, not a row), it is walked.
+    const both = "status = 'Delivered' AND carrier = 'UPS'";
+    expect(
+      allPages({
+        $filter: "Status eq 'Delivered' and Carrier eq 'UPS'",
+        $orderby: 'ShippedAt desc',
+        $top: '7'
+      })
+    ).toEqual({ rows: reference(both, 'shipped_at DESC, shipment_number DESC', 7), walked: true });
+    expect(queries.lastQueries.map((q) => q.sql).join('\n')).toContain(
+      'INDEXED BY "shipments_by_shipped_at" ORDER BY'
     );
   });
 
