@@ -1799,7 +1799,43 @@ export class EntityQueries {
    */
   private tupleCount(options: QueryOptions): number | undefined {
     if (options.search || !options.filterTree) return undefined;
-    return this.tupleSum(filterColumns(options.filterTree), compileFilter(options.filterTree));
+    return (
+      this.tupleLookup(options.filterTree) ??
+      this.tupleSum(filterColumns(options.filterTree), compileFilter(options.filterTree))
+    );
+  }
+
+  /**
+   * The count of a `$filter` that is an `eq` of a string on each column of one tuple of `counts.tuples` and nothing
+   * else (`CustomerNumber eq '…' and Status eq '…'`, either order), as that tuple's one counter: `tupleSum` tests the
+   * filter on every tuple the counters know instead (about 3 ms for the 5,739 customer and status tuples at 10M
+   * rows). Undefined otherwise.
+   */
+  private tupleLookup(tree: FilterNode): number | undefined {
+    const counts = this.entity.counts;
+    if (!this.tupleCounter || !counts?.tuples) return undefined;
+    const conjuncts = (node: FilterNode): FilterNode[] =>
+      node.kind === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
+    const values = new Map<string, string>();
+    for (const node of conjuncts(tree)) {
+      const equality = literalEquality(node);
+      const column = equality?.property.column;
+      if (!column || typeof equality.value !== 'string' || values.has(column)) return undefined;
+      values.set(column, equality.value);
+    }
+    const tuple = counts.tuples.find(
+      (candidate) => candidate.length === values.size && candidate.every((c) => values.has(c))
+    );
+    if (!tuple) return undefined;
+    const table = quoteIdentifier(counts.tupleTable!);
+    const sql =
+      `SELECT coalesce((SELECT n FROM ${table} WHERE dimension = ? AND key = ` +
+      `json_array(${tuple.map(() => '?').join(', ')})), 0)`;
+    const params = [tuple.join('|'), ...tuple.map((c) => values.get(c)!)];
+    this.lastQueries.push({ sql, params });
+    return this.statement(sql)
+      .pluck()
+      .get(...params) as number;
   }
 
   /**

@@ -382,6 +382,8 @@ describe('filters on several counted columns are counted by their tuples of valu
       "NOT (instr(destination_city, 'a') > 0 AND customer_number GLOB 'C-00001*')"
     ],
     ["Carrier eq 'DHL' and Carrier eq 'UPS' or Status eq 'Returned'", "status = 'Returned'"],
+    // One column twice: no tuple's one counter, the tuples tested.
+    ["CustomerNumber eq 'C-000001' and Status eq 'Returned' and Status eq 'Delivered'", '0'],
     [
       "Status eq 'Delivered' and DestinationCity eq 'Zürich' and Carrier ne 'UPS'",
       "status = 'Delivered' AND destination_city = 'Zürich' AND carrier IS NOT 'UPS'"
@@ -395,6 +397,36 @@ describe('filters on several counted columns are counted by their tuples of valu
     expect(n).toBe(sqlCount(where));
     expect(ran.some((sql) => sql.includes('FROM "shipment_tuple_counts"'))).toBe(true);
     expect(ran.some((sql) => sql.startsWith('SELECT count(*)'))).toBe(false);
+  });
+
+  it.each([
+    [
+      "CustomerNumber eq 'C-000002' and Status eq 'Delivered'",
+      "customer_number = 'C-000002' AND status = 'Delivered'"
+    ],
+    [
+      "Status eq 'Exception' and CustomerNumber eq 'C-000003'",
+      "status = 'Exception' AND customer_number = 'C-000003'"
+    ],
+    [
+      "CustomerNumber eq 'C-000001' and DestinationCity eq 'Zürich'",
+      "customer_number = 'C-000001' AND destination_city = 'Zürich'"
+    ],
+    [
+      "DestinationCity eq 'O''Fallon' and CustomerNumber eq 'C-000001'",
+      "destination_city = 'O''Fallon' AND customer_number = 'C-000001'"
+    ],
+    [
+      "Status eq 'Delivered' and Carrier eq 'DHL' and DestinationCity eq 'Star*City [Main]?'",
+      "status = 'Delivered' AND carrier = 'DHL' AND destination_city = 'Star*City [Main]?'"
+    ],
+    ["CustomerNumber eq 'C-000001' and Carrier eq 'No such carrier'", '0']
+  ])('%s: the tuple of its values looked up', (filter, where) => {
+    const { n, ran } = count(filter);
+    expect(n).toBe(sqlCount(where));
+    expect(ran.filter((sql) => sql.includes('FROM "shipment_tuple_counts"'))).toEqual([
+      expect.stringContaining('AND key = json_array(')
+    ]);
   });
 });
 
