@@ -146,6 +146,8 @@ const MIN_SAMPLES = 3;
 
 /** Most warm-up requests before a measurement. */
 const WARM_UPS = 20;
+/** The largest customers (the seed numbers them from the largest) a shape of list-view filters pairs with statuses. */
+const LARGE_CUSTOMERS = 10;
 /** Requests from this index on are never measured: the servers' first warm-up and the row count in the table. */
 const UNMEASURED = 1_000_000;
 
@@ -853,6 +855,20 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
         resource: 'Shipments',
         query: {
           ...customerSearch(largestCustomer, keyAt(i).slice(-4)),
+          $top: '25',
+          $count: 'true'
+        }
+      })
+    },
+    {
+      name: `list-view filters of a large customer and a status: CustomerNumber eq '…' and Status eq '…', $orderby=ShippedAt desc, $top=25, $count=true (the ${LARGE_CUSTOMERS} largest customers × each status, every pair once, warm-ups included; walks the customer's entries newest first, counted by its tuple)`,
+      indexed: true,
+      maxRequests: LARGE_CUSTOMERS * statusNames.length - WARM_UPS,
+      request: (i) => ({
+        resource: 'Shipments',
+        query: {
+          $filter: `CustomerNumber eq '${customers[i % LARGE_CUSTOMERS]!}' and Status eq '${statusNames[Math.floor(i / LARGE_CUSTOMERS) % statusNames.length]!}'`,
+          $orderby: 'ShippedAt desc',
           $top: '25',
           $count: 'true'
         }
