@@ -1814,10 +1814,8 @@ export class EntityQueries {
   private tupleLookup(tree: FilterNode): number | undefined {
     const counts = this.entity.counts;
     if (!this.tupleCounter || !counts?.tuples) return undefined;
-    const conjuncts = (node: FilterNode): FilterNode[] =>
-      node.kind === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
     const values = new Map<string, string>();
-    for (const node of conjuncts(tree)) {
+    for (const node of conjunctsOf(tree)) {
       const equality = literalEquality(node);
       const column = equality?.property.column;
       if (!column || typeof equality.value !== 'string' || values.has(column)) return undefined;
@@ -2438,10 +2436,8 @@ export class EntityQueries {
     sortColumns: readonly string[],
     whole: CarriedFilter
   ): CarriedFilter | undefined {
-    const conjuncts = (node: FilterNode): FilterNode[] =>
-      node.kind === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
     let best: CarriedFilter | undefined;
-    for (const node of conjuncts(tree)) {
+    for (const node of conjunctsOf(tree)) {
       const equality = literalEquality(node);
       const rows =
         equality && typeof equality.value === 'string' ? this.countedRows(node) : undefined;
@@ -2964,6 +2960,11 @@ function orderByClause(sort: readonly SortKey[]): string {
 /** The operands of an `or` and of the `or`s under it, left to right; the node itself when it is no `or`. */
 function disjunctsOf(node: FilterNode): FilterNode[] {
   return node.kind === 'or' ? [...disjunctsOf(node.left), ...disjunctsOf(node.right)] : [node];
+}
+
+/** The operands of an `and` and of the `and`s under it, left to right; the node itself when it is no `and`. */
+function conjunctsOf(node: FilterNode): FilterNode[] {
+  return node.kind === 'and' ? [...conjunctsOf(node.left), ...conjunctsOf(node.right)] : [node];
 }
 
 /** What a count is kept under (see `KnownCounts`): the query's `$filter` and `$search` as asked. */
