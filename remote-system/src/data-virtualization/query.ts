@@ -627,10 +627,6 @@ export class EntityQueries {
   private searchFilters(options: QueryOptions): QueryOptions | undefined {
     const conjuncts = (node: SearchNode): SearchNode[] =>
       node.kind === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
-    const filterConjuncts = (node: FilterNode): FilterNode[] =>
-      node.kind === 'and'
-        ? [...filterConjuncts(node.left), ...filterConjuncts(node.right)]
-        : [node];
     // First the terms found in counted columns alone, then (knowing the values they and the $filter fix) the others.
     const read = (
       node: SearchNode,
@@ -660,7 +656,7 @@ export class EntityQueries {
       .map((node) => ({ node, filter: read(node) }));
     const fixed = new Map<string, readonly LiteralValue[]>();
     for (const node of [options.filterTree, ...parts.map((part) => part.filter)].flatMap((tree) =>
-      tree ? filterConjuncts(tree) : []
+      tree ? conjunctsOf(tree) : []
     )) {
       const set = literalSet(node);
       if (set) fixed.set(set.property.column, set.values);
@@ -2332,11 +2328,7 @@ export class EntityQueries {
     // Filtering on the order's own first column, or one value and an index leading with the filter and then the
     // order, answers without sorting: nothing to walk. (Several values would each be read in order, then sorted.)
     const leading = [column, ...sortColumns];
-    if (
-      sortColumns[0] === column ||
-      (keys.length === 1 &&
-        this.indexes.some((candidate) => leading.every((c, i) => candidate.columns[i] === c)))
-    ) {
+    if (sortColumns[0] === column || (keys.length === 1 && this.orderIndexes(leading).length > 0)) {
       return undefined;
     }
     // The order's index, one that carries the filter column if there is one; else each walked entry reads its row.
@@ -2345,9 +2337,7 @@ export class EntityQueries {
     const index = carrying ?? ordered[0];
     if (!index) return undefined;
     const keyColumn = this.entity.key.column;
-    const valueOrdered = this.indexes.find((candidate) =>
-      leading.every((c, i) => candidate.columns[i] === c)
-    );
+    const valueOrdered = this.orderIndexes(leading)[0];
     return {
       index: index.name,
       entryCost: carrying ? 1 : ROW_READ_COST_IN_ENTRIES,
@@ -2443,10 +2433,7 @@ export class EntityQueries {
         equality && typeof equality.value === 'string' ? this.countedRows(node) : undefined;
       if (!equality || rows === undefined) continue;
       const column = equality.property.column;
-      const leading = [column, ...sortColumns];
-      const index = this.indexes.find((candidate) =>
-        leading.every((c, i) => candidate.columns[i] === c)
-      );
+      const index = this.orderIndexes([column, ...sortColumns])[0];
       if (!index) continue;
       const entryCost = whole.columns.every((c) => index.columns.includes(c))
         ? 1
