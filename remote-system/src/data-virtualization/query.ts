@@ -1759,8 +1759,10 @@ export class EntityQueries {
    * How many values of `column` hold `term` (lower case) once SQLite's `lower` has folded them, which folds ASCII
    * letters alone: from the substring counters of each way of writing the term's ASCII letters in either case (2^n
    * for n letters), when at most one of them is held, or one is held by every row (`shp`: every key holds `SHP`;
-   * `ex`: no key holds any of `ex`, `eX`, `Ex`, `EX`). Undefined otherwise (a value may hold two of them), or when
-   * `substringCounter` does not count the term.
+   * `ex`: no key holds any of `ex`, `eX`, `Ex`, `EX`). A term longer than the counted substrings is held by none when
+   * one of its substrings of that length is held in no case (`delivered`: no key holds `deli` in any case), and is
+   * not counted otherwise. Undefined otherwise (a value may hold two of them), or when the column is not counted by
+   * its substrings.
    */
   private foldedSubstringCounter(column: string, term: string): number | undefined {
     const key = JSON.stringify([column, term]);
@@ -1771,20 +1773,59 @@ export class EntityQueries {
 
   /** `foldedSubstringCounter`, read now. */
   private foldedSubstringCounterNow(column: string, term: string): number | undefined {
-    let spellings = [''];
-    for (const character of term) {
-      const cases = /[a-z]/.test(character) ? [character, character.toUpperCase()] : [character];
-      spellings = spellings.flatMap((start) => cases.map((c) => start + c));
+    const length = this.entity.counts?.substrings?.find((c) => c.column === column)?.length;
+    const characters = Array.from(term);
+    if (length === undefined || characters.length === 0) return undefined;
+    // Each substring of the counted length (the term itself when it is no longer), and its spellings.
+    const windows = new Map<string, string[]>();
+    for (let start = 0; start + Math.min(length, characters.length) <= characters.length; start++) {
+      const window = characters.slice(start, start + length).join('');
+      if (!windows.has(window)) windows.set(window, caseSpellings(window));
     }
-    const held: number[] = [];
-    for (const spelling of spellings) {
-      const n = this.substringCounter(column, spelling);
-      if (n === undefined) return undefined;
-      if (n > 0) held.push(n);
+    const counts = this.substringCounters(column, [...windows.values()].flat());
+    if (!counts) return undefined;
+    if (characters.length > length) {
+      const missing = [...windows.values()].some((spellings) =>
+        spellings.every((s) => !counts.get(s))
+      );
+      return missing ? 0 : undefined;
     }
+    const held = caseSpellings(term)
+      .map((spelling) => counts.get(spelling) ?? 0)
+      .filter((n) => n > 0);
     if (held.length <= 1) return held[0] ?? 0;
     const rows = this.tableRows();
     return held.includes(rows) ? rows : undefined;
+  }
+
+  /**
+   * How many values of `column` hold each of `texts` (each of 1 to the counted length of characters), from the
+   * column's substring counters in one read: a text no value holds is left out. Undefined when the row that marks the
+   * counters complete is not there (see `substringCounter`).
+   */
+  private substringCounters(
+    column: string,
+    texts: readonly string[]
+  ): Map<string, number> | undefined {
+    const substrings = this.entity.counts?.substrings?.find((c) => c.column === column);
+    if (!this.counter || !substrings) return undefined;
+    const dimension = substringDimension(substrings);
+    const table = quoteIdentifier(this.entity.counts!.table);
+    const sql =
+      `SELECT '', (SELECT n FROM ${table} WHERE dimension = ? AND value = '') UNION ALL ` +
+      `SELECT substr(value, 3), n FROM ${table} WHERE dimension = ? AND n > 0 AND ` +
+      `value IN (SELECT 'v:' || value FROM json_each(?))`;
+    const params = [dimension, dimension, JSON.stringify(texts)];
+    this.lastQueries.push({ sql, params });
+    const counts = new Map(
+      this.statement(sql)
+        .raw()
+        .all(...params) as [string, number | null][]
+    );
+    // The marker's row ('': no text is empty); its count is null when the counters are not complete.
+    if (counts.get('') == null) return undefined;
+    counts.delete('');
+    return counts as Map<string, number>;
   }
 
   /**
@@ -2820,6 +2861,19 @@ interface Window {
  * table), its value (`v:<value>` or `null`), and -1 when it is taken away.
  */
 type CounterKey = readonly [dimension: string, value: string, sign?: -1 | 1];
+
+/**
+ * Each way of writing the ASCII letters of `text` (lower case) in either case (2^n for n letters): the texts SQLite's
+ * `lower` folds to it.
+ */
+function caseSpellings(text: string): string[] {
+  let spellings = [''];
+  for (const character of text) {
+    const cases = /[a-z]/.test(character) ? [character, character.toUpperCase()] : [character];
+    spellings = spellings.flatMap((start) => cases.map((c) => start + c));
+  }
+  return spellings;
+}
 
 /**
  * A `$filter` node that is the string function `name` of a property and a string literal (`contains(ShipmentNumber,
