@@ -224,6 +224,12 @@ interface Shape {
   readonly writeFirst?: boolean;
   /** Untimed work before the shape's first request (finding the next links it follows). */
   readonly setUp?: () => void;
+  /**
+   * A sweep of this many distinct kinds of request (`request(i)` takes kind `i % audit`): after the measurement, which
+   * reaches only the first kinds, each kind is sent once more at concurrency 1 with no time budget, and the slowest
+   * are listed (`SweepAudit`).
+   */
+  readonly audit?: number;
   request(i: number): { resource: string; query: RawQuery; maxPageSize?: number };
 }
 
@@ -244,7 +250,21 @@ interface ShapeResult {
   shape: string;
   indexed: boolean;
   variants: VariantResult[];
+  audits?: SweepAudit[];
 }
+
+/** Each kind of a sweep's requests sent once through HTTP (`Shape.audit`), for one version. */
+interface SweepAudit {
+  variant: 'before' | 'after';
+  http: Stats;
+  /** How many took more than 20 ms. */
+  over20ms: number;
+  /** The slowest requests, slowest first: ms and the query. */
+  slowest: { ms: number; query: RawQuery }[];
+}
+
+/** The slowest requests a sweep audit lists. */
+const AUDIT_SLOWEST = 12;
 
 function encodeQuery(query: RawQuery): string {
   return Object.entries(query)
@@ -833,8 +853,9 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       })
     },
     {
-      name: `list-view filters: every filterable field with each operator a list view offers, and two or three of them under and/or, with and without $count, newest first or sorted by any sortable field either way (${listViewFilters.length} shapes in turn, $top=25)`,
+      name: `list-view filters: every filterable field with each operator a list view offers, and two or three of them under and/or, with and without $count, newest first or sorted by any sortable field either way (${listViewFilters.length} shapes, $top=25: the measured requests take the first of them in turn; each is sent once in the audit below the table)`,
       indexed: true,
+      audit: listViewFilters.length,
       request: (i) => ({
         resource: 'Shipments',
         query: listViewFilters[i % listViewFilters.length]!(i)
@@ -960,25 +981,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       );
       console.log(`  ${shape.name}`);
       for (const variant of variants) {
-        const send = async (i: number): Promise<number> => {
-          const { resource, query, maxPageSize } = shape.request(i);
-          const qs = encodeQuery(query);
-          const url = `${variant.server.url}/data-virtualization/odata/${resource}${qs ? `?${qs}` : ''}`;
-          const init = {
-            headers: {
-              authorization: `Bearer ${SECRET}`,
-              ...(maxPageSize ? { prefer: `odata.maxpagesize=${maxPageSize}` } : {})
-            }
-          };
-          // A kept-alive socket the server closed while the other version was measured: one retry on a new one.
-          const response = await fetch(url, init).catch(() => fetch(url, init));
-          const body = await response.text();
-          if (response.status !== 200)
-            throw new Error(`${shape.name} (${variant.name}): HTTP ${response.status} ${body}`);
-          return resource.endsWith('$count') || resource.includes("('")
-            ? Number(body.length > 0)
-            : (JSON.parse(body) as { value: unknown[] }).value.length;
-        };
+        const send = (i: number): Promise<number> => sendTo(variant, shape, i);
         const pid = variant.server.child.pid!;
         const rows = await send(UNMEASURED - 1);
         const cpuStart = processStats(pid).cpuMs;
@@ -1022,6 +1025,35 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
             `SQLite p50 ${v.sqlite?.p50 ?? '-'} ms, p99 ${v.sqlite?.p99 ?? '-'} ms`
         );
       }
+      if (shape.audit) {
+        result.audits = [];
+        // A multiple of the kinds, far from the measured requests: each kind once, none repeating an earlier query.
+        const base = shape.audit * Math.ceil(UNMEASURED / 2 / shape.audit);
+        for (const variant of variants) {
+          const samples: { ms: number; query: RawQuery }[] = [];
+          const started = performance.now();
+          for (let k = 0; k < shape.audit; k++) {
+            const t0 = performance.now();
+            await sendTo(variant, shape, base + k);
+            samples.push({ ms: performance.now() - t0, query: shape.request(base + k).query });
+          }
+          const http = stats(
+            samples.map((x) => x.ms),
+            performance.now() - started
+          );
+          const slowest = [...samples].sort((a, b) => b.ms - a.ms).slice(0, AUDIT_SLOWEST);
+          result.audits.push({
+            variant: variant.name,
+            http,
+            over20ms: samples.filter((x) => x.ms > 20).length,
+            slowest: slowest.map((x) => ({ ms: round2(x.ms), query: x.query }))
+          });
+          console.log(
+            `    audit ${variant.name.padEnd(6)} each of ${shape.audit} once: p50 ${http.p50} ms, p99 ${http.p99} ms, ` +
+              `max ${http.max} ms, ${result.audits.at(-1)!.over20ms} over 20 ms`
+          );
+        }
+      }
       results.push(result);
     }
   } finally {
@@ -1035,6 +1067,27 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   const indexes = indexSizes(db);
   db.close();
   return { shipments, results, load: { before: loadBefore, after: loadAfter }, indexes };
+}
+
+/** Sends request `i` of `shape` to the variant's server: the rows of its page (1 for a count or an entity). */
+async function sendTo(variant: Variant, shape: Shape, i: number): Promise<number> {
+  const { resource, query, maxPageSize } = shape.request(i);
+  const qs = encodeQuery(query);
+  const url = `${variant.server.url}/data-virtualization/odata/${resource}${qs ? `?${qs}` : ''}`;
+  const init = {
+    headers: {
+      authorization: `Bearer ${SECRET}`,
+      ...(maxPageSize ? { prefer: `odata.maxpagesize=${maxPageSize}` } : {})
+    }
+  };
+  // A kept-alive socket the server closed while the other version was measured: one retry on a new one.
+  const response = await fetch(url, init).catch(() => fetch(url, init));
+  const body = await response.text();
+  if (response.status !== 200)
+    throw new Error(`${shape.name} (${variant.name}): HTTP ${response.status} ${body}`);
+  return resource.endsWith('$count') || resource.includes("('")
+    ? Number(body.length > 0)
+    : (JSON.parse(body) as { value: unknown[] }).value.length;
 }
 
 /** A write to `shipments` that leaves its rows as they were: one inserted and deleted again (`Shape.writeFirst`). */
@@ -1209,6 +1262,23 @@ function markdown(all: SizeResult[], options: Options): string {
         '',
         'Disk (this version): ' + indexes.map((i) => `\`${i.name}\` ${i.mb} MB`).join(', ') + '.'
       );
+    }
+    for (const r of results) {
+      for (const audit of r.audits ?? []) {
+        lines.push(
+          '',
+          `Audit of "${r.shape.replace(/ \(.*$/, '')}" (${audit.variant}): each of its ${audit.http.count} ` +
+            `shapes sent once through HTTP at concurrency 1: p50 ${audit.http.p50} ms, p99 ${audit.http.p99} ms, ` +
+            `max ${audit.http.max} ms; ${audit.over20ms} over 20 ms. The slowest:`,
+          '',
+          ...audit.slowest.map(
+            (x) =>
+              `- ${x.ms} ms: \`${Object.entries(x.query)
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join('&')}\``
+          )
+        );
+      }
     }
     lines.push('', '<details><summary>Query plans</summary>', '');
     for (const r of results) {
