@@ -6,6 +6,7 @@
 import {
   SHIPMENT_COUNTED_COLUMNS,
   SHIPMENT_COUNTED_TUPLES,
+  SHIPMENT_DATE_GAPS,
   SHIPMENT_PREFIX_COUNTED_COLUMNS,
   SHIPMENT_SUBSTRING_COUNTED_COLUMNS,
   SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS,
@@ -67,8 +68,10 @@ export interface EntitySetDefinition {
    * hold; `perValueKeySubstrings` are columns whose values are counted by each substring of up to `length`
    * characters of their rows' `key`, as written (dimension `<column>/key-substrings-per-value/<length>`, value the
    * JSON array of the value and the substring, trusted for a value while its row `[value, ""]` is there: only values
-   * with many rows have one), for counts of a `contains` of the key beside an `eq` of the value. Each is ignored when
-   * its table does not exist.
+   * with many rows have one), for counts of a `contains` of the key beside an `eq` of the value; `dateGaps` are pairs
+   * of date-time columns whose difference `to` - `from`, in seconds, is bounded over every row with both (dimension
+   * `<to>-<from>/seconds`, values `min` and `max`, trusted while both are there), for list views of a `from` period
+   * sorted by `to`. Each is ignored when its table does not exist.
    */
   readonly counts?: {
     readonly table: string;
@@ -87,6 +90,7 @@ export interface EntitySetDefinition {
     }[];
     readonly tupleTable?: string;
     readonly tuples?: readonly (readonly string[])[];
+    readonly dateGaps?: readonly { readonly from: string; readonly to: string }[];
   };
   /**
    * Versions of the table the database bumps on every write (a row `name` of `table` for the row set and one
@@ -124,7 +128,8 @@ export const SHIPMENTS: EntitySetDefinition = {
     keySubstrings: SHIPMENT_KEY_SUBSTRING_COUNTED_COLUMNS,
     perValueKeySubstrings: SHIPMENT_PER_VALUE_KEY_SUBSTRING_COUNTED_COLUMNS,
     tupleTable: 'shipment_tuple_counts',
-    tuples: SHIPMENT_COUNTED_TUPLES
+    tuples: SHIPMENT_COUNTED_TUPLES,
+    dateGaps: SHIPMENT_DATE_GAPS
   },
   version: { table: 'table_versions', name: 'shipments', changes: 'shipments_changes' },
   properties: [

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import {
+  dateGapDimension,
   keySubstringDimension,
   perValueKeySubstringDimension,
   prefixDimension,
@@ -2114,7 +2115,12 @@ export class EntityQueries {
   ): SqlValue[][] {
     const rows: SqlValue[][] = [];
     let offset = window.offset;
-    const parts = segments ?? [undefined];
+    const bounded = this.gapBoundedParts(options);
+    const parts = bounded
+      ? (segments ?? [undefined]).flatMap((segment) =>
+          bounded.map((part) => (segment ? bothSegments(segment, part) : part))
+        )
+      : (segments ?? [undefined]);
     const carried = this.carriedFilter(options) ?? this.probedFilter(options);
     for (const [i, segment] of parts.entries()) {
       const where = this.where(options, segment);
@@ -2136,6 +2142,56 @@ export class EntityQueries {
       }
     }
     return rows;
+  }
+
+  /**
+   * The parts a scan reads in turn when `$filter` needs a period of one date-time column (its top-level `gt`/`ge`/
+   * `lt`/`le`) and the order starts with another whose difference to it the counters bound (`counts.dateGaps`): the
+   * rows where the order's column is set, within the period moved by those bounds, and the rows where it is not, in
+   * the order's place for them (first ascending, last descending). Together they are every row the filter matches, and
+   * the walk of the order's index starts at the first part's bound instead of at its end: `ShippedAt le
+   * 2023-06-14T00:00:03Z` by DeliveredAt desc walked the deliveries of the three years after it, reading each row,
+   * 25 s at 10M rows. Undefined otherwise, or while the counters bound no such difference.
+   */
+  private gapBoundedParts(options: QueryOptions): [Segment, Segment] | undefined {
+    const gaps = this.entity.counts?.dateGaps;
+    const first = options.sort[0];
+    const tree = options.filterTree;
+    if (!gaps || !first || !tree || !this.counter) return undefined;
+    const to = first.property;
+    for (const gap of gaps.filter((candidate) => candidate.to === to.column)) {
+      let lower: number | undefined;
+      let upper: number | undefined;
+      for (const node of conjunctsOf(tree)) {
+        const range = literalRange(node);
+        if (range?.column !== gap.from) continue;
+        const [from, until] = [range.lower, range.upper].map(storedInstant);
+        if (from !== undefined) lower = Math.max(lower ?? -Infinity, from);
+        if (until !== undefined) upper = Math.min(upper ?? Infinity, until);
+      }
+      if (lower === undefined && upper === undefined) continue;
+      const dimension = dateGapDimension(gap);
+      const min = this.counter.get(dimension, 'min') as number | undefined;
+      const max = this.counter.get(dimension, 'max') as number | undefined;
+      if (min === undefined || max === undefined) continue;
+      // Below, a second less: a stored value a fraction of a second past the bound sorts before its text. Above, none:
+      // a matching row's value is less than a second past the bound (the literal's fraction, which the period's text
+      // leaves out), so its text sorts at or before the bound's, and so does a date whose midnight is that.
+      const atLeast = lower === undefined ? undefined : storedText(lower + (min - 1) * 1000);
+      const atMost = upper === undefined ? undefined : storedText(upper + max * 1000);
+      if (atLeast === undefined && atMost === undefined) continue;
+      const column = quoteIdentifier(to.column);
+      const set: Segment = {
+        sql: [
+          ...(atLeast === undefined ? [] : [`${column} >= ?`]),
+          ...(atMost === undefined ? [] : [`${column} <= ?`])
+        ].join(' AND '),
+        params: [atLeast, atMost].filter((bound) => bound !== undefined)
+      };
+      const unset: Segment = { sql: `${column} IS NULL`, params: [] };
+      return first.descending ? [set, unset] : [unset, set];
+    }
+    return undefined;
   }
 
   /**
@@ -3041,6 +3097,36 @@ function literalSet(
     values.push(item.value);
   }
   return { property: tree.operand.property, values };
+}
+
+/**
+ * The instant (ms) of a period bound's text when it is in a stored format, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ`
+ * (a date-time literal's, see `DateTimeValue`); undefined otherwise (a string compared as text).
+ */
+function storedInstant(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$/.test(text))
+    return undefined;
+  const instant = Date.parse(text);
+  return Number.isFinite(instant) ? instant : undefined;
+}
+
+/** The first and the last instants the stored formats write (four-digit years). */
+const STORED_INSTANTS = [Date.parse('0000-01-01T00:00:00Z'), Date.parse('9999-12-31T23:59:59Z')];
+
+/**
+ * An instant as a stored `Edm.DateTimeOffset` value, to the second (`YYYY-MM-DDTHH:MM:SSZ`, the fraction cut off),
+ * for a bound compared as text: a stored value a second or more later sorts after it, one at or before it sorts at or
+ * before it, and an `Edm.Date` (`YYYY-MM-DD`) sorts before it only if its midnight is at or before it. Undefined past
+ * the four-digit years.
+ */
+function storedText(instant: number): string | undefined {
+  if (!(instant >= STORED_INSTANTS[0]! && instant <= STORED_INSTANTS[1]!)) return undefined;
+  return `${new Date(instant).toISOString().slice(0, 19)}Z`;
+}
+
+/** Two conditions that must both hold, as one segment. */
+function bothSegments(a: Segment, b: Segment): Segment {
+  return { sql: `(${a.sql}) AND (${b.sql})`, params: [...a.params, ...b.params] };
 }
 
 /**

@@ -201,6 +201,104 @@ interface PerValueKeySubstringCountedColumn {
   readonly minRows: number;
 }
 
+/**
+ * data-virtualization: pairs of date-time columns whose difference, `to` - `from` in whole seconds, `shipment_counts`
+ * bounds over every row that has both (dimension `<to>-<from>/seconds`, values `min` and `max`), widened by each
+ * insert or update and never narrowed (a delete leaves them: still bounds). A list-view filter of a `from` period
+ * sorted by `to` then bounds `to` too, and the walk of `to`'s index starts there instead of at its end:
+ * `ShippedAt le 2023-06-14T00:00:03Z` by DeliveredAt desc read the deliveries of the three years after it, one row each,
+ * 25 s at 10M rows. A value that is not in the stored format (`YYYY-MM-DDTHH:MM:SS`, then `Z`) sets the bounds so
+ * wide that no period is bounded by them. Cost: one counter upsert per insert that sets both columns.
+ */
+export const SHIPMENT_DATE_GAPS = [
+  { from: 'shipped_at', to: 'estimated_delivery', toIsDate: true },
+  { from: 'shipped_at', to: 'delivered_at', toIsDate: false }
+] as const;
+
+/**
+ * A pair of date-time columns whose difference is bounded (see SHIPMENT_DATE_GAPS); `to` may hold a date alone
+ * (`YYYY-MM-DD`, midnight UTC).
+ */
+interface DateGap {
+  readonly from: string;
+  readonly to: string;
+  readonly toIsDate: boolean;
+}
+
+/** The stored formats, as GLOB patterns: an `Edm.DateTimeOffset` (any fraction of a second) and an `Edm.Date`. */
+const STORED_DATE_TIME =
+  "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'";
+const STORED_DATE = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'";
+
+/** Seconds past which a date gap bounds no period: the bound a value not in the stored format sets. */
+export const UNBOUNDED_GAP_SECONDS = 1e12;
+
+/** The `shipment_counts` dimension of a pair of date-time columns' bounded difference. */
+export const dateGapDimension = ({
+  from,
+  to
+}: {
+  readonly from: string;
+  readonly to: string;
+}): string => `${to}-${from}/seconds`;
+
+const dateGapTriggers = ({ from, to }: DateGap): string[] =>
+  ['insert', 'update'].map((event) => `shipment_counts_${to}_${from}_gap_${event}`);
+
+/** Removes the bounds of `gaps` and their triggers, before a bulk load (see SHIPMENT_DATE_GAPS). */
+export function dropShipmentDateGaps(
+  db: Database.Database,
+  gaps: readonly DateGap[] = SHIPMENT_DATE_GAPS
+): void {
+  for (const gap of gaps) dropCounters(db, dateGapDimension(gap), dateGapTriggers(gap));
+}
+
+/**
+ * Bounds the difference of each pair of `gaps` over the rows present, then installs the triggers that widen the bounds
+ * as rows are written (see SHIPMENT_DATE_GAPS). No bound is written while no row has both columns.
+ */
+export function installShipmentDateGaps(
+  db: Database.Database,
+  gaps: readonly DateGap[] = SHIPMENT_DATE_GAPS
+): void {
+  db.transaction(() => {
+    dropShipmentDateGaps(db, gaps);
+    for (const gap of gaps) {
+      const dimension = dateGapDimension(gap);
+      const toFormat = gap.toIsDate ? STORED_DATE : STORED_DATE_TIME;
+      // Whole seconds, widened by one either way: a truncated fraction, in either direction, stays inside.
+      const seconds = (row: string): string =>
+        `CASE WHEN ${row}${gap.from} GLOB ${STORED_DATE_TIME} AND ${row}${gap.to} GLOB ${toFormat} ` +
+        `THEN CAST((julianday(${row}${gap.to}) - julianday(${row}${gap.from})) * 86400 AS INTEGER) END`;
+      const lower = (row: string): string =>
+        `coalesce(${seconds(row)} - 1, -${UNBOUNDED_GAP_SECONDS})`;
+      const upper = (row: string): string =>
+        `coalesce(${seconds(row)} + 1, ${UNBOUNDED_GAP_SECONDS})`;
+      db.prepare(
+        `INSERT INTO shipment_counts (dimension, value, n)
+           SELECT ?, 'min', min(${lower('')}) FROM shipments
+             WHERE ${gap.from} IS NOT NULL AND ${gap.to} IS NOT NULL HAVING count(*) > 0
+           UNION ALL
+           SELECT ?, 'max', max(${upper('')}) FROM shipments
+             WHERE ${gap.from} IS NOT NULL AND ${gap.to} IS NOT NULL HAVING count(*) > 0`
+      ).run(dimension, dimension);
+      const widen = `
+        INSERT INTO shipment_counts (dimension, value, n)
+          VALUES ('${dimension}', 'min', ${lower('NEW.')}), ('${dimension}', 'max', ${upper('NEW.')})
+          ON CONFLICT (dimension, value) DO UPDATE
+            SET n = CASE value WHEN 'min' THEN min(n, excluded.n) ELSE max(n, excluded.n) END;`;
+      const both = `NEW.${gap.from} IS NOT NULL AND NEW.${gap.to} IS NOT NULL`;
+      const [onInsert, onUpdate] = dateGapTriggers(gap);
+      db.exec(`
+        CREATE TRIGGER ${onInsert} AFTER INSERT ON shipments WHEN ${both} BEGIN ${widen} END;
+        CREATE TRIGGER ${onUpdate} AFTER UPDATE OF ${gap.from}, ${gap.to} ON shipments
+          WHEN ${both} AND (OLD.${gap.from} IS NOT NEW.${gap.from} OR OLD.${gap.to} IS NOT NEW.${gap.to})
+          BEGIN ${widen} END;
+      `);
+    }
+  })();
+}
+
 /** A column counted by its substrings that the row's `key` holds too, up to `length` characters. */
 interface KeySubstringCountedColumn {
   readonly column: string;
@@ -1223,6 +1321,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 22,
     name: 'data-virtualization: the shipments of each customer number with 50,000 or more counted by each substring of up to 4 characters of their number, for counts of the Account page search of a large customer',
     up: (db) => installShipmentPerValueKeySubstringCounters(db)
+  },
+  {
+    version: 23,
+    name: "data-virtualization: bounds of each shipment's estimated and actual delivery less its shipping, in seconds, for list views of a shipping period sorted by either",
+    up: (db) => installShipmentDateGaps(db)
   }
 ];
 

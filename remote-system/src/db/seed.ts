@@ -1,8 +1,10 @@
 import type Database from 'better-sqlite3';
 import {
+  dropShipmentDateGaps,
   dropShipmentKeySubstringCounters,
   dropShipmentPerValueKeySubstringCounters,
   dropShipmentSubstringCounters,
+  installShipmentDateGaps,
   installShipmentKeySubstringCounters,
   installShipmentPerValueKeySubstringCounters,
   installShipmentSubstringCounters,
@@ -210,6 +212,7 @@ export function seedDatabase(db: Database.Database, options: SeedOptions = {}): 
     dropShipmentSubstringCounters(db);
     dropShipmentKeySubstringCounters(db);
     dropShipmentPerValueKeySubstringCounters(db);
+    dropShipmentDateGaps(db);
     insertShipments(db, seed, shipmentCount, customers, orders.shippable, referenceMs, options);
     const shipmentsMs = performance.now() - shipmentsStarted;
     const indexStarted = performance.now();
@@ -217,6 +220,7 @@ export function seedDatabase(db: Database.Database, options: SeedOptions = {}): 
     installShipmentSubstringCounters(db);
     installShipmentKeySubstringCounters(db);
     installShipmentPerValueKeySubstringCounters(db);
+    installShipmentDateGaps(db);
     db.exec('ANALYZE');
     const indexMs = performance.now() - indexStarted;
 
