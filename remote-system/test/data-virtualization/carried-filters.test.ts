@@ -235,6 +235,44 @@ describe('the plan', () => {
     );
   });
 
+  it("reads the order's values a filter needs from the order's index, one branch each, when sorting would cost more", () => {
+    const sqlOrder = 'status DESC, shipment_number DESC';
+    const frequent = "Status in ('Delivered', 'Out for Delivery') and Carrier ne 'UPS'";
+    const frequentSql = "status IN ('Delivered', 'Out for Delivery') AND carrier IS NOT 'UPS'";
+    const page = queries.page(
+      parseQueryOptions({ $filter: frequent, $orderby: 'Status desc', $top: '5' }, SHIPMENTS)
+    );
+    expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(reference(frequentSql, sqlOrder, 5));
+    expect(queries.lastQueries.at(-1)!.sql).toMatch(
+      /INDEXED BY "shipments_by_status" WHERE "status" = \? .* UNION ALL /
+    );
+    expect(allPages({ $filter: frequent, $orderby: 'Status desc' }).rows).toEqual(
+      reference(frequentSql, sqlOrder)
+    );
+    // Three matches among the two statuses' 700 rows: sorted, as SQLite plans it.
+    const rare = "Status in ('Delivered', 'Label Created') and Carrier eq null";
+    queries.page(
+      parseQueryOptions({ $filter: rare, $orderby: 'Status desc', $top: '5' }, SHIPMENTS)
+    );
+    expect(queries.lastQueries.some((q) => q.sql.includes('WHERE "status" = ?'))).toBe(false);
+    expect(allPages({ $filter: rare, $orderby: 'Status desc' }).rows).toEqual(
+      reference("status IN ('Delivered', 'Label Created') AND carrier IS NULL", sqlOrder)
+    );
+    // Matches the counters do not count (a key range beside them): as SQLite plans it.
+    const uncounted =
+      "Status in ('Delivered', 'Out for Delivery') and ShipmentNumber lt 'SHP-0000000300'";
+    queries.page(
+      parseQueryOptions({ $filter: uncounted, $orderby: 'Status desc', $top: '5' }, SHIPMENTS)
+    );
+    expect(queries.lastQueries.some((q) => q.sql.includes('WHERE "status" = ?'))).toBe(false);
+    expect(allPages({ $filter: uncounted, $orderby: 'Status desc' }).rows).toEqual(
+      reference(
+        "status IN ('Delivered', 'Out for Delivery') AND shipment_number < 'SHP-0000000300'",
+        sqlOrder
+      )
+    );
+  });
+
   it('sorts the few matches of a rare value (SQLite’s plan)', () => {
     expect(
       allPages({ $filter: "Status eq 'Label Created'", $orderby: 'DestinationCity', $top: '5' })
