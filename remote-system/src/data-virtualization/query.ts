@@ -2345,11 +2345,16 @@ export class EntityQueries {
     const ordered = this.orderIndexes(sortColumns);
     if (!ordered[0]) return undefined;
     const merge = isIndexedRange(tree, [key])
-      ? { index: ordered[0].name, values: this.sortValues(first) }
+      ? { index: ordered[0].name, values: this.sortValues(first), rest: tree }
       : this.sortValueSet(options, window, ordered);
     if (!merge?.values || merge.values.length > MAX_MERGED_VALUES) return undefined;
     return this.mergeValues(
-      { index: merge.index, column: first, values: merge.values, filter: compileFilter(tree) },
+      {
+        index: merge.index,
+        column: first,
+        values: merge.values,
+        filter: merge.rest && compileFilter(merge.rest)
+      },
       query,
       window
     );
@@ -2368,8 +2373,8 @@ export class EntityQueries {
   }
 
   /**
-   * The values of the order's first column a filter needs (a top-level `eq`/`in` of it), and the order's index to
-   * read them from (one that carries every column the filter reads, if any), when reading each value's entries until
+   * The values of the order's first column a filter needs (a top-level `eq`/`in` of it), the order's index to read them
+   * from (one that carries every column the filter reads, if any) and the rest of the filter, when reading each value's entries until
    * it has the window costs less than sorting the matches: about `(offset + limit) × values × their rows / matches`
    * entries,
    * as if the matches were spread evenly (a row read each when the index does not carry the filter's columns), against
@@ -2379,15 +2384,13 @@ export class EntityQueries {
     options: QueryOptions,
     window: Window,
     ordered: readonly { name: string; columns: readonly string[] }[]
-  ): { index: string; values: (string | null)[] } | undefined {
+  ): { index: string; values: (string | null)[]; rest: FilterNode | undefined } | undefined {
     const first = options.sort[0]!.property.column;
     const tree = options.filterTree!;
-    const keys = conjunctsOf(tree)
-      .map((node) => this.counterKeysOf(node))
-      .find(
-        // A negation's keys start with the whole table's ('*').
-        (found) => found?.[0]?.[0] === first
-      );
+    const conjuncts = conjunctsOf(tree);
+    // A negation's keys start with the whole table's ('*').
+    const set = conjuncts.find((node) => this.counterKeysOf(node)?.[0]?.[0] === first);
+    const keys = set && this.counterKeysOf(set);
     if (!keys) return undefined;
     const matches = this.countedByColumnCounters(options);
     if (matches === undefined) return undefined;
@@ -2397,9 +2400,15 @@ export class EntityQueries {
     const entries =
       ((window.offset + window.limit) * keys.length * this.counterSum(keys)) / Math.max(1, matches);
     if (entries * entryCost >= matches * SORT_COST_IN_ENTRIES) return undefined;
+    // Each branch holds one of the values: the rest of the filter is tested on its entries. (With the set left in,
+    // SQLite read one branch through the set, every value's entries, and sorted them: 0.6 s for `Status gt …`.)
+    const others = conjuncts.filter((node) => node !== set);
     return {
       index: (carrying ?? ordered[0]!).name,
-      values: keys.map(([, value]) => counterValue(value))
+      values: keys.map(([, value]) => counterValue(value)),
+      rest: others.length
+        ? others.reduce((left, right) => ({ kind: 'and', left, right, position: left.position }))
+        : undefined
     };
   }
 

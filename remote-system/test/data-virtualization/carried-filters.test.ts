@@ -249,6 +249,18 @@ describe('the plan', () => {
     expect(allPages({ $filter: frequent, $orderby: 'Status desc' }).rows).toEqual(
       reference(frequentSql, sqlOrder)
     );
+    // A set alone: each branch is one of its values, with nothing else to test (the set left in, SQLite read a
+    // branch through it, every value's entries, and sorted them).
+    const set = "Status gt 'Delivered'";
+    queries.page(
+      parseQueryOptions({ $filter: set, $orderby: 'Status desc', $top: '5' }, SHIPMENTS)
+    );
+    const branches = queries.lastQueries.at(-1)!.sql;
+    expect(branches).toMatch(/WHERE "status" = \? ORDER BY .* UNION ALL /);
+    expect(branches).not.toContain('"status" IN (');
+    expect(allPages({ $filter: set, $orderby: 'Status desc' }).rows).toEqual(
+      reference("status > 'Delivered'", sqlOrder)
+    );
     // Three matches among the two statuses' 700 rows: sorted, as SQLite plans it.
     const rare = "Status in ('Delivered', 'Label Created') and Carrier eq null";
     queries.page(
