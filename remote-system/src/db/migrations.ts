@@ -274,14 +274,22 @@ export function installShipmentDateGaps(
         `coalesce(${seconds(row)} - 1, -${UNBOUNDED_GAP_SECONDS})`;
       const upper = (row: string): string =>
         `coalesce(${seconds(row)} + 1, ${UNBOUNDED_GAP_SECONDS})`;
-      db.prepare(
-        `INSERT INTO shipment_counts (dimension, value, n)
-           SELECT ?, 'min', min(${lower('')}) FROM shipments
-             WHERE ${gap.from} IS NOT NULL AND ${gap.to} IS NOT NULL HAVING count(*) > 0
-           UNION ALL
-           SELECT ?, 'max', max(${upper('')}) FROM shipments
-             WHERE ${gap.from} IS NOT NULL AND ${gap.to} IS NOT NULL HAVING count(*) > 0`
-      ).run(dimension, dimension);
+      // One scan, each row's difference computed once; no bound while no row has both columns, and none at all
+      // (±UNBOUNDED_GAP_SECONDS) once one is not in the stored format.
+      const [rows, min, max, unstored] = db
+        .prepare(
+          `SELECT count(*), min(g), max(g), count(*) - count(g) FROM (SELECT ${seconds('')} AS g
+             FROM shipments WHERE ${gap.from} IS NOT NULL AND ${gap.to} IS NOT NULL)`
+        )
+        .raw()
+        .get() as [number, number | null, number | null, number];
+      if (rows > 0) {
+        const insert = db.prepare(
+          'INSERT INTO shipment_counts (dimension, value, n) VALUES (?, ?, ?)'
+        );
+        insert.run(dimension, 'min', unstored ? -UNBOUNDED_GAP_SECONDS : min! - 1);
+        insert.run(dimension, 'max', unstored ? UNBOUNDED_GAP_SECONDS : max! + 1);
+      }
       const widen = `
         INSERT INTO shipment_counts (dimension, value, n)
           VALUES ('${dimension}', 'min', ${lower('NEW.')}), ('${dimension}', 'max', ${upper('NEW.')})
