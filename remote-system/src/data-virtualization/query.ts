@@ -2115,13 +2115,13 @@ export class EntityQueries {
   ): SqlValue[][] {
     const rows: SqlValue[][] = [];
     let offset = window.offset;
-    const bounded = this.gapBoundedParts(options);
-    const parts = bounded
+    const carried = this.carriedFilter(options) ?? this.probedFilter(options);
+    const split = this.nullSplitParts(options, carried);
+    const parts = split
       ? (segments ?? [undefined]).flatMap((segment) =>
-          bounded.map((part) => (segment ? bothSegments(segment, part) : part))
+          split.map((part) => (segment ? bothSegments(segment, part) : part))
         )
       : (segments ?? [undefined]);
-    const carried = this.carriedFilter(options) ?? this.probedFilter(options);
     for (const [i, segment] of parts.entries()) {
       const where = this.where(options, segment);
       const from = `FROM ${quoteIdentifier(this.entity.table)}${where.sql}`;
@@ -2145,15 +2145,50 @@ export class EntityQueries {
   }
 
   /**
-   * The parts a scan reads in turn when `$filter` needs a period of one date-time column (its top-level `gt`/`ge`/
-   * `lt`/`le`) and the order starts with another whose difference to it the counters bound (`counts.dateGaps`): the
-   * rows where the order's column is set, within the period moved by those bounds, and the rows where it is not, in
-   * the order's place for them (first ascending, last descending). Together they are every row the filter matches, and
-   * the walk of the order's index starts at the first part's bound instead of at its end: `ShippedAt le
-   * 2023-06-14T00:00:03Z` by DeliveredAt desc walked the deliveries of the three years after it, reading each row,
-   * 25 s at 10M rows. Undefined otherwise, or while the counters bound no such difference.
+   * The parts a scan reads in turn when the order's first column may be NULL: the rows where it is set and those where
+   * it is NULL, in the order's place for them (first ascending, last descending). Together they are every row the
+   * filter matches. Two cases gain from reading them apart, else undefined:
+   * - `$filter` needs a period of another date-time column whose difference to the order's the counters bound
+   *   (`gapBoundedSet`): the set rows are then within the period moved by those bounds, and the walk of the order's
+   *   index starts at the bound instead of at its end. `ShippedAt le 2023-06-14T00:00:03Z` by DeliveredAt desc walked
+   *   the deliveries of the three years after it, reading each row, 25 s at 10M rows.
+   * - `$filter` bounds the key (its ranges and `startswith`, from the top through `and`s) and the order is walked
+   *   (`carried`): the order's index holds the NULL rows in key order, so the bounds seek them.
+   *   `ShipmentNumber gt 'SHP-0008729030'` by DeliveredAt walked the entries of the 600,000 shipments not delivered
+   *   from the lowest key, 80 ms at 10M rows.
    */
-  private gapBoundedParts(options: QueryOptions): [Segment, Segment] | undefined {
+  private nullSplitParts(
+    options: QueryOptions,
+    carried: CarriedFilter | undefined
+  ): [Segment, Segment] | undefined {
+    const first = options.sort[0];
+    const tree = options.filterTree;
+    if (!first || !tree || !first.property.nullable) return undefined;
+    const key = this.entity.key.column;
+    const keyBounds = carried
+      ? conjunctsOf(tree).filter(
+          (node) =>
+            literalRange(node)?.column === key ||
+            textCall(node, 'startswith')?.property.column === key
+        )
+      : [];
+    const set = this.gapBoundedSet(options);
+    if (!set && keyBounds.length === 0) return undefined;
+    const column = quoteIdentifier(first.property.column);
+    const unset = [
+      { sql: `${column} IS NULL`, params: [] },
+      ...keyBounds.map((node) => compileFilter(node))
+    ].reduce(bothSegments);
+    const parts: [Segment, Segment] = [set ?? { sql: `${column} IS NOT NULL`, params: [] }, unset];
+    return first.descending ? parts : [parts[1], parts[0]];
+  }
+
+  /**
+   * The rows where the order's first column is set that a `$filter` period of another date-time column can match
+   * (its top-level `gt`/`ge`/`lt`/`le`), when the counters bound the difference between the two (`counts.dateGaps`):
+   * the period moved by those bounds. Undefined otherwise, or while the counters bound no such difference.
+   */
+  private gapBoundedSet(options: QueryOptions): Segment | undefined {
     const gaps = this.entity.counts?.dateGaps;
     const first = options.sort[0];
     const tree = options.filterTree;
@@ -2181,15 +2216,13 @@ export class EntityQueries {
       const atMost = upper === undefined ? undefined : storedText(upper + max * 1000);
       if (atLeast === undefined && atMost === undefined) continue;
       const column = quoteIdentifier(to.column);
-      const set: Segment = {
+      return {
         sql: [
           ...(atLeast === undefined ? [] : [`${column} >= ?`]),
           ...(atMost === undefined ? [] : [`${column} <= ?`])
         ].join(' AND '),
         params: [atLeast, atMost].filter((bound) => bound !== undefined)
       };
-      const unset: Segment = { sql: `${column} IS NULL`, params: [] };
-      return first.descending ? [set, unset] : [unset, set];
     }
     return undefined;
   }

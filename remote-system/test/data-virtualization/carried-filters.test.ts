@@ -422,7 +422,10 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
     [{ $orderby: 'DestinationCity' }, 'destination_city, shipment_number'],
     [{ $orderby: 'WeightKg desc' }, 'weight_kg DESC, shipment_number DESC'],
     [{ $orderby: 'Status' }, 'status, shipment_number'],
-    [{ $orderby: 'Status desc' }, 'status DESC, shipment_number DESC']
+    [{ $orderby: 'Status desc' }, 'status DESC, shipment_number DESC'],
+    // Set on few rows: the rows without one come first ascending, last descending, in key order.
+    [{ $orderby: 'DeliveredAt' }, 'delivered_at, shipment_number'],
+    [{ $orderby: 'DeliveredAt desc' }, 'delivered_at DESC, shipment_number DESC']
   ];
   const cases = RANGES.flatMap(([filter, where]) =>
     SORTS.map(([order, sqlOrder]) => ({ filter, where, order, sqlOrder }))
@@ -511,9 +514,46 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
         6
       )
     );
-    // The probe, the walk that stops at its budget (310 entries, before the range), the count, SQLite's plan.
-    expect(ran[0]).toHaveLength(4);
+    // The probe; the rows without a weight (none), walked from the key's bounds, and their walked entries counted;
+    // the walk of the others that stops at its budget (310 entries, before the range), the count, SQLite's plan.
+    expect(ran[0]).toHaveLength(6);
+    expect(ran[0]![1]).toContain('("weight_kg" IS NULL) AND (("shipment_number" GLOB ?))');
+    expect(ran[0]![3]).toContain('WHERE "weight_kg" IS NOT NULL ORDER BY');
     expect(walks(ran[0]!)).toBe(true);
-    expect(ran[0]![3]).not.toContain('INDEXED BY');
+    expect(ran[0]![5]).not.toContain('INDEXED BY');
+  });
+
+  it("reads the rows the order's column leaves NULL from the key's bounds: they are in key order in its index", () => {
+    const queries = producer();
+    for (const [filter, where] of [
+      ["ShipmentNumber gt 'SHP-0000000650'", "shipment_number > 'SHP-0000000650'"],
+      ["startswith(ShipmentNumber,'SHP-00000006')", "shipment_number GLOB 'SHP-00000006*'"]
+    ]) {
+      const { rows, ran } = pages(queries, {
+        $filter: filter!,
+        $orderby: 'DeliveredAt',
+        $top: '5'
+      });
+      expect(rows).toEqual(inSql(where!, 'delivered_at, shipment_number', 5));
+      // The count, then one walk, which seeks the bound and ends the page: from the lowest key, the 600 entries
+      // before the range would exceed its budget, and it would give up and sort.
+      const walk = ran[0]!.at(-1)!;
+      expect(ran[0]!.filter((sql) => walks([sql]))).toEqual([walk]);
+      expect(walk).toContain('WHERE ("delivered_at" IS NULL) AND (("shipment_number"');
+    }
+    // Not a bound under or: the walk tests it from the start of the order.
+    const either = pages(queries, {
+      $filter: "ShipmentNumber gt 'SHP-0000000650' or Status eq 'Exception'",
+      $orderby: 'DeliveredAt',
+      $top: '5'
+    });
+    expect(either.rows).toEqual(
+      inSql(
+        "shipment_number > 'SHP-0000000650' OR status = 'Exception'",
+        'delivered_at, shipment_number',
+        5
+      )
+    );
+    expect(either.ran[0]!.join('\n')).not.toContain('IS NULL) AND');
   });
 });
