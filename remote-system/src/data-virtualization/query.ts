@@ -2281,20 +2281,30 @@ export class EntityQueries {
       );
       const bounds = [carried.within, segment].filter((b): b is SqlFragment => b !== undefined);
       const walkedWhere = bounds.length ? ` WHERE ${bounds.map((b) => b.sql).join(' AND ')}` : '';
-      const walked =
-        `SELECT rowid AS walked_rowid, ${carried.columns.map(quoteIdentifier).join(', ')} FROM ${table} ` +
-        `INDEXED BY ${quoteIdentifier(carried.index)}${walkedWhere} ORDER BY ${orderBy} LIMIT ?`;
       const walkParams = [...bounds.flatMap((b) => b.params), budget];
       // The filter as written, on the walked columns alone: a resolved one may read other rows (`rowid IN …`).
       const filter = compileFilter(options.filterTree!);
-      const walkSql =
-        `SELECT ${columns} FROM ${table} WHERE rowid IN (SELECT walked_rowid FROM (${walked}) ` +
-        `WHERE ${filter.sql} LIMIT ? OFFSET ?) ORDER BY ${orderBy}`;
-      const walkAllParams = [...walkParams, ...filter.params, window.limit, window.offset];
-      this.lastQueries.push({ sql: walkSql, params: walkAllParams });
-      const found = this.statement(walkSql)
-        .raw()
-        .all(...walkAllParams) as SqlValue[][];
+      /** The matches at `part` of the first `entries` entries walked in `order`, read in the page's order. */
+      const walk = (order: string, entries: number, part: Window): SqlValue[][] => {
+        const walked =
+          `SELECT rowid AS walked_rowid, ${carried.columns.map(quoteIdentifier).join(', ')} FROM ${table} ` +
+          `INDEXED BY ${quoteIdentifier(carried.index)}${walkedWhere} ORDER BY ${order} LIMIT ?`;
+        const walkSql =
+          `SELECT ${columns} FROM ${table} WHERE rowid IN (SELECT walked_rowid FROM (${walked}) ` +
+          `WHERE ${filter.sql} LIMIT ? OFFSET ?) ORDER BY ${orderBy}`;
+        const walkAllParams = [
+          ...bounds.flatMap((b) => b.params),
+          entries,
+          ...filter.params,
+          part.limit,
+          part.offset
+        ];
+        this.lastQueries.push({ sql: walkSql, params: walkAllParams });
+        return this.statement(walkSql)
+          .raw()
+          .all(...walkAllParams) as SqlValue[][];
+      };
+      const found = walk(orderBy, budget, window);
       if (found.length === window.limit) return found;
       // Fewer: either the segment has no more matches, or the walk stopped at its budget. From the start of the
       // order an exact count of the matches tells which; otherwise counting the walked entries does.
@@ -2315,6 +2325,22 @@ export class EntityQueries {
       if (walkedAll) return found;
       const merged = this.mergedByValue(carried, query, window);
       if (merged) return merged;
+      // The matches may all sit at the far end of the order (`Status eq 'In Transit'` by EstimatedDelivery: the
+      // shipments still on their way are expected last). From the start of the order, with the matches counted, the
+      // window is as many matches from that end, which a walk the other way finds within half the budget; then it
+      // read 23,000 entries, where sorting the 15,700 matches read each one's row (57 ms at 10M rows, cold).
+      // (A walk is taken only for a window that ends well before the matches do: `fromEnd` is not negative.)
+      const fromEnd = carried.matches - window.offset - window.limit;
+      if (!segment && carried.matchesExact && fromEnd >= 0) {
+        const reversed = orderByClause(
+          options.sort.map((key) => ({ ...key, descending: !key.descending }))
+        );
+        const rows = walk(reversed, Math.ceil(budget / 2), {
+          offset: fromEnd,
+          limit: window.limit
+        });
+        if (rows.length === window.limit) return rows;
+      }
       if (carried.keyOrdered) {
         const sorted = select(carried.keyOrdered);
         this.lastQueries.push({ sql: sorted, params });

@@ -304,19 +304,60 @@ describe('the plan', () => {
     ).toBe(false);
   });
 
-  it('gives up at the budget when the matches sit at the far end, then sorts them read in key order', () => {
+  it('walks from the other end when the matches sit at the far end of the order', () => {
+    // Rows 647–679 of 700 in city order: a walk of 330 entries from the start meets none of them.
+    for (const [top, skip] of [
+      [5, 0],
+      [3, 6]
+    ] as const) {
+      const query = {
+        $filter: "Status eq 'Out for Delivery'",
+        $orderby: 'DestinationCity',
+        $top: String(top),
+        $skip: String(skip)
+      };
+      const page = queries.page(parseQueryOptions(query, SHIPMENTS));
+      expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(
+        reference("status = 'Out for Delivery'", CITY_ORDER, top, skip)
+      );
+      const ran = queries.lastQueries.map((q) => q.sql);
+      // The walk that stops at its budget (the maintained count says so), then the walk from the other end.
+      expect(ran).toHaveLength(2);
+      expect(ran[0]).toContain('ORDER BY "destination_city", "shipment_number" LIMIT ?) WHERE');
+      expect(ran[1]).toContain(
+        'ORDER BY "destination_city" DESC, "shipment_number" DESC LIMIT ?) WHERE'
+      );
+    }
+  });
+
+  it('gives up at the budget when the matches sit in the middle, then sorts them read in key order', () => {
+    const middle = new EntityQueries(db, SHIPMENTS, new PageTokens('middle'), 20, {
+      minWalkBudget: 1
+    });
     const query = {
       $filter: "Status eq 'Out for Delivery'",
       $orderby: 'DestinationCity',
       $top: '5'
     };
-    queries.page(parseQueryOptions(query, SHIPMENTS));
-    const ran = queries.lastQueries.map((q) => q.sql);
-    // From the start of the order the maintained count says the walk stopped at its budget: then a sort.
-    expect(ran).toHaveLength(2);
-    expect(ran[0]).toContain('INDEXED BY "shipments_by_destination_city"');
-    expect(ran[1]).toContain('INDEXED BY "shipments_by_status" WHERE');
-    expect(allPages(query).rows).toEqual(reference("status = 'Out for Delivery'", CITY_ORDER, 5));
+    const moved = db.transaction(() => {
+      // The same 33 matches, at rows 330–362: 335 entries from the start, 370 from the end.
+      db.exec(`
+        UPDATE shipments SET status = 'Delivered' WHERE status = 'Out for Delivery';
+        UPDATE shipments SET status = 'Out for Delivery' WHERE rowid IN (
+          SELECT rowid FROM shipments ORDER BY ${CITY_ORDER} LIMIT 33 OFFSET 330);
+      `);
+      const page = middle.page(parseQueryOptions(query, SHIPMENTS));
+      expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(
+        reference("status = 'Out for Delivery'", CITY_ORDER, 5)
+      );
+      const ran = middle.lastQueries.map((q) => q.sql);
+      // The walk from the start, the walk from the end (half its budget), both stopped; then a sort.
+      expect(ran).toHaveLength(3);
+      expect(ran[1]).toContain('ORDER BY "destination_city" DESC, "shipment_number" DESC LIMIT ?)');
+      expect(ran[2]).toContain('INDEXED BY "shipments_by_status" WHERE');
+      throw new Error('rolled back');
+    });
+    expect(() => moved()).toThrow('rolled back');
   });
 
   it('gives up at the budget for several values, then merges each value’s first entries read in order', () => {
