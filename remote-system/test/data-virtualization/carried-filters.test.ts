@@ -294,6 +294,86 @@ describe('the plan', () => {
     });
   });
 
+  it('sorts the matches of counted columns read through an index that carries them all, the fewest rows first', () => {
+    const filter = "Status eq 'Label Created' and DestinationCity ne 'Chicago' and Carrier ne null";
+    const where =
+      "status = 'Label Created' AND destination_city IS NOT 'Chicago' AND carrier IS NOT NULL";
+    for (const [orderBy, sqlOrder] of [
+      ['DeclaredValue', 'declared_value, shipment_number'],
+      ['WeightKg desc', 'weight_kg DESC, shipment_number DESC']
+    ] as const) {
+      expect(allPages({ $filter: filter, $orderby: orderBy, $top: '2' }).rows).toEqual(
+        reference(where, sqlOrder, 2)
+      );
+      // The status's three rows, not the city's: its index carries the city and the carrier.
+      expect(queries.lastQueries.at(-1)!.sql).toContain('INDEXED BY "shipments_by_status" WHERE');
+      expect(allPages({ $filter: filter, $orderby: orderBy }).rows).toEqual(
+        reference(where, sqlOrder)
+      );
+    }
+    // The most frequent status in a city where it is rare (so that a walk would cost more than a sort): the city's
+    // index, which carries the status and the carrier.
+    const city = db
+      .prepare(
+        `SELECT destination_city FROM shipments WHERE status = 'Delivered' AND carrier IS NOT 'UPS'
+           GROUP BY destination_city ORDER BY count(*), destination_city LIMIT 1`
+      )
+      .pluck()
+      .get() as string;
+    const quoted = city.replace(/'/g, "''"); // as OData and SQL both quote
+    const cityFilter = `DestinationCity eq '${quoted}' and Status eq 'Delivered' and Carrier ne 'UPS'`;
+    const cityWhere = `destination_city = '${quoted}' AND status = 'Delivered' AND carrier IS NOT 'UPS'`;
+    expect(
+      queries
+        .page(
+          parseQueryOptions(
+            { $filter: cityFilter, $orderby: 'DeclaredValue', $top: '2' },
+            SHIPMENTS
+          )
+        )
+        .rows.map((row) => row.ShipmentNumber)
+    ).toEqual(reference(cityWhere, 'declared_value, shipment_number', 2));
+    expect(queries.lastQueries.at(-1)!.sql).toContain(
+      'INDEXED BY "shipments_by_destination_city" WHERE'
+    );
+    expect(allPages({ $filter: cityFilter, $orderby: 'DeclaredValue' }).rows).toEqual(
+      reference(cityWhere, 'declared_value, shipment_number')
+    );
+    // An index leads with a filter column and then the order: the city's newest first, the customer's by any order.
+    // That index is read as SQLite or a walk plans it, not the one that carries the filter.
+    const customer = db
+      .prepare('SELECT customer_number FROM shipments LIMIT 1')
+      .pluck()
+      .get() as string;
+    for (const [filter, where, orderBy, sqlOrder, carrying] of [
+      [
+        cityFilter,
+        cityWhere,
+        'ShippedAt',
+        'shipped_at, shipment_number',
+        'shipments_by_destination_city'
+      ],
+      [
+        `CustomerNumber eq '${customer}' and Status eq 'Delivered'`,
+        `customer_number = '${customer}' AND status = 'Delivered'`,
+        'DeclaredValue',
+        'declared_value, shipment_number',
+        'shipments_customer_by_status'
+      ]
+    ] as const) {
+      const page = queries.page(
+        parseQueryOptions({ $filter: filter, $orderby: orderBy, $top: '2' }, SHIPMENTS)
+      );
+      expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(reference(where, sqlOrder, 2));
+      expect(queries.lastQueries.some((q) => q.sql.includes(`INDEXED BY "${carrying}"`))).toBe(
+        false
+      );
+      expect(allPages({ $filter: filter, $orderby: orderBy }).rows).toEqual(
+        reference(where, sqlOrder)
+      );
+    }
+  });
+
   it('keeps SQLite’s plan when an index already has both columns (the related list)', () => {
     const customer = db
       .prepare('SELECT customer_number FROM shipments LIMIT 1')
