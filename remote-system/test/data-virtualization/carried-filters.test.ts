@@ -339,39 +339,36 @@ describe('the plan', () => {
     expect(allPages({ $filter: cityFilter, $orderby: 'DeclaredValue' }).rows).toEqual(
       reference(cityWhere, 'declared_value, shipment_number')
     );
-    // An index leads with a filter column and then the order: the city's newest first, the customer's by any order.
-    // That index is read as SQLite or a walk plans it, not the one that carries the filter.
+    // An index leads with the city and then the order (newest first), but walking the city's entries in it reads
+    // each row for the status and the carrier, which the counters say costs more than sorting the matches: they are
+    // read through the city's index that carries both.
+    const page = queries.page(
+      parseQueryOptions({ $filter: cityFilter, $orderby: 'ShippedAt', $top: '2' }, SHIPMENTS)
+    );
+    expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(
+      reference(cityWhere, 'shipped_at, shipment_number', 2)
+    );
+    expect(queries.lastQueries.at(-1)!.sql).toContain(
+      'INDEXED BY "shipments_by_destination_city" WHERE'
+    );
+    expect(allPages({ $filter: cityFilter, $orderby: 'ShippedAt' }).rows).toEqual(
+      reference(cityWhere, 'shipped_at, shipment_number')
+    );
     const customer = db
       .prepare('SELECT customer_number FROM shipments LIMIT 1')
       .pluck()
       .get() as string;
-    for (const [filter, where, orderBy, sqlOrder, carrying] of [
-      [
-        cityFilter,
-        cityWhere,
-        'ShippedAt',
-        'shipped_at, shipment_number',
-        'shipments_by_destination_city'
-      ],
-      [
-        `CustomerNumber eq '${customer}' and Status eq 'Delivered'`,
-        `customer_number = '${customer}' AND status = 'Delivered'`,
-        'DeclaredValue',
-        'declared_value, shipment_number',
-        'shipments_customer_by_status'
-      ]
-    ] as const) {
-      const page = queries.page(
-        parseQueryOptions({ $filter: filter, $orderby: orderBy, $top: '2' }, SHIPMENTS)
-      );
-      expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(reference(where, sqlOrder, 2));
-      expect(queries.lastQueries.some((q) => q.sql.includes(`INDEXED BY "${carrying}"`))).toBe(
-        false
-      );
-      expect(allPages({ $filter: filter, $orderby: orderBy }).rows).toEqual(
-        reference(where, sqlOrder)
-      );
-    }
+    // The customer alone (its related list): no walk is weighed, and SQLite reads the index leading with the customer
+    // and the order, with no sort.
+    const related = {
+      $filter: `CustomerNumber eq '${customer}'`,
+      $orderby: 'DeclaredValue',
+      $top: '2'
+    };
+    expect(
+      queries.page(parseQueryOptions(related, SHIPMENTS)).rows.map((row) => row.ShipmentNumber)
+    ).toEqual(reference(`customer_number = '${customer}'`, 'declared_value, shipment_number', 2));
+    expect(queries.lastQueries.at(-1)!.sql).not.toContain('INDEXED BY');
   });
 
   it('keeps SQLite’s plan when an index already has both columns (the related list)', () => {
