@@ -2277,10 +2277,10 @@ export class EntityQueries {
     const walkPays =
       carried !== undefined &&
       expected * carried.entryCost < carried.matches * SORT_COST_IN_ENTRIES;
-    // One value's entries in the order are SQLite's own plan, which walks them to the end when the matches are not
-    // near the start, so they are tried first even where a sort should cost less: twice the expected entries, then the
-    // sort (`CustomerNumber eq 'C-000119' and Status ne 'Delivered'` newest first: the 891 shipments not delivered
-    // are the customer's newest, 0.2 ms walked against 5-9 ms sorted at 10M rows).
+    // One value's entries in the order are tried first even where a sort should cost less, for at most twice the
+    // entries expected and what the sort would cost, as they end early when the matches are near the start
+    // (`CustomerNumber eq 'C-000119' and Status ne 'Delivered'` newest first: the 891 shipments not delivered are the
+    // customer's newest, 0.2 ms walked against 5-9 ms sorted at 10M rows). Then the sort (`carryingValueIndex`).
     if (carried && (walkPays || carried.within)) {
       // Worth about half a sort of the matches, or about the merge when there is one to fall back on.
       const budget = walkPays
@@ -2290,7 +2290,9 @@ export class EntityQueries {
               Math.min(carried.matches * SORT_COST_IN_ENTRIES, mergeCost)
             ) / carried.entryCost
           )
-        : Math.ceil(2 * expected);
+        : Math.ceil(
+            Math.min(2 * expected, (carried.matches * SORT_COST_IN_ENTRIES) / carried.entryCost)
+          );
       const bounds = [carried.within, segment].filter((b): b is SqlFragment => b !== undefined);
       const walkedWhere = bounds.length ? ` WHERE ${bounds.map((b) => b.sql).join(' AND ')}` : '';
       const walkParams = [...bounds.flatMap((b) => b.params), budget];
