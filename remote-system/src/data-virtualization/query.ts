@@ -2490,12 +2490,12 @@ export class EntityQueries {
   }
 
   /**
-   * The values of the order's first column a filter needs (a top-level `eq`/`in` of it), the order's index to read them
-   * from (one that carries every column the filter reads, if any) and the rest of the filter, when reading each value's entries until
-   * it has the window costs less than sorting the matches: about `(offset + limit) × values × their rows / matches`
-   * entries,
-   * as if the matches were spread evenly (a row read each when the index does not carry the filter's columns), against
-   * `matches × SORT_COST_IN_ENTRIES`. The matches come from the counters; undefined when they do not count them.
+   * The values of the order's first column a filter needs (a top-level `eq`/`in` of it), the order's index to read
+   * them from (one that carries every column the filter reads, if any) and the rest of the filter, when reading each
+   * value's entries until it has the window costs less than sorting the matches: about `(offset + limit) × values ×
+   * their rows / matches` entries, as if the matches were spread evenly (a row read each when the index does not
+   * carry the filter's columns), against `matches × SORT_COST_IN_ENTRIES`. The matches come from the counters;
+   * undefined when they do not count them.
    */
   private sortValueSet(
     options: QueryOptions,
