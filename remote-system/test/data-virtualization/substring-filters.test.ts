@@ -854,7 +854,7 @@ describe("the Account page's search of a customer counted by its key's substring
     ['a text longer than the counters', 'C-000001', 'SHP-0'],
     ['a text a status holds too', 'C-000001', 'e'],
     ['a text a city holds too', 'C-000002', '1'],
-    ['a text of few candidates, read through them', 'C-000001', '0007']
+    ['a text of few candidates, read through them', 'C-000001', '0234']
   ])('not %s: counted from the rows', (_name, customer, term) => {
     const [filter, where] = anyField(customer, term);
     const expected = inSql(where, [{ text: term }]);
@@ -862,6 +862,29 @@ describe("the Account page's search of a customer counted by its key's substring
       rows: expected.rows,
       counts: [expected.count, expected.count]
     });
+  });
+
+  it("reads a term's candidates only while they cost less than walking the customer's rows to the page's end", () => {
+    // 0007: 11 keys, 2 of them the customer's; its page walks all 120 of the customer's rows, which cost less than
+    // reading 11 candidates (a candidate costs 20 entries walked). 0234: one key, the customer's, read as a candidate.
+    expect([
+      sqlCountIn("instr(shipment_number, '0007') > 0"),
+      sqlCountIn("instr(shipment_number, '0234') > 0")
+    ]).toEqual([11, 1]);
+    for (const [term, candidates] of [
+      ['0007', false],
+      ['0234', true]
+    ] as const) {
+      const [filter, where] = anyField('C-000001', term);
+      const paging = new EntityQueries(own, SHIPMENTS, new PageTokens('per-value'), 2000);
+      const page = paging.page(parseQueryOptions({ $filter: filter, $count: 'true' }, SHIPMENTS));
+      const expected = inSql(where, [{ text: term }]);
+      expect([page.rows.map((row) => row.ShipmentNumber), page.count]).toEqual([
+        expected.rows,
+        expected.count
+      ]);
+      expect(trigramReads(own, paging.lastQueries).length > 0).toBe(candidates);
+    }
   });
 
   it('not a text of another column beside the customer', () => {
