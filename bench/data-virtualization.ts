@@ -15,6 +15,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -967,7 +969,16 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   }
 
   const results: ShapeResult[] = [];
+  let floor: SizeResult['floor'];
   try {
+    const lookup = shapes.find((s) => s.cpu && s.request(0).resource.startsWith('Shipments('));
+    if (lookup) floor = await measureFloor(variants.at(-1)!, lookup);
+    if (floor) {
+      console.log(
+        `  floor (bare node:http, a key lookup's response): CPU ${floor.cpuMsPerRequest} ms/req, ` +
+          `HTTP p50 ${floor.http1.p50} ms, p99 ${floor.http1.p99} ms`
+      );
+    }
     for (const shape of shapes) {
       const result: ShapeResult = { shape: shape.name, indexed: shape.indexed, variants: [] };
       // Scans are slow by nature at 10M rows: fewer samples keep the run bounded.
@@ -1066,7 +1077,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   const loadAfter = os.loadavg();
   const indexes = indexSizes(db);
   db.close();
-  return { shipments, results, load: { before: loadBefore, after: loadAfter }, indexes };
+  return { shipments, results, floor, load: { before: loadBefore, after: loadAfter }, indexes };
 }
 
 /** Sends request `i` of `shape` to the variant's server: the rows of its page (1 for a count or an entity). */
@@ -1207,6 +1218,8 @@ function indexSizes(db: Database.Database): { name: string; mb: number }[] {
 interface SizeResult {
   shipments: number;
   results: ShapeResult[];
+  /** The floor under a key lookup's server CPU on this run's machine (see `measureFloor`). */
+  floor?: { cpuMsPerRequest: number; http1: Stats };
   load: { before: number[]; after: number[] };
   indexes: { name: string; mb: number }[];
 }
@@ -1237,13 +1250,24 @@ function markdown(all: SizeResult[], options: Options): string {
       ''
     );
   }
-  for (const { shipments, results, load: l, indexes } of all) {
+  for (const { shipments, results, floor, load: l, indexes } of all) {
     lines.push(
       `## ${shipments.toLocaleString()} shipments`,
       '',
       `Load average (1 / 5 / 15 min) when this size started: ${load(l.before)}; when it ended: ${load(l.after)} ` +
         '(the machine is shared with other jobs).',
-      '',
+      ''
+    );
+    if (floor) {
+      lines.push(
+        `Floor under a key lookup's CPU on this run's machine: a bare \`node:http\` server answering every request ` +
+          `with the "after" server's response to a key lookup (same headers and body, nothing read) took ` +
+          `${floor.cpuMsPerRequest} ms of CPU a request (HTTP p50 ${floor.http1.p50} ms, p99 ${floor.http1.p99} ms), ` +
+          `measured as the key lookups are.`,
+        ''
+      );
+    }
+    lines.push(
       `| query shape | version | rows | n | HTTP p50 | HTTP p99 | HTTP req/s (x1) | HTTP req/s (x${options.concurrency}) ` +
         '| server CPU ms/req | RSS MB (peak) | SQLite p50 | SQLite p99 | index |',
       '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
@@ -1291,19 +1315,16 @@ function markdown(all: SizeResult[], options: Options): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Starts `<entry> --serve <db>` in a child process and waits for its URL. */
+/** Starts `<entry> --serve <db>` (or `--serve-floor <response file>`) in a child process and waits for its URL. */
 function startServerProcess(
   entry: string,
   file: string,
-  nodeArgs: readonly string[]
+  nodeArgs: readonly string[],
+  mode: '--serve' | '--serve-floor' = '--serve'
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, ...process.execArgv, entry, '--serve', file],
-    {
-      stdio: ['ignore', 'pipe', 'inherit']
-    }
-  );
+  const child = spawn(process.execPath, [...nodeArgs, ...process.execArgv, entry, mode, file], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  });
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -1323,6 +1344,67 @@ function stopServer(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/** A response as `measureFloor` captures it and `serveFloor` replays it. */
+interface CapturedResponse {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Child-process mode: a bare `node:http` server answering every request with one captured response (its headers and
+ * body), reading nothing: what a key lookup's CPU cannot go below on this machine with Node's HTTP server.
+ */
+function serveFloor(file: string): void {
+  const { headers, body } = JSON.parse(fs.readFileSync(file, 'utf8')) as CapturedResponse;
+  const server = http.createServer((request, response) => {
+    request.resume();
+    response.writeHead(200, headers).end(body);
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address() as AddressInfo;
+    process.stdout.write(`LISTENING http://127.0.0.1:${address.port}\n`);
+  });
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+/**
+ * The floor under a key lookup's server CPU in this run: the "after" server's answer to one lookup (its headers and
+ * body) replayed by a bare `node:http` server (`serveFloor`), sent the same requests by the same client, warmed up
+ * and counted as the key lookups are. The machine's speed moves between runs (0.07–0.40 ms a key lookup for the
+ * same code), so the lookup's CPU is read beside this.
+ */
+async function measureFloor(after: Variant, lookup: Shape): Promise<SizeResult['floor']> {
+  const { resource } = lookup.request(UNMEASURED);
+  const url = `${after.server.url}/data-virtualization/odata/${resource}`;
+  const response = await fetch(url, { headers: { authorization: `Bearer ${SECRET}` } });
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(name))
+      headers[name] = value;
+  });
+  const file = path.join(TMP, 'floor-response.json');
+  fs.writeFileSync(file, JSON.stringify({ headers, body: await response.text() }));
+  const floor = await startServerProcess(__filename, file, [], '--serve-floor');
+  try {
+    const send = async (i: number): Promise<void> => {
+      const answer = await fetch(
+        `${floor.url}/data-virtualization/odata/${lookup.request(i).resource}`,
+        {
+          headers: { authorization: `Bearer ${SECRET}` }
+        }
+      );
+      await answer.arrayBuffer();
+    };
+    for (let i = 0; i < CPU_WARM_UP; i++) await send(UNMEASURED + i);
+    const cpuStart = processStats(floor.child.pid!).cpuMs;
+    const http1 = await measure(CPU_REQUESTS, 1, send);
+    const cpuMs = processStats(floor.child.pid!).cpuMs - cpuStart;
+    return { cpuMsPerRequest: round2(cpuMs / (http1.count + http1.warmUp)), http1 };
+  } finally {
+    await stopServer(floor.child);
+  }
 }
 
 /** Child-process mode: the real composition root over an existing bench database. */
@@ -1360,6 +1442,10 @@ export async function serve(file: string): Promise<void> {
 export async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === '--serve') {
     await serve(argv[1] ?? '');
+    return;
+  }
+  if (argv[0] === '--serve-floor') {
+    serveFloor(argv[1] ?? '');
     return;
   }
   const options = parseArgs(argv);
