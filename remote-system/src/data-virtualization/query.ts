@@ -262,6 +262,7 @@ export class EntityQueries {
   private readonly maxResolvedValues: number;
   private readonly maxSparseRows: number;
   private readonly maxSubstringCandidates: number;
+  private readonly trigramEntriesPerCandidate: number;
   private readonly rangeProbe: number;
   private readonly searchCandidateFactor: number;
   /** Per column, whether it is sparse, and the versions that answer stands for (see `isSparse`). */
@@ -304,6 +305,8 @@ export class EntityQueries {
     this.maxSubstringCandidates = tuning.maxSubstringCandidates ?? MAX_SUBSTRING_CANDIDATES;
     this.rangeProbe = tuning.rangeProbe ?? RANGE_PROBE;
     this.searchCandidateFactor = tuning.searchCandidateFactor ?? SEARCH_CANDIDATE_FACTOR;
+    this.trigramEntriesPerCandidate =
+      tuning.trigramEntriesPerCandidate ?? TRIGRAM_ENTRIES_PER_CANDIDATE;
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`page size must be between 1 and ${MAX_PAGE_SIZE}`);
     }
@@ -466,7 +469,7 @@ export class EntityQueries {
           // Intersecting the trigrams of a common term reads more index entries than its candidates' rows: weighed
           // against the walk where the counters tell its length (`3004` of the largest customer at 10M rows: 1.2
           // million entries of `300` and `004` read in 9 ms for 8,312 candidates, where its walk takes 7 ms).
-          const entries = matches ? candidates * TRIGRAM_ENTRIES_PER_CANDIDATE : maxEntries;
+          const entries = matches ? candidates * this.trigramEntriesPerCandidate : maxEntries;
           return resolve(child, candidates, false, entries);
         };
         const left = resolveBeside(node.left, node.right);
@@ -534,10 +537,15 @@ export class EntityQueries {
       walked
     );
     const candidateBudget = Math.max(this.searchBudget(), walked);
+    // A page read from each column's first rows lists a term's candidates only while intersecting its trigrams costs
+    // less than walking (see `substringCandidates`).
+    const pageEntries = pageBudget * this.trigramEntriesPerCandidate;
     const only =
       sole === undefined
         ? undefined
-        : this.searchSources(sole, firstRows ? pageBudget : candidateBudget);
+        : firstRows
+          ? this.searchSources(sole, pageBudget, pageEntries)
+          : this.searchSources(sole, candidateBudget);
     if (only && only.others.length === 0 && only.values.length <= 1) {
       const list = this.valuesFilter(only);
       const filterTree: FilterNode = options.filterTree
@@ -561,8 +569,10 @@ export class EntityQueries {
         // `searchBudget()` of them are read first (`5085` with `$skip=100`: 31 → 9 ms).
         const parts =
           term === sole && firstRows
-            ? (this.searchCandidates(this.searchSources(term, pageBudget), pageBudget) ??
-              this.searchPageParts(term, options.sort, window, walked))
+            ? (this.searchCandidates(
+                this.searchSources(term, pageBudget, pageEntries),
+                pageBudget
+              ) ?? this.searchPageParts(term, options.sort, window, walked))
             : undefined;
         const budget = term === sole ? candidateBudget : this.searchBudget();
         return parts ?? this.searchCandidates(this.searchSources(term, budget), budget);
@@ -772,10 +782,12 @@ export class EntityQueries {
       } else if (read === 'substrings') {
         // Past a filter's candidates, walking index entries costs less than reading the rows (see `resolveSearch`),
         // unless the walk to the window's last row costs more (`walked`, see `walkedCandidates`).
+        const budget = Math.max(this.maxSubstringCandidates, walked);
         const candidates = this.termCandidates(
           property.column,
           term,
-          Math.max(this.maxSubstringCandidates, walked)
+          budget,
+          budget * this.trigramEntriesPerCandidate
         );
         if (candidates?.rows === 0) continue;
         // A walk in the page's order needs an index that serves it (one leads with each sortable column).
@@ -814,7 +826,9 @@ export class EntityQueries {
    * first and the common ones only when those give too many rows (`trigramQueries`). The rowids are read into a list
    * as they are counted, and the query is of that list: a page or count reading the rows then does not intersect the
    * index entries again (`3004` at 10M rows: 4.4 ms for the 8,300 rowids holding both `300` and `004`). The caller
-   * reads them in the same snapshot (see `page`).
+   * reads them in the same snapshot (see `page`). A caller that would walk instead gives `maxEntries`: a query whose
+   * trigrams have more index entries than that between them (their substring counters say) is not asked, since
+   * intersecting them reads every entry (`300 AND 004`: 1.2 million, 9 ms at 10M rows).
    */
   private substringCandidates(
     column: string,
@@ -1033,16 +1047,24 @@ export class EntityQueries {
    * when a column can be read no such way, or has more than `maxResolvedValues` values or `budget` candidates that
    * match. Kept for the `page`/`count` call: a page's resolution, its count's and `searchCount` ask.
    */
-  private searchSources(term: string, budget = this.searchBudget()): SearchSources | undefined {
-    const key = JSON.stringify([term, budget]);
+  private searchSources(
+    term: string,
+    budget = this.searchBudget(),
+    maxEntries = Infinity
+  ): SearchSources | undefined {
+    const key = JSON.stringify([term, budget, maxEntries]);
     if (!this.searchSourcesOfTerm.has(key)) {
-      this.searchSourcesOfTerm.set(key, this.searchSourcesNow(term, budget));
+      this.searchSourcesOfTerm.set(key, this.searchSourcesNow(term, budget, maxEntries));
     }
     return this.searchSourcesOfTerm.get(key);
   }
 
   /** `searchSources`, read now. */
-  private searchSourcesNow(term: string, budget: number): SearchSources | undefined {
+  private searchSourcesNow(
+    term: string,
+    budget: number,
+    maxEntries: number
+  ): SearchSources | undefined {
     const columns = this.searchColumns();
     if (!columns) return undefined;
     const sources: SearchSources = { values: [], others: [] };
@@ -1052,7 +1074,7 @@ export class EntityQueries {
         if (!values) return undefined;
         if (values.length > 0) sources.values.push({ property, values });
       } else if (read === 'substrings') {
-        const candidates = this.termCandidates(property.column, term, budget);
+        const candidates = this.termCandidates(property.column, term, budget, maxEntries);
         if (!candidates) return undefined;
         if (candidates.rows > 0) sources.others.push(candidates);
       } else {
@@ -1118,7 +1140,12 @@ export class EntityQueries {
    * candidates and a page would walk the whole index for it (`ex`: 0.8 s at 10M rows); else its candidates, at most
    * `budget` of them (see `substringCandidates`).
    */
-  private termCandidates(column: string, term: string, budget: number): RowSource | undefined {
+  private termCandidates(
+    column: string,
+    term: string,
+    budget: number,
+    maxEntries = Infinity
+  ): RowSource | undefined {
     if (this.foldedSubstringCounter(column, term) === 0) {
       return {
         sql: `SELECT rowid FROM ${quoteIdentifier(this.entity.table)} WHERE 0`,
@@ -1126,7 +1153,7 @@ export class EntityQueries {
         rows: 0
       };
     }
-    return this.substringCandidates(column, term, budget);
+    return this.substringCandidates(column, term, budget, maxEntries);
   }
 
   /** The rows of a sparse column that hold a `$search` term (lower case), as `compileSearch` tests it. */
@@ -3102,6 +3129,11 @@ export interface QueryTuning {
    * `maxSubstringCandidates` (default 20; see `searchBudget`).
    */
   readonly searchCandidateFactor?: number;
+  /**
+   * Trigram index entries read for the cost of one candidate row, where a page weighs intersecting a term's trigrams
+   * against walking (default 32; see `substringCandidates`).
+   */
+  readonly trigramEntriesPerCandidate?: number;
 }
 
 /** Where the rows holding a `$search` term are (see `EntityQueries.searchSources`). */

@@ -866,17 +866,19 @@ describe("the Account page's search of a customer counted by its key's substring
 
   it("reads a term's candidates only while they cost less than walking the customer's rows to the page's end", () => {
     // 0007: 11 keys, 2 of them the customer's; its page walks all 120 of the customer's rows, which cost less than
-    // reading 11 candidates (a candidate costs 20 entries walked). 0234: one key, the customer's, read as a candidate.
+    // reading 11 candidates (a candidate costs 20 entries walked). 0234: one key, the customer's, read as a candidate,
+    // unless intersecting its trigrams is told to cost more than the walk (an index entry as much as 1,000 candidates).
     expect([
       sqlCountIn("instr(shipment_number, '0007') > 0"),
       sqlCountIn("instr(shipment_number, '0234') > 0")
     ]).toEqual([11, 1]);
-    for (const [term, candidates] of [
-      ['0007', false],
-      ['0234', true]
+    for (const [term, candidates, tuning] of [
+      ['0007', false, {}],
+      ['0234', true, {}],
+      ['0234', false, { trigramEntriesPerCandidate: 0.001 }]
     ] as const) {
       const [filter, where] = anyField('C-000001', term);
-      const paging = new EntityQueries(own, SHIPMENTS, new PageTokens('per-value'), 2000);
+      const paging = new EntityQueries(own, SHIPMENTS, new PageTokens('per-value'), 2000, tuning);
       const page = paging.page(parseQueryOptions({ $filter: filter, $count: 'true' }, SHIPMENTS));
       const expected = inSql(where, [{ text: term }]);
       expect([page.rows.map((row) => row.ShipmentNumber), page.count]).toEqual([
@@ -1034,6 +1036,37 @@ describe('$search read through indexes', () => {
       ).toBe(false);
       queries.count(parseQueryOptions({ $search: search }, SHIPMENTS));
       expect(queries.lastQueries.at(-1)!.sql).toMatch(/shipment_counts/);
+    }
+  );
+
+  it.each([
+    ['a first page', {}],
+    ['a page past $skip', { $skip: '3' }]
+  ])(
+    '%s lists no candidate of a term whose trigrams cost more to intersect than walking the order',
+    (_name, paging) => {
+      /** The page's keys and the trigram queries it listed candidates of. */
+      const ask = (tuning: QueryTuning) => {
+        const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('weighed'), 100, tuning);
+        const query = { $search: '-00000001', $top: '5', ...paging };
+        const page = queries.page(parseQueryOptions(query, SHIPMENTS));
+        return {
+          keys: page.rows.map((row) => row.ShipmentNumber),
+          probes: probedTrigrams(queries)
+        };
+      };
+      const usual = ask({});
+      // A trigram index entry told to cost as much as 1,000 candidates: every intersection costs more than the walk.
+      const weighed = ask({ trigramEntriesPerCandidate: 0.001 });
+      expect(usual.keys).toEqual(
+        reference(term('-00000001'), []).rows.slice(
+          Number(paging.$skip ?? 0),
+          Number(paging.$skip ?? 0) + 5
+        )
+      );
+      expect(weighed.keys).toEqual(usual.keys);
+      expect(usual.probes.length).toBeGreaterThan(0);
+      expect(weighed.probes).toEqual([]);
     }
   );
 
