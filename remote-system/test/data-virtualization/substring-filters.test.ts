@@ -1040,15 +1040,15 @@ describe('$search read through indexes', () => {
   );
 
   it.each([
-    ['a first page', {}],
-    ['a page past $skip', { $skip: '3' }]
+    ['a first page', 0],
+    ['a page past $skip', 3]
   ])(
     '%s lists no candidate of a term whose trigrams cost more to intersect than walking the order',
-    (_name, paging) => {
+    (_name, skip) => {
       /** The page's keys and the trigram queries it listed candidates of. */
       const ask = (tuning: QueryTuning) => {
         const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('weighed'), 100, tuning);
-        const query = { $search: '-00000001', $top: '5', ...paging };
+        const query = { $search: '-00000001', $top: '5', ...(skip ? { $skip: String(skip) } : {}) };
         const page = queries.page(parseQueryOptions(query, SHIPMENTS));
         return {
           keys: page.rows.map((row) => row.ShipmentNumber),
@@ -1058,12 +1058,7 @@ describe('$search read through indexes', () => {
       const usual = ask({});
       // A trigram index entry told to cost as much as 1,000 candidates: every intersection costs more than the walk.
       const weighed = ask({ trigramEntriesPerCandidate: 0.001 });
-      expect(usual.keys).toEqual(
-        reference(term('-00000001'), []).rows.slice(
-          Number(paging.$skip ?? 0),
-          Number(paging.$skip ?? 0) + 5
-        )
-      );
+      expect(usual.keys).toEqual(reference(term('-00000001'), []).rows.slice(skip, skip + 5));
       expect(weighed.keys).toEqual(usual.keys);
       expect(usual.probes.length).toBeGreaterThan(0);
       expect(weighed.probes).toEqual([]);
