@@ -429,6 +429,55 @@ describe('the plan', () => {
     }
   });
 
+  it('walks both ends for twice the entries expected first, when that is at most a quarter of the budget', () => {
+    // A budget of 100,000 entries: 33 matches of 700 rows, 5 asked for, are expected within 106.1 entries (213 walked).
+    const probing = new EntityQueries(db, SHIPMENTS, new PageTokens('probe'), 20, {
+      minWalkBudget: 100_000
+    });
+    const query = {
+      $filter: "Status eq 'Out for Delivery'",
+      $orderby: 'DestinationCity',
+      $top: '5'
+    };
+    /** The page's keys, and each walk's direction and entries. */
+    const read = (): { keys: unknown[]; walks: [boolean, unknown][] } => {
+      const page = probing.page(parseQueryOptions(query, SHIPMENTS));
+      return {
+        keys: page.rows.map((row) => row.ShipmentNumber),
+        walks: probing.lastQueries.map((q) => [
+          q.sql.includes('"destination_city" DESC, "shipment_number" DESC LIMIT ?)'),
+          q.params[0]
+        ])
+      };
+    };
+    // At the far end (rows 647–679 in city order): the walk from the start meets none, the one from the end has them.
+    expect(read()).toEqual({
+      keys: reference("status = 'Out for Delivery'", CITY_ORDER, 5),
+      walks: [
+        [false, 213],
+        [true, 213]
+      ]
+    });
+    const moved = db.transaction(() => {
+      // In the middle (rows 330–362): both probes meet none, and the whole budget from the start finds them.
+      db.exec(`
+        UPDATE shipments SET status = 'Delivered' WHERE status = 'Out for Delivery';
+        UPDATE shipments SET status = 'Out for Delivery' WHERE rowid IN (
+          SELECT rowid FROM shipments ORDER BY ${CITY_ORDER} LIMIT 33 OFFSET 330);
+      `);
+      expect(read()).toEqual({
+        keys: reference("status = 'Out for Delivery'", CITY_ORDER, 5),
+        walks: [
+          [false, 213],
+          [true, 213],
+          [false, 100_000]
+        ]
+      });
+      throw new Error('rolled back');
+    });
+    expect(() => moved()).toThrow('rolled back');
+  });
+
   it('gives up at the budget when the matches sit in the middle, then sorts them read in key order', () => {
     const middle = new EntityQueries(db, SHIPMENTS, new PageTokens('middle'), 20, {
       minWalkBudget: 1
