@@ -52,6 +52,30 @@ function allPages(query: Record<string, string>): { rows: string[]; walked: bool
   return { rows, walked: usedWalk };
 }
 
+/** Out for Delivery by city, 5 a page: its 33 matches are rows 647–679 of 700 in city order (the far end). */
+const OUT_FOR_DELIVERY_BY_CITY = {
+  $filter: "Status eq 'Out for Delivery'",
+  $orderby: 'DestinationCity',
+  $top: '5'
+};
+
+/**
+ * Runs `check` with Out for Delivery's 33 matches moved to rows 330–362 in city order (the middle: 335 entries from
+ * the start, 370 from the end), then rolls the move back.
+ */
+function withMatchesInTheMiddle(check: () => void): void {
+  const moved = db.transaction(() => {
+    db.exec(`
+      UPDATE shipments SET status = 'Delivered' WHERE status = 'Out for Delivery';
+      UPDATE shipments SET status = 'Out for Delivery' WHERE rowid IN (
+        SELECT rowid FROM shipments ORDER BY ${CITY_ORDER} LIMIT 33 OFFSET 330);
+    `);
+    check();
+    throw new Error('rolled back');
+  });
+  expect(() => moved()).toThrow('rolled back');
+}
+
 function reference(where: string, orderBy: string, top = -1, skip = 0): string[] {
   return db
     .prepare(
@@ -434,14 +458,9 @@ describe('the plan', () => {
     const probing = new EntityQueries(db, SHIPMENTS, new PageTokens('probe'), 20, {
       minWalkBudget: 100_000
     });
-    const query = {
-      $filter: "Status eq 'Out for Delivery'",
-      $orderby: 'DestinationCity',
-      $top: '5'
-    };
     /** The page's keys, and each walk's direction and entries. */
     const read = (): { keys: unknown[]; walks: [boolean, unknown][] } => {
-      const page = probing.page(parseQueryOptions(query, SHIPMENTS));
+      const page = probing.page(parseQueryOptions(OUT_FOR_DELIVERY_BY_CITY, SHIPMENTS));
       return {
         keys: page.rows.map((row) => row.ShipmentNumber),
         walks: probing.lastQueries.map((q) => [
@@ -458,13 +477,8 @@ describe('the plan', () => {
         [true, 213]
       ]
     });
-    const moved = db.transaction(() => {
-      // In the middle (rows 330–362): both probes meet none, and the whole budget from the start finds them.
-      db.exec(`
-        UPDATE shipments SET status = 'Delivered' WHERE status = 'Out for Delivery';
-        UPDATE shipments SET status = 'Out for Delivery' WHERE rowid IN (
-          SELECT rowid FROM shipments ORDER BY ${CITY_ORDER} LIMIT 33 OFFSET 330);
-      `);
+    // In the middle: both probes meet none, and the whole budget from the start finds them.
+    withMatchesInTheMiddle(() => {
       expect(read()).toEqual({
         keys: reference("status = 'Out for Delivery'", CITY_ORDER, 5),
         walks: [
@@ -473,28 +487,15 @@ describe('the plan', () => {
           [false, 100_000]
         ]
       });
-      throw new Error('rolled back');
     });
-    expect(() => moved()).toThrow('rolled back');
   });
 
   it('gives up at the budget when the matches sit in the middle, then sorts them read in key order', () => {
     const middle = new EntityQueries(db, SHIPMENTS, new PageTokens('middle'), 20, {
       minWalkBudget: 1
     });
-    const query = {
-      $filter: "Status eq 'Out for Delivery'",
-      $orderby: 'DestinationCity',
-      $top: '5'
-    };
-    const moved = db.transaction(() => {
-      // The same 33 matches, at rows 330–362: 335 entries from the start, 370 from the end.
-      db.exec(`
-        UPDATE shipments SET status = 'Delivered' WHERE status = 'Out for Delivery';
-        UPDATE shipments SET status = 'Out for Delivery' WHERE rowid IN (
-          SELECT rowid FROM shipments ORDER BY ${CITY_ORDER} LIMIT 33 OFFSET 330);
-      `);
-      const page = middle.page(parseQueryOptions(query, SHIPMENTS));
+    withMatchesInTheMiddle(() => {
+      const page = middle.page(parseQueryOptions(OUT_FOR_DELIVERY_BY_CITY, SHIPMENTS));
       expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(
         reference("status = 'Out for Delivery'", CITY_ORDER, 5)
       );
@@ -503,9 +504,7 @@ describe('the plan', () => {
       expect(ran).toHaveLength(3);
       expect(ran[1]).toContain('ORDER BY "destination_city" DESC, "shipment_number" DESC LIMIT ?)');
       expect(ran[2]).toContain('INDEXED BY "shipments_by_status" WHERE');
-      throw new Error('rolled back');
     });
-    expect(() => moved()).toThrow('rolled back');
   });
 
   it('gives up at the budget for several values, then merges each value’s first entries read in order', () => {
