@@ -225,9 +225,8 @@ async function measurePaired(
   const samples = tasks.map((): number[] => []);
   const spent = tasks.map(() => 0);
   for (let i = 0; i < count; i++) {
-    const order = i % 2 === 0 ? [...tasks.keys()] : [...tasks.keys()].reverse();
     let sent = false;
-    for (const k of order) {
+    for (const k of turnOrder(i, tasks.length)) {
       if (samples[k]!.length >= MIN_SAMPLES && spent[k]! >= MEASURE_BUDGET_MS) continue;
       prepares[k]?.();
       const t0 = performance.now();
@@ -240,6 +239,12 @@ async function measurePaired(
     if (!sent) break;
   }
   return samples.map((taken, k) => ({ ...stats(taken, spent[k]!), warmUp: warmUps[k]! }));
+}
+
+/** The indexes of `variants` variants in the order request `i` is sent to them: the first alternates. */
+function turnOrder(i: number, variants: number): number[] {
+  const order = Array.from({ length: variants }, (_, k) => k);
+  return i % 2 === 0 ? order : order.reverse();
 }
 
 /** CPU time (user + system, ms) and memory (kB) of a process, from /proc (Linux). */
@@ -1054,28 +1059,23 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
       } else {
         http1s.push(...(await measurePaired(requests, tasks, prepares)));
       }
-      // Includes the warm-up requests measurePaired() sends first.
+      // Includes the warm-up requests measure() and measurePaired() send first.
       const cpuMsOf = variants.map(
         (variant, k) => processStats(variant.server.child.pid!).cpuMs - cpuStarts[k]!
       );
       for (const [k, variant] of variants.entries()) {
-        const send = (i: number): Promise<number> => sendTo(variant, shape, i);
-        const pid = variant.server.child.pid!;
         const rows = rowsOf[k]!;
-        const touch = shape.writeFirst ? variant.touch : undefined;
         const http1 = http1s[k]!;
         const cpuMs = cpuMsOf[k]!;
         const served = http1.count + http1.warmUp;
         const httpN = await measure(
           requests,
           options.concurrency,
-          async (i) => {
-            await send(i);
-          },
-          touch,
+          tasks[k]!,
+          prepares[k],
           requests + WARM_UPS
         );
-        const memory = processStats(pid);
+        const memory = processStats(variant.server.child.pid!);
         const direct = directSqlite(variant, shape, requests);
         result.variants.push({
           variant: variant.name,
@@ -1101,8 +1101,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
         // Each shape to both variants in turn, the one sent it first alternating (see `measurePaired`).
         const sampled = variants.map((): { ms: number; query: RawQuery }[] => []);
         for (let k = 0; k < shape.audit; k++) {
-          const order = k % 2 === 0 ? [...variants.keys()] : [...variants.keys()].reverse();
-          for (const v of order) {
+          for (const v of turnOrder(k, variants.length)) {
             const t0 = performance.now();
             await sendTo(variants[v]!, shape, base + k);
             sampled[v]!.push({ ms: performance.now() - t0, query: shape.request(base + k).query });

@@ -841,7 +841,8 @@ export class EntityQueries {
     // A text its substring counter counts has at least that many candidates: past the budget, none is read.
     if ((this.substringCounter(column, text) ?? 0) > budget) return undefined;
     const share = this.trigramShare(column);
-    // 0 without counters: the trigrams' entries are then not weighed.
+    // What turns a trigram's share of the values into its index entries, read only when they are bounded (0 without
+    // counters: no entries are then weighed).
     const tableRows = maxEntries === Infinity ? 0 : this.tableRows();
     const name = quoteIdentifier(index);
     const sql =
@@ -2313,10 +2314,11 @@ export class EntityQueries {
    * finds the window after about `(offset + limit) × rows / matches` entries, which the maintained counts predict.
    * An entry costs little when the index carries the filter column (`DV_CARRIED_FILTERS` in `db/migrations.ts`),
    * and a row read when it does not. The walk is taken when that is cheaper than sorting the matches, and is
-   * bounded by a budget of entries worth about half a sort. Past it, counted matches are walked for from the other
-   * end of the order within half that budget, and past that they are sorted after all (read in key order through the
-   * filter's own index when there is one), so data whose matches all sit in the middle of the order costs about 1.75
-   * sorts (1.5 when they are not counted, with no second walk), never a whole-index walk.
+   * bounded by a budget of entries worth about half a sort. Counted matches are first looked for at both ends of the
+   * order, for twice the entries expected, when that is at most a quarter of the budget. Past the budget, they are
+   * walked for from the other end within half of it, and past that they are sorted after all (read in key order
+   * through the filter's own index when there is one), so data whose matches all sit in the middle of the order costs
+   * up to about 2 sorts (1.5 when they are not counted, with no walk from the end), never a whole-index walk.
    */
   private segmentRows(
     options: QueryOptions,
