@@ -51,6 +51,20 @@ const DV_FILTERED = [
 ] as const;
 
 /**
+ * data-virtualization: pairs of date-time columns whose difference, `to` - `from` in whole seconds, `shipment_counts`
+ * bounds over every row that has both (dimension `<to>-<from>/seconds`, values `min` and `max`), widened by each
+ * insert or update and never narrowed (a delete leaves them: still bounds). A list-view filter of a `from` period
+ * sorted by `to` then bounds `to` too, and the walk of `to`'s index starts there instead of at its end:
+ * `ShippedAt le 2023-06-14T00:00:03Z` by DeliveredAt desc read the deliveries of the three years after it, one row each,
+ * 25 s at 10M rows. A value that is not in the stored format (`YYYY-MM-DDTHH:MM:SS`, then `Z`) sets the bounds so
+ * wide that no period is bounded by them. Cost: one counter upsert per insert that sets both columns.
+ */
+export const SHIPMENT_DATE_GAPS = [
+  { from: 'shipped_at', to: 'estimated_delivery', toIsDate: true },
+  { from: 'shipped_at', to: 'delivered_at', toIsDate: false }
+] as const;
+
+/**
  * The shipment indexes, kept here so the bulk seeder can drop them before a large load and rebuild them after
  * (migration 3 creates them on a new database, migration 8 on an existing one).
  *
@@ -70,10 +84,20 @@ const DV_FILTERED = [
  */
 const DV_CARRIED_FILTERS = ['status', 'carrier', 'destination_city'] as const;
 
-/** `shipments_by_<c>`: the order `(c, shipment_number)`, then the carried filters that are not `c`. */
+/**
+ * `shipments_by_<c>`: the order `(c, shipment_number)`, then the carried filters that are not `c`, then, when `c` is
+ * the `to` of a date gap, its `from` (migration 24). A list view of a shipping period sorted by `c` walks this index
+ * from the period moved by the gap's bounds; the rows near that start were mostly shipped just outside the period, and
+ * the walk tests the period on each entry it passes: with `shipped_at` carried, no row is read for that.
+ */
 const sortIndex = (c: string): ShipmentIndex =>
   shipmentIndex(`shipments_by_${c}`, [
-    ...new Set([c, 'shipment_number', ...DV_CARRIED_FILTERS.filter((f) => f !== c)])
+    ...new Set([
+      c,
+      'shipment_number',
+      ...DV_CARRIED_FILTERS.filter((f) => f !== c),
+      ...SHIPMENT_DATE_GAPS.filter((gap) => gap.to === c).map((gap) => gap.from)
+    ])
   ]);
 
 /**
@@ -200,20 +224,6 @@ interface PerValueKeySubstringCountedColumn {
   readonly length: number;
   readonly minRows: number;
 }
-
-/**
- * data-virtualization: pairs of date-time columns whose difference, `to` - `from` in whole seconds, `shipment_counts`
- * bounds over every row that has both (dimension `<to>-<from>/seconds`, values `min` and `max`), widened by each
- * insert or update and never narrowed (a delete leaves them: still bounds). A list-view filter of a `from` period
- * sorted by `to` then bounds `to` too, and the walk of `to`'s index starts there instead of at its end:
- * `ShippedAt le 2023-06-14T00:00:03Z` by DeliveredAt desc read the deliveries of the three years after it, one row each,
- * 25 s at 10M rows. A value that is not in the stored format (`YYYY-MM-DDTHH:MM:SS`, then `Z`) sets the bounds so
- * wide that no period is bounded by them. Cost: one counter upsert per insert that sets both columns.
- */
-export const SHIPMENT_DATE_GAPS = [
-  { from: 'shipped_at', to: 'estimated_delivery', toIsDate: true },
-  { from: 'shipped_at', to: 'delivered_at', toIsDate: false }
-] as const;
 
 /**
  * A pair of date-time columns whose difference is bounded (see SHIPMENT_DATE_GAPS); `to` may hold a date alone
@@ -1334,6 +1344,20 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 23,
     name: "data-virtualization: bounds of each shipment's estimated and actual delivery less its shipping, in seconds, for list views of a shipping period sorted by either",
     up: (db) => installShipmentDateGaps(db)
+  },
+  {
+    version: 24,
+    name: 'data-virtualization: the sort indexes of estimated and actual delivery carry the shipping date, for list views of a shipping period sorted by either',
+    up: (db) => {
+      // Rebuilds shipments_by_estimated_delivery and shipments_by_delivered_at with shipped_at last (same name, same
+      // order served), then analyses only them. At 10M rows: 50 s, and 410 MB more for the two.
+      const carrying = SHIPMENT_DATE_GAPS.map((gap) => `shipments_by_${gap.to}`);
+      for (const index of SHIPMENT_INDEXES.filter((i) => carrying.includes(i.name))) {
+        db.exec(`DROP INDEX IF EXISTS ${index.name}`);
+        db.exec(index.sql);
+        db.exec(`ANALYZE ${index.name}`);
+      }
+    }
   }
 ];
 

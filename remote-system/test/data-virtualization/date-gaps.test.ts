@@ -230,6 +230,29 @@ describe('a period sorted by a bounded column', () => {
     );
   });
 
+  it.each(ORDERS)(
+    'by %s: the walk tests the period on the entries of the order index, which carry shipped_at (no row read)',
+    (orderBy) => {
+      for (const filter of [`ShippedAt le ${EARLY}`, `ShippedAt ge ${LATE}`]) {
+        queries.page(
+          parseQueryOptions({ $filter: filter, $orderby: orderBy, $top: '5' }, SHIPMENTS)
+        );
+        const walks = queries.lastQueries.filter((q) => q.sql.includes(' INDEXED BY '));
+        expect(walks).not.toHaveLength(0);
+        for (const walk of walks) {
+          const plan = (
+            db.prepare(`EXPLAIN QUERY PLAN ${walk.sql}`).all(...walk.params) as { detail: string }[]
+          ).map((row) => row.detail);
+          expect(plan).toContainEqual(
+            expect.stringMatching(
+              /USING COVERING INDEX shipments_by_(delivered_at|estimated_delivery)\b/
+            )
+          );
+        }
+      }
+    }
+  );
+
   it('the rows whose order column is NULL come first ascending and last descending', () => {
     const delivered = pages(queries, {
       $filter: `ShippedAt le ${EARLY}`,

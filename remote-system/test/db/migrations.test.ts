@@ -56,7 +56,10 @@ describe('migrations', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shipments'")
       .pluck()
       .all();
-    for (const index of SHIPMENT_INDEXES) expect(indexes).toContain(index.name);
+    for (const index of SHIPMENT_INDEXES) {
+      expect(indexes).toContain(index.name);
+      expect(indexColumns(db, index.name)).toEqual(index.columns);
+    }
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     db.close();
@@ -70,6 +73,36 @@ describe('migrations', () => {
       .all();
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
     again.close();
+  });
+
+  it('rebuilds the delivery date sort indexes of a database from before version 24 to carry shipped_at', () => {
+    const db = new Database(':memory:');
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version < 24)
+    );
+    // As version 13 left them on a database created before version 24.
+    for (const column of ['estimated_delivery', 'delivered_at']) {
+      db.exec(`DROP INDEX shipments_by_${column}`);
+      db.exec(
+        `CREATE INDEX shipments_by_${column} ON shipments ` +
+          `(${column}, shipment_number, status, carrier, destination_city)`
+      );
+    }
+    expect(migrate(db)).toEqual([24]);
+    for (const column of ['estimated_delivery', 'delivered_at']) {
+      expect(indexColumns(db, `shipments_by_${column}`)).toEqual([
+        column,
+        'shipment_number',
+        'status',
+        'carrier',
+        'destination_city',
+        'shipped_at'
+      ]);
+    }
+    for (const index of SHIPMENT_INDEXES)
+      expect(indexColumns(db, index.name)).toEqual(index.columns);
+    db.close();
   });
 
   it('applies only the versions a database has not seen, in order', () => {
@@ -123,6 +156,11 @@ describe('migrations', () => {
     db.close();
   });
 });
+
+/** An index's columns, in order. */
+function indexColumns(db: Database.Database, index: string): unknown[] {
+  return db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').pluck().all(index);
+}
 
 describe('installChangeLog', () => {
   /** A table with a log that keeps the last `retained` entries, and a reader of the log. */
