@@ -665,7 +665,10 @@ export class EntityQueries {
     ): FilterNode | undefined => {
       if (node.kind === 'term') {
         const term = node.text.toLowerCase();
-        const sources = this.searchSources(term);
+        // Found in counted columns alone? Not when the key's counters say a key holds it: no need to list the key's
+        // candidates to know (`searchSources` lists up to `searchBudget()` of them: `8765` beside a customer number,
+        // the Account page's search as a global search, read 7,000 in 2.4 ms at 10M rows, then walked the customer).
+        const sources = this.keyHoldsTerm(term) ? undefined : this.searchSources(term);
         if (sources && sources.others.length === 0) return this.valuesFilter(sources);
         return letterless && !/[a-z]/.test(term)
           ? this.containsFilter(term, letterless)
@@ -1181,6 +1184,12 @@ export class EntityQueries {
     if (!holders) return 0;
     const entries = Math.min((rows * this.tableRows()) / holders, this.tableRows());
     return Math.floor(entries / ROW_READ_COST_IN_ENTRIES);
+  }
+
+  /** Whether the key's substring counters say that some key holds a `$search` term (see `foldedSubstringCounter`). */
+  private keyHoldsTerm(term: string): boolean {
+    const key = this.searchColumns()?.find((column) => column.read === 'substrings');
+    return key !== undefined && (this.foldedSubstringCounter(key.property.column, term) ?? 0) > 0;
   }
 
   /**

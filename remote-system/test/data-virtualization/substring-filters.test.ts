@@ -925,6 +925,24 @@ describe("the Account page's search of a customer counted by its key's substring
     ]);
   });
 
+  it("the same as a global search: a term the key's counters say keys hold lists none of their candidates", () => {
+    // 11 keys hold 0007: the page and the count walk the customer's rows (above); knowing that the term is not in
+    // counted columns alone (the search then reads as a filter) takes the counter, not a list of those keys.
+    const expected = inSql(
+      `customer_number = 'C-000001' AND (${FIELDS.map(([, c]) => `instr(${c}, '0007') > 0`).join(' OR ')})`
+    );
+    const paging = new EntityQueries(own, SHIPMENTS, new PageTokens('global'), 2000);
+    const page = paging.page(
+      parseQueryOptions({ $search: 'C-000001 0007', $count: 'true' }, SHIPMENTS)
+    );
+    expect([page.rows.map((row) => row.ShipmentNumber), page.count]).toEqual([
+      expected.rows,
+      expected.count
+    ]);
+    expect(expected.count).toBeGreaterThan(0);
+    expect(paging.lastQueries.filter(isTrigramProbe)).toEqual([]);
+  });
+
   it('not while the row that marks the customer complete is missing, and again once reinstalled', () => {
     const [filter, where] = anyField('C-000001', '7');
     const expected = inSql(where, [{ text: '7' }]).count;
