@@ -943,6 +943,48 @@ describe("the Account page's search of a customer counted by its key's substring
     expect(paging.lastQueries.filter(isTrigramProbe)).toEqual([]);
   });
 
+  it.each([
+    ['as a global search', { $search: 'C-000004 060' }],
+    [
+      'as a filter of five fields',
+      {
+        $filter: `CustomerNumber eq 'C-000004' and (${FIELDS.map(([p]) => `contains(${p},'060')`).join(' or ')})`
+      }
+    ]
+  ])(
+    "%s, beside a customer not counted so: a term's candidates cost 20 of its rows' index entries when only the key is read",
+    (_name, query) => {
+      // C-000004 (30 rows, with one moved to it) is walked through an index that carries the key; 2 keys hold 060.
+      // The other fields hold none of it (OrderNumber is sparse, read as its few rows): the walk tests the key on the
+      // entries alone, for less than 2 candidates' rows (reading a row of each, it would cost 5 a candidate).
+      const moved = 'SHP-0000000060';
+      const owner = own
+        .prepare('SELECT customer_number FROM shipments WHERE shipment_number = ?')
+        .pluck()
+        .get(moved);
+      own
+        .prepare("UPDATE shipments SET customer_number = 'C-000004' WHERE shipment_number = ?")
+        .run(moved);
+      try {
+        const expected = inSql(
+          `customer_number = 'C-000004' AND (${FIELDS.map(([, c]) => `instr(${c}, '060') > 0`).join(' OR ')})`
+        );
+        expect([expected.rows, sqlCountIn("instr(shipment_number, '060') > 0")]).toEqual([
+          [moved],
+          2
+        ]);
+        const paging = new EntityQueries(own, SHIPMENTS, new PageTokens('beside'), 2000);
+        const page = paging.page(parseQueryOptions({ ...query, $count: 'true' }, SHIPMENTS));
+        expect([page.rows.map((row) => row.ShipmentNumber), page.count]).toEqual([[moved], 1]);
+        expect(paging.lastQueries.filter(isTrigramProbe)).toEqual([]);
+      } finally {
+        own
+          .prepare('UPDATE shipments SET customer_number = ? WHERE shipment_number = ?')
+          .run(owner, moved);
+      }
+    }
+  );
+
   it('not while the row that marks the customer complete is missing, and again once reinstalled', () => {
     const [filter, where] = anyField('C-000001', '7');
     const expected = inSql(where, [{ text: '7' }]).count;
