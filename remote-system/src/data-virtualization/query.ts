@@ -548,12 +548,18 @@ export class EntityQueries {
     // them no further (`3004`'s first page listed 8,300 it did not read: 4.6 ms at 10M rows). Whether the search is a
     // filter does not depend on the budget: only when no key holds the term, which has no candidates.
     const firstRows = window !== undefined && !window.positioned && !options.filterTree;
-    // A deep page reads more of them: walking its order to its last row costs more (see `walkedCandidates`).
+    // A first page reads a term's candidates while that costs less than walking its order to the page's last row,
+    // when the key's counters tell how many keys hold the term (see `walkedCandidates`): the 4,000 candidates of
+    // `7976`, rows at random, took 10.9 ms p50 at 10M rows where the walk takes 7.7 (29 against 8.5 from a dropped
+    // page cache); else up to `maxSubstringCandidates` of them. Past `$skip`, up to `searchBudget()` of them, or
+    // more when the walk costs more: it grows with the rows skipped, the candidates cost the same at any depth (past
+    // `$skip=25`, walking for 51 rows cost more than 4,500 candidates: 18.9 against 15.7 ms p99).
     const walked = sole !== undefined && window ? this.walkedCandidates(sole, window.rows) : 0;
-    const pageBudget = Math.max(
-      options.skip ? this.searchBudget() : this.maxSubstringCandidates,
-      walked
-    );
+    const pageBudget = options.skip
+      ? Math.max(this.searchBudget(), walked)
+      : walked > 0
+        ? walked
+        : this.maxSubstringCandidates;
     const candidateBudget = Math.max(this.searchBudget(), walked);
     // A page read from each column's first rows lists a term's candidates only while intersecting its trigrams costs
     // less than walking (see `substringCandidates`).
@@ -590,7 +596,7 @@ export class EntityQueries {
             ? (this.searchCandidates(
                 this.searchSources(term, pageBudget, pageEntries),
                 pageBudget
-              ) ?? this.searchPageParts(term, options.sort, window, walked))
+              ) ?? this.searchPageParts(term, options.sort, window, pageBudget))
             : undefined;
         const budget = term === sole ? candidateBudget : this.searchBudget();
         return parts ?? this.searchCandidates(this.searchSources(term, budget), budget);
@@ -752,22 +758,22 @@ export class EntityQueries {
   }
 
   /**
-   * The rows a page of a `$search` of one frequent term (more candidates than `maxSubstringCandidates`) reads, as a
-   * condition on the rowid: the first `window.rows` rows (those `$skip` steps over and the page's) of the union of each
-   * searchable column's first `window.rows` rows that hold the term, in the page's order and after a next link's
+   * The rows a page of a `$search` of one frequent term (more candidates than its budget, see `resolveSearch`) reads,
+   * as a condition on the rowid: the first `window.rows` rows (those `$skip` steps over and the page's) of the union of
+   * each searchable column's first `window.rows` rows that hold the term, in the page's order and after a next link's
    * position (a query per keyset segment). They are the term's first `window.rows` rows, since each of those is among
-   * the first of every column that holds the term. The key's are found by walking the order's index (which carries
-   * the key, so no row is read for a key without the term) or from its candidates, a counted column's value by value
-   * through an index leading with the column and the order, a sparse column's from its few rows. A walk of the order
-   * testing the term reads every row it meets (1.8 µs a row at 10M): `$search=0462` (21,000 matches) took 22 ms to
-   * meet 26 of them, its next page 35–65 ms, and its page past `$skip=25` 60 ms. Undefined when a column cannot be
+   * the first of every column that holds the term. The key's are found by walking the order's index (which carries the
+   * key, so no row is read for a key without the term) or from its candidates within `budget`, a counted column's value
+   * by value through an index leading with the column and the order, a sparse column's from its few rows. A walk of the
+   * order testing the term reads every row it meets (1.8 µs a row at 10M): `$search=0462` (21,000 matches) took 22 ms
+   * to meet 26 of them, its next page 35–65 ms, and its page past `$skip=25` 60 ms. Undefined when a column cannot be
    * read so (more than 64 values, no such index).
    */
   private searchPageParts(
     term: string,
     sort: readonly SortKey[],
     window: PageWindow,
-    walked: number
+    budget: number
   ): SqlFragment | undefined {
     const table = quoteIdentifier(this.entity.table);
     const sortColumns = sort.map((k) => k.property.column);
@@ -801,9 +807,7 @@ export class EntityQueries {
           return undefined;
         for (const [value] of values) parts.push(first({ sql: `${column} = ?`, params: [value] }));
       } else if (read === 'substrings') {
-        // Past a filter's candidates, walking index entries costs less than reading the rows (see `resolveSearch`),
-        // unless the walk to the window's last row costs more (`walked`, see `walkedCandidates`).
-        const budget = Math.max(this.maxSubstringCandidates, walked);
+        // Candidates within the page's budget (see `resolveSearch`), else a walk of the order's index entries.
         const candidates = this.termCandidates(
           property.column,
           term,

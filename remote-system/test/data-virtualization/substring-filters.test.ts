@@ -1774,6 +1774,22 @@ describe('$search read through indexes', () => {
     ]);
   });
 
+  it("a first page reads a term's candidates only while they cost less than the walk, however many a filter may", () => {
+    // `0012` (11 keys) with the default budget of a filter's candidates (4,096): a page of 2 walks to the 3rd key that
+    // holds it, about 3 × 900 / 11 entries, 8 candidates' reads at 30 entries each, fewer than its 11.
+    const { queries } = producer();
+    const expected = reference(term('0012'), []);
+    const page = queries.page(
+      parseQueryOptions({ $search: '0012', $top: '2', $count: 'true' }, SHIPMENTS)
+    );
+    expect({ rows: page.rows.map((row) => row.ShipmentNumber), count: page.count }).toEqual({
+      rows: expected.rows.slice(0, 2),
+      count: expected.count
+    });
+    expect(queries.lastQueries.some((q) => q.sql.includes('part_rowid'))).toBe(true);
+    expect(trigramReads(db, queries.lastQueries, (q) => q.sql.includes('part_rowid'))).toEqual([]);
+  });
+
   it('past $skip, reads up to √(rows × 20) candidates before the first rows, whose walk grows with the skipped rows', () => {
     // `0012` as above: past the 5 candidates a filter may read, within √(900 × 20) = 134.
     const readsFirstRows = (queries: EntityQueries): boolean =>
