@@ -495,7 +495,18 @@ export class EntityQueries {
       }
       return node;
     };
-    const filterTree = resolve(options.filterTree, budget);
+    // A page of a `contains` of the key alone reads its candidates only while that costs less than walking the
+    // order's index (which carries the key) to the page's last row, when the counters tell how many keys hold the
+    // text: 4,000 candidates of 4 digits, rows at random, took 8.5 ms p50 at 10M rows where the walk takes 5.8 (27
+    // against 7 from a dropped page cache).
+    const call = textCall(options.filterTree, 'contains');
+    const holders = window && call && this.substringCounter(call.property.column, call.text);
+    const filterTree = resolve(
+      options.filterTree,
+      window && holders
+        ? Math.min(budget, this.candidatesWorthWalking(holders, window.rows))
+        : budget
+    );
     if (filterTree === options.filterTree && indexed.size === 0) return options;
     const rewrite = (node: FilterNode): SqlFragment | undefined => indexed.get(node);
     const filter = compileFilter(filterTree, rewrite);
@@ -1203,7 +1214,15 @@ export class EntityQueries {
   private walkedCandidates(term: string, rows: number): number {
     const key = this.searchColumns()?.find((column) => column.read === 'substrings');
     const holders = key && this.foldedSubstringCounter(key.property.column, term);
-    if (!holders) return 0;
+    return holders ? this.candidatesWorthWalking(holders, rows) : 0;
+  }
+
+  /**
+   * How many candidates cost what walking the order to its `rows`-th match costs when `holders` of the table's rows
+   * match: the walk meets about rows × the table's rows / holders entries, a candidate costs ROW_READ_COST_IN_ENTRIES
+   * of them, and a walk of the whole index costs no more (see `walkedCandidates`).
+   */
+  private candidatesWorthWalking(holders: number, rows: number): number {
     const entries = Math.min((rows * this.tableRows()) / holders, this.tableRows());
     return Math.floor(entries / ROW_READ_COST_IN_ENTRIES);
   }
