@@ -2084,9 +2084,14 @@ export class EntityQueries {
       .get(...betweenParams) as number;
     const table = quoteIdentifier(this.entity.table);
     const column = quoteIdentifier(prefix.column);
+    // Through an index that leads with the column, named: for the end of `ShipmentNumber gt 'SHP-0007777053'`, SQLite
+    // chose a skip-scan of an index that leads with the customer (a seek for each of 1,000), 3 ms cached and 0.16–0.55
+    // s on a first visit at 10M rows, where the key's own index reads its 2,946 entries.
+    const index = this.orderIndexes([prefix.column])[0]?.name;
+    const indexed = index ? ` INDEXED BY ${quoteIdentifier(index)}` : '';
     for (const end of new Set([lower, upper])) {
       if (end === undefined) continue;
-      const sql = `SELECT count(*) FROM ${table} WHERE ${column} GLOB ? AND ${options.filter.sql}`;
+      const sql = `SELECT count(*) FROM ${table}${indexed} WHERE ${column} GLOB ? AND ${options.filter.sql}`;
       const params = [globPattern('startswith', end), ...options.filter.params];
       this.lastQueries.push({ sql, params });
       n += this.statement(sql)
