@@ -703,7 +703,7 @@ export class EntityQueries {
         // Found in counted columns alone? Not when the key's counters say a key holds it: no need to list the key's
         // candidates to know (`searchSources` lists up to `searchBudget()` of them: `8765` beside a customer number,
         // the Account page's search as a global search, read 7,000 in 2.4 ms at 10M rows, then walked the customer).
-        const sources = this.keyHoldsTerm(term) ? undefined : this.searchSources(term);
+        const sources = (this.keyHolders(term) ?? 0) > 0 ? undefined : this.searchSources(term);
         if (sources && sources.others.length === 0) return this.valuesFilter(sources);
         return letterless && !/[a-z]/.test(term)
           ? this.containsFilter(term, letterless)
@@ -1212,8 +1212,7 @@ export class EntityQueries {
    * `$skip=1000`: 62 → 32 ms).
    */
   private walkedCandidates(term: string, rows: number): number {
-    const key = this.searchColumns()?.find((column) => column.read === 'substrings');
-    const holders = key && this.foldedSubstringCounter(key.property.column, term);
+    const holders = this.keyHolders(term);
     return holders ? this.candidatesWorthWalking(holders, rows) : 0;
   }
 
@@ -1227,10 +1226,10 @@ export class EntityQueries {
     return Math.floor(entries / ROW_READ_COST_IN_ENTRIES);
   }
 
-  /** Whether the key's substring counters say that some key holds a `$search` term (see `foldedSubstringCounter`). */
-  private keyHoldsTerm(term: string): boolean {
+  /** How many keys hold a `$search` term, when the key's substring counters say (see `foldedSubstringCounter`). */
+  private keyHolders(term: string): number | undefined {
     const key = this.searchColumns()?.find((column) => column.read === 'substrings');
-    return key !== undefined && (this.foldedSubstringCounter(key.property.column, term) ?? 0) > 0;
+    return key && this.foldedSubstringCounter(key.property.column, term);
   }
 
   /**
