@@ -2401,13 +2401,14 @@ export class EntityQueries {
     const expected = carried
       ? ((window.offset + window.limit) * carried.total) / Math.max(1, carried.matches)
       : Infinity;
-    // Each value's first entries, merged (each reading its row), when that costs less than the walk is expected to.
+    // Each value's first entries, merged (costed as a row read each, as when the index does not carry the filter),
+    // when that costs less than the walk is expected to.
     const mergeCost =
       (window.offset + window.limit) *
       (carried?.valueOrdered?.values.length ?? Infinity) *
       ROW_READ_COST_IN_ENTRIES;
     if (carried && mergeCost <= expected * carried.entryCost) {
-      const merged = this.mergedByValue(carried, query, window);
+      const merged = this.mergedByValue(carried, options.sort, query, window);
       if (merged) return merged;
     }
     const walkPays =
@@ -2491,7 +2492,7 @@ export class EntityQueries {
             .get(...walkParams) as number) < budget;
       }
       if (walkedAll) return found;
-      const merged = this.mergedByValue(carried, query, window);
+      const merged = this.mergedByValue(carried, options.sort, query, window);
       if (merged) return merged;
       // The matches may all sit at the far end of the order, further than the probe above reached: a walk the other
       // way finds them within half the budget, where sorting the matches reads each one's row (In Transit's 15,700
@@ -2573,13 +2574,14 @@ export class EntityQueries {
    */
   private mergedByValue(
     carried: CarriedFilter,
+    sort: readonly SortKey[],
     query: OrderedRead,
     window: Window
   ): SqlValue[][] | undefined {
     const ordered = carried.valueOrdered;
     const perValue = window.offset + window.limit;
     if (!ordered || perValue * ordered.values.length > carried.matches) return undefined;
-    return this.mergeValues({ ...ordered, column: carried.columns[0]! }, query, window);
+    return this.mergeValues({ ...ordered, column: carried.columns[0]! }, sort, query, window);
   }
 
   /**
@@ -2620,6 +2622,7 @@ export class EntityQueries {
         values: merge.values,
         filter: merge.rest && compileFilter(merge.rest)
       },
+      options.sort,
       query,
       window
     );
@@ -2680,7 +2683,9 @@ export class EntityQueries {
   /**
    * The window read as one branch per value of `column` from `index` (which leads with it, then the order): each
    * branch reads at most `offset + limit` entries where the column holds that value (and `filter`, when given), in
-   * order, and the branches are merged.
+   * order, and the branches are merged. The branches give rowids and sort keys, which the index carries, and only the
+   * window's rows are read: a key range by `DestinationCity` read 25 rows of each of 21 cities, 525 rows at random on a
+   * first visit (33 ms at 10M rows), for a page of 25.
    */
   private mergeValues(
     merge: {
@@ -2689,6 +2694,7 @@ export class EntityQueries {
       readonly values: readonly (string | null)[];
       readonly filter?: SqlFragment;
     },
+    sort: readonly SortKey[],
     query: OrderedRead,
     window: Window
   ): SqlValue[][] {
@@ -2696,6 +2702,7 @@ export class EntityQueries {
     const perValue = window.offset + window.limit;
     const table = quoteIdentifier(this.entity.table);
     const column = quoteIdentifier(merge.column);
+    const keys = sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
     const params: unknown[] = [];
     const branches = merge.values.map((value) => {
       if (value !== null) params.push(value);
@@ -2706,11 +2713,13 @@ export class EntityQueries {
         ...(segment ? [segment.sql] : [])
       ];
       return (
-        `SELECT * FROM (SELECT ${columns} FROM ${table} INDEXED BY ${quoteIdentifier(merge.index)} ` +
-        `WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy} LIMIT ?)`
+        `SELECT * FROM (SELECT rowid AS merged_rowid, ${keys} FROM ${table} ` +
+        `INDEXED BY ${quoteIdentifier(merge.index)} WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy} LIMIT ?)`
       );
     });
-    const sql = `${branches.join(' UNION ALL ')} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
+    const sql =
+      `SELECT ${columns} FROM ${table} WHERE rowid IN (SELECT merged_rowid FROM ` +
+      `(${branches.join(' UNION ALL ')} ORDER BY ${orderBy} LIMIT ? OFFSET ?)) ORDER BY ${orderBy}`;
     params.push(window.limit, window.offset);
     this.lastQueries.push({ sql, params });
     return this.statement(sql)

@@ -686,6 +686,43 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
     expect(walks(pages(queries, byKey).ran[0]!)).toBe(false);
   });
 
+  it("merges the branches' rowids and sort keys from the index entries, and reads the window's rows alone", () => {
+    // Before, each branch read its rows: 25 of each of 21 cities for a page of 25 at 10M rows, at random on a first
+    // visit. The page's $skip too: the branches hold its rows and the window's, the rows read are the window's.
+    const queries = producer();
+    for (const [orderBy, sqlOrder] of [
+      ['Status', 'status, shipment_number'],
+      ['Status desc', 'status DESC, shipment_number DESC']
+    ] as const) {
+      const page = queries.page(
+        parseQueryOptions(
+          {
+            $filter: "ShipmentNumber gt 'SHP-0000000300'",
+            $orderby: orderBy,
+            $top: '5',
+            $skip: '3'
+          },
+          SHIPMENTS
+        )
+      );
+      expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(
+        inSql("shipment_number > 'SHP-0000000300'", sqlOrder, 5, 3)
+      );
+      const merged = queries.lastQueries.at(-1)!;
+      expect(merged.sql).toContain('UNION ALL');
+      const plan = (
+        keys.prepare(`EXPLAIN QUERY PLAN ${merged.sql}`).all(...merged.params) as {
+          detail: string;
+        }[]
+      ).map((row) => row.detail);
+      expect(plan[0]).toBe('SEARCH shipments USING INTEGER PRIMARY KEY (rowid=?)');
+      const branches = plan.filter((detail) => detail.includes('shipments_by_status'));
+      expect(branches.length).toBeGreaterThan(1);
+      for (const branch of branches)
+        expect(branch).toContain('USING COVERING INDEX shipments_by_status');
+    }
+  });
+
   it('gives up at the budget when the range sits at the far end of the order, then reads it as SQLite plans', () => {
     const queries = producer({ rangeProbe: 30 });
     const query = {
