@@ -1297,7 +1297,7 @@ function markdown(all: SizeResult[], options: Options): string {
       'settles only after a few thousand); a shape still ' +
       `running after ${MEASURE_BUDGET_MS / 1000} s stops there (n = samples at concurrency 1). HTTP = the real server ` +
       '(composition root, bearer auth, JSON logs off, rate limiting off) in its own process on 127.0.0.1, the ' +
-      'client in this one; ' +
+      `client in this one, with ${producerSettings()}; ` +
       `"x${options.concurrency}" = ${options.concurrency} concurrent clients. CPU = the server process's user + ` +
       'system CPU time per request at concurrency 1 (from /proc, 10 ms ticks, warm-up included); RSS = its ' +
       'resident set after the shape, peak = its high-water mark so far. SQLite = the SQL the producer generates for ' +
@@ -1376,6 +1376,15 @@ function markdown(all: SizeResult[], options: Options): string {
     lines.push('', '</details>', '');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The producer's settings the servers read from this process's environment (`serve` passes it on), as the results
+ * state them: a run with `DATA_VIRTUALIZATION_MMAP_MB` set measures memory-mapped reads, in both versions.
+ */
+function producerSettings(): string {
+  const { pageCacheMb, mmapMb } = loadDataVirtualizationConfig(process.env);
+  return `DATA_VIRTUALIZATION_CACHE_MB=${pageCacheMb} and DATA_VIRTUALIZATION_MMAP_MB=${mmapMb}`;
 }
 
 /** Starts `<entry> --serve <db>` (or `--serve-floor <response file>`) in a child process and waits for its URL. */
