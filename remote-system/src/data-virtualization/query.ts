@@ -240,6 +240,11 @@ export class EntityQueries {
   private readonly searchSourcesOfTerm = new Map<string, SearchSources | undefined>();
   /** Within one `page`/`count` call, the counted values read (see `countedValues`): a search's parts ask again. */
   private readonly countedValuesRead = new Map<string, [string, number][] | undefined>();
+  /**
+   * Within one `page`/`count` call, the values a condition on a counted column holds for (see `countedColumnValues`):
+   * a filter beside a counted value is read once to weigh its candidates (`testedOnEntries`) and once to resolve it.
+   */
+  private readonly columnValuesRead = new Map<string, string[] | undefined>();
   /** Within one `page`/`count` call, `foldedSubstringCounter`'s answers: a page, its sources and its count ask. */
   private readonly foldedCounts = new Map<string, number | undefined>();
   /** Reads a maintained row count, when the database keeps them (see `EntitySetDefinition.counts`). */
@@ -1549,11 +1554,16 @@ export class EntityQueries {
       `AS ${quoteIdentifier(column)}, value AS "counter value" FROM ${quoteIdentifier(counts.table)} ` +
       `WHERE dimension = ? AND n > 0) WHERE ${test.sql} LIMIT ?`;
     const params = [column, ...test.params, this.maxResolvedValues + 1];
-    this.lastQueries.push({ sql, params });
-    const values = this.statement(sql)
-      .pluck()
-      .all(...params) as string[];
-    if (values.length > this.maxResolvedValues) return undefined;
+    const key = JSON.stringify([sql, params]);
+    if (!this.columnValuesRead.has(key)) {
+      this.lastQueries.push({ sql, params });
+      const read = this.statement(sql)
+        .pluck()
+        .all(...params) as string[];
+      this.columnValuesRead.set(key, read.length > this.maxResolvedValues ? undefined : read);
+    }
+    const values = this.columnValuesRead.get(key);
+    if (!values) return undefined;
     return {
       kind: 'in',
       operand: { kind: 'property', type: 'string', property, position: node.position },
@@ -1686,6 +1696,7 @@ export class EntityQueries {
     this.trigramCandidates.clear();
     this.searchSourcesOfTerm.clear();
     this.countedValuesRead.clear();
+    this.columnValuesRead.clear();
     this.foldedCounts.clear();
   }
 
