@@ -345,6 +345,35 @@ describe('query plans: Salesforce Connect query shapes use indexes at any page d
     );
   });
 
+  it('a key lookup by filter runs without a transaction; with its count, both in one snapshot', () => {
+    const source = createShipmentDatabase(50);
+    const snapshots: string[] = [];
+    // The database as EntityQueries sees it, with each snapshot it opens recorded.
+    const watched = Object.create(source) as Database.Database;
+    watched.transaction = ((body: (...args: unknown[]) => unknown) => {
+      const inTransaction = source.transaction(body);
+      return (...args: unknown[]) => {
+        snapshots.push('snapshot');
+        return inTransaction(...args);
+      };
+    }) as unknown as Database.Database['transaction'];
+    const lookups = new EntityQueries(watched, SHIPMENTS, new PageTokens('lookup'), 20);
+    const key = "ShipmentNumber eq 'SHP-0000000042'";
+    const alone = lookups.page(parseQueryOptions({ $filter: key, $top: '5' }, SHIPMENTS));
+    expect(alone.rows.map((row) => row.ShipmentNumber)).toEqual(['SHP-0000000042']);
+    expect(alone.nextToken).toBeUndefined();
+    expect(
+      lookups.page(parseQueryOptions({ $filter: "ShipmentNumber eq 'SHP-X'" }, SHIPMENTS)).rows
+    ).toEqual([]);
+    expect(snapshots).toEqual([]);
+    const counted = lookups.page(parseQueryOptions({ $filter: key, $count: 'true' }, SHIPMENTS));
+    expect(counted).toEqual({ rows: alone.rows, count: 1 });
+    expect(lookups.page(parseQueryOptions({ $filter: key, $skip: '1' }, SHIPMENTS)).rows).toEqual(
+      []
+    );
+    expect(snapshots).toEqual(['snapshot', 'snapshot']);
+  });
+
   it.each([
     [
       { $filter: "CustomerNumber eq 'C-000007'", $orderby: 'ShippedAt desc' },
