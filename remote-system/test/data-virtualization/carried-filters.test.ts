@@ -267,9 +267,12 @@ describe('the plan', () => {
       parseQueryOptions({ $filter: frequent, $orderby: 'Status desc', $top: '5' }, SHIPMENTS)
     );
     expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(reference(frequentSql, sqlOrder, 5));
-    expect(queries.lastQueries.at(-1)!.sql).toMatch(
-      /INDEXED BY "shipments_by_status" WHERE "status" = \? .* UNION ALL /
+    // 'Out for Delivery' sorts first descending and holds the page: the other value's branch is not read.
+    const read = queries.lastQueries.filter((q) =>
+      q.sql.includes('INDEXED BY "shipments_by_status"')
     );
+    expect(read.map((q) => q.params[0])).toEqual(['Out for Delivery']);
+    expect(read[0]!.sql).toMatch(/WHERE "status" = \? AND .* ORDER BY .* LIMIT \?$/);
     expect(allPages({ $filter: frequent, $orderby: 'Status desc' }).rows).toEqual(
       reference(frequentSql, sqlOrder)
     );
@@ -279,8 +282,8 @@ describe('the plan', () => {
     queries.page(
       parseQueryOptions({ $filter: set, $orderby: 'Status desc', $top: '5' }, SHIPMENTS)
     );
-    const branches = queries.lastQueries.at(-1)!.sql;
-    expect(branches).toMatch(/WHERE "status" = \? ORDER BY .* UNION ALL /);
+    const branches = queries.lastQueries.map((q) => q.sql).join('\n');
+    expect(branches).toMatch(/WHERE "status" = \? ORDER BY /);
     expect(branches).not.toContain('"status" IN (');
     expect(allPages({ $filter: set, $orderby: 'Status desc' }).rows).toEqual(
       reference("status > 'Delivered'", sqlOrder)
@@ -584,6 +587,10 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
       .pluck()
       .all(top, skip) as string[];
   const walks = (ran: string[]): boolean => ran.some((sql) => sql.includes('walked_rowid'));
+  const explain = (sql: string, params: readonly unknown[]): string[] =>
+    (keys.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+      (row) => row.detail
+    );
 
   const RANGES: [string, string][] = [
     ["startswith(ShipmentNumber,'SHP-00000001')", "shipment_number GLOB 'SHP-00000001*'"],
@@ -665,7 +672,12 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
       const sqlOrder =
         orderBy === 'Status' ? 'status, shipment_number' : 'status DESC, shipment_number DESC';
       expect(byStatus.rows).toEqual(inSql("shipment_number > 'SHP-0000000300'", sqlOrder, 5));
-      expect(byStatus.ran[0]!.at(-1)).toMatch(/"status" IS NULL AND .* UNION ALL /);
+      // One branch per status the window reaches, each seeking the range within its value; ascending, the NULL
+      // branch comes first, as SQLite sorts NULL.
+      const branches = byStatus.ran[0]!.filter((sql) => sql.includes('INDEXED BY'));
+      expect(branches.length).toBeGreaterThan(0);
+      for (const sql of branches) expect(sql).toMatch(/"shipment_number" > \?/);
+      expect(branches[0]!.includes('"status" IS NULL AND')).toBe(orderBy === 'Status');
     }
     // Not a substring of the key: no branch could seek it, each would test every entry of its value.
     const substring = pages(queries, {
@@ -686,40 +698,68 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
     expect(walks(pages(queries, byKey).ran[0]!)).toBe(false);
   });
 
-  it("merges the branches' rowids and sort keys from the index entries, and reads the window's rows alone", () => {
-    // Before, each branch read its rows: 25 of each of 21 cities for a page of 25 at 10M rows, at random on a first
-    // visit. The page's $skip too: the branches hold its rows and the window's, the rows read are the window's.
+  it("reads the branches' rowids from the index entries in the order's direction until the window is full, then the window's rows alone", () => {
+    // A merge read every branch's first rows (each walking its value's entries until it had the window's) before it
+    // could return one; before that, each branch read its rows: 25 of each of 21 cities for a page of 25 at 10M rows,
+    // at random on a first visit. A branch now asks only for what the window still lacks.
     const queries = producer();
-    for (const [orderBy, sqlOrder] of [
-      ['Status', 'status, shipment_number'],
-      ['Status desc', 'status DESC, shipment_number DESC']
+    const range = "shipment_number > 'SHP-0000000300'";
+    for (const [orderBy, sqlOrder, direction] of [
+      ['Status', 'status, shipment_number', 'ASC'],
+      ['Status desc', 'status DESC, shipment_number DESC', 'DESC']
     ] as const) {
-      const page = queries.page(
-        parseQueryOptions(
-          {
-            $filter: "ShipmentNumber gt 'SHP-0000000300'",
-            $orderby: orderBy,
-            $top: '5',
-            $skip: '3'
-          },
-          SHIPMENTS
+      // Each status the table holds (NULL too) with its rows in the range, in the order's direction (NULL first
+      // ascending, last descending): one branch each, as the counters list them.
+      const perValue = keys
+        .prepare(
+          `SELECT status, (SELECT count(*) FROM shipments WHERE status IS held.status AND ${range}) AS n ` +
+            `FROM (SELECT DISTINCT status FROM shipments) AS held ORDER BY status ${direction}`
         )
-      );
-      expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(
-        inSql("shipment_number > 'SHP-0000000300'", sqlOrder, 5, 3)
-      );
-      const merged = queries.lastQueries.at(-1)!;
-      expect(merged.sql).toContain('UNION ALL');
-      const plan = (
-        keys.prepare(`EXPLAIN QUERY PLAN ${merged.sql}`).all(...merged.params) as {
-          detail: string;
-        }[]
-      ).map((row) => row.detail);
-      expect(plan[0]).toBe('SEARCH shipments USING INTEGER PRIMARY KEY (rowid=?)');
-      const branches = plan.filter((detail) => detail.includes('shipments_by_status'));
-      expect(branches.length).toBeGreaterThan(1);
-      for (const branch of branches)
-        expect(branch).toContain('USING COVERING INDEX shipments_by_status');
+        .all() as { status: string | null; n: number }[];
+      expect(perValue.some(({ status }) => status === null)).toBe(true);
+      // Within the first value holding rows, across its end, and from the third one's start.
+      const [first, second] = perValue.filter(({ n }) => n > 0);
+      if (!first || !second) throw new Error('the range holds rows of fewer than two statuses');
+      for (const [top, skip] of [
+        [5, 3],
+        [5, first.n - 2],
+        [4, first.n + second.n]
+      ] as const) {
+        const page = queries.page(
+          parseQueryOptions(
+            {
+              $filter: "ShipmentNumber gt 'SHP-0000000300'",
+              $orderby: orderBy,
+              $top: String(top),
+              $skip: String(skip)
+            },
+            SHIPMENTS
+          )
+        );
+        expect(page.rows.map((row) => row.ShipmentNumber)).toEqual(
+          inSql(range, sqlOrder, top, skip)
+        );
+        // The values whose rows the window ($top bounds it: no row past it is asked) reaches, and only those, read
+        // in order; a value with no row in the range is still asked when the window reaches it.
+        let before = 0;
+        const reached = perValue.filter(({ n }) => {
+          const reads = before < skip + top;
+          before += n;
+          return reads;
+        });
+        const branches = queries.lastQueries.filter((q) => q.sql.includes('INDEXED BY'));
+        expect(branches.map((q) => (q.sql.includes('IS NULL') ? null : q.params[0]))).toEqual(
+          reached.map(({ status }) => status)
+        );
+        for (const branch of branches) {
+          const [detail] = explain(branch.sql, branch.params);
+          expect(detail).toContain('USING COVERING INDEX shipments_by_status');
+        }
+        const rows = queries.lastQueries.at(-1)!;
+        expect(explain(rows.sql, rows.params)[0]).toBe(
+          'SEARCH shipments USING INTEGER PRIMARY KEY (rowid=?)'
+        );
+      }
     }
   });
 
