@@ -2702,7 +2702,7 @@ export class EntityQueries {
    *
    * When `column` is the order's first column, every row of one branch sorts before every row of the next, so the
    * branches are read one after another in the order's direction, each for what the window still lacks, until it is
-   * full (see `concatenatedBranches`). Otherwise (a carried filter's values) they are merged by SQLite.
+   * full (see `concatenatedBranches`). Otherwise (a carried filter's values) SQLite merges them as it reads them.
    */
   private mergeValues(
     merge: {
@@ -2717,49 +2717,51 @@ export class EntityQueries {
   ): SqlValue[][] {
     const { columns, orderBy, segment } = query;
     const table = quoteIdentifier(this.entity.table);
-    const branch = (value: string | null, selected: string, limit: number): SqlFragment => ({
+    // One value's entries, in the index's order (which is the page's once the value is fixed).
+    const branch = (value: string | null, selected: string): SqlFragment => ({
       sql:
         `SELECT ${selected} FROM ${table} INDEXED BY ${quoteIdentifier(merge.index)} WHERE ` +
         [
           `${quoteIdentifier(merge.column)} ${value === null ? 'IS NULL' : '= ?'}`,
           ...(merge.filter ? [merge.filter.sql] : []),
           ...(segment ? [segment.sql] : [])
-        ].join(' AND ') +
-        ` ORDER BY ${orderBy} LIMIT ?`,
+        ].join(' AND '),
       params: [
         ...(value === null ? [] : [value]),
         ...(merge.filter?.params ?? []),
-        ...(segment?.params ?? []),
-        limit
+        ...(segment?.params ?? [])
       ]
     });
+    let rowids: SqlFragment;
     if (sort[0]?.property.column === merge.column) {
-      const rowids = this.concatenatedBranches(
+      const read = this.concatenatedBranches(
         merge.values,
         sort[0].descending,
         window,
-        (value, limit) => branch(value, 'rowid', limit)
+        (value, limit) => {
+          const { sql, params } = branch(value, 'rowid');
+          return { sql: `${sql} ORDER BY ${orderBy} LIMIT ?`, params: [...params, limit] };
+        }
       );
-      const sql = `SELECT ${columns} FROM ${table} WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY ${orderBy}`;
-      const params = [JSON.stringify(rowids)];
-      this.lastQueries.push({ sql, params });
-      return this.statement(sql)
-        .raw()
-        .all(...params) as SqlValue[][];
+      rowids = { sql: 'SELECT value FROM json_each(?)', params: [JSON.stringify(read)] };
+    } else {
+      // The branches bare in the compound: SQLite reads each from its index in the order and merges them as it goes,
+      // stopping at the window's end. Each wrapped in a subquery with its own ORDER BY and LIMIT, every branch was
+      // read to `offset + limit` entries and sorted before the merge took its first row.
+      const keys = sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
+      const branches = merge.values.map((value) => branch(value, `rowid AS merged_rowid, ${keys}`));
+      rowids = {
+        sql:
+          `SELECT merged_rowid FROM (${branches.map((b) => b.sql).join(' UNION ALL ')} ` +
+          `ORDER BY ${orderBy} LIMIT ? OFFSET ?)`,
+        params: [...branches.flatMap((b) => b.params), window.limit, window.offset]
+      };
     }
-    const keys = sort.map((k) => quoteIdentifier(k.property.column)).join(', ');
-    const branches = merge.values.map((value) =>
-      branch(value, `rowid AS merged_rowid, ${keys}`, window.offset + window.limit)
-    );
-    const sql =
-      `SELECT ${columns} FROM ${table} WHERE rowid IN (SELECT merged_rowid FROM ` +
-      `(${branches.map((b) => `SELECT * FROM (${b.sql})`).join(' UNION ALL ')} ORDER BY ${orderBy} LIMIT ? OFFSET ?)) ` +
-      `ORDER BY ${orderBy}`;
-    const params = [...branches.flatMap((b) => b.params), window.limit, window.offset];
-    this.lastQueries.push({ sql, params });
+    const sql = `SELECT ${columns} FROM ${table} WHERE rowid IN (${rowids.sql}) ORDER BY ${orderBy}`;
+    this.lastQueries.push({ sql, params: rowids.params });
     return this.statement(sql)
       .raw()
-      .all(...params) as SqlValue[][];
+      .all(...rowids.params) as SqlValue[][];
   }
 
   /**

@@ -527,9 +527,19 @@ describe('the plan', () => {
         $skip: String(skip)
       };
       expect(allPages(query).rows).toEqual(reference(where, order, top, skip));
-      const merged = queries.lastQueries.at(-1)!.sql;
-      expect(merged).toContain('UNION ALL');
-      expect(merged).toContain('INDEXED BY "shipments_status_by_delivered_at"');
+      const merged = queries.lastQueries.at(-1)!;
+      expect(merged.sql).toContain('UNION ALL');
+      expect(merged.sql).toContain('INDEXED BY "shipments_status_by_delivered_at"');
+      // Each value read from the index in the order and merged as read, up to the window's end: only the window's
+      // rows are sorted, at the end (a branch with its own ORDER BY and LIMIT was read whole and sorted first).
+      const plan = (
+        db.prepare(`EXPLAIN QUERY PLAN ${merged.sql}`).all(...merged.params) as { detail: string }[]
+      ).map((row) => row.detail);
+      expect(plan.filter((detail) => detail.includes('shipments_status_by_delivered_at'))).toEqual([
+        'SEARCH shipments USING COVERING INDEX shipments_status_by_delivered_at (status=?)',
+        'SEARCH shipments USING COVERING INDEX shipments_status_by_delivered_at (status=?)'
+      ]);
+      expect(plan.filter((detail) => detail.startsWith('USE TEMP B-TREE'))).toHaveLength(1);
     }
   });
 
