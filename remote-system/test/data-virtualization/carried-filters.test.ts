@@ -244,6 +244,16 @@ describe('the plan', () => {
       expect(queries.lastQueries.map((q) => q.sql).join('\n')).toContain(
         `INDEXED BY "${index}" WHERE "customer_number" = ?`
       );
+      // Newest first, the customer's entries carry the status (migration 25): the walk reads no row to test it. The
+      // other orders' customer indexes do not carry it, so each walked entry reads its row.
+      const walk = queries.lastQueries.at(-1)!;
+      const plan = (
+        db.prepare(`EXPLAIN QUERY PLAN ${walk.sql}`).all(...walk.params) as { detail: string }[]
+      ).map((row) => row.detail);
+      const covering = index === 'shipments_customer_by_shipped_at';
+      expect(plan).toContain(
+        `SEARCH shipments USING ${covering ? 'COVERING ' : ''}INDEX ${index} (customer_number=?)`
+      );
     }
     // Where the table's order carries every column the filter reads (an entry costs 1, not a row), it is walked.
     const both = "status = 'Delivered' AND carrier = 'UPS'";
@@ -319,6 +329,35 @@ describe('the plan', () => {
       rows: reference("status = 'Label Created'", 'destination_city, shipment_number', 5),
       walked: false
     });
+  });
+
+  it('reads a customer and a rare status through the index that seeks both, not one that carries the status', () => {
+    // The customer's newest-first index carries the status (migration 25), so it too could serve the sort, testing
+    // the status on each of the customer's entries; its status index seeks the few rows.
+    const { customer, status } = db
+      .prepare(
+        `SELECT customer_number AS customer, status FROM shipments
+           WHERE customer_number = (SELECT customer_number FROM shipments GROUP BY 1 ORDER BY count(*) DESC LIMIT 1)
+           GROUP BY status HAVING count(*) > 1 ORDER BY count(*), status LIMIT 1`
+      )
+      .get() as { customer: string; status: string };
+    const where = `customer_number = '${customer}' AND status = '${status}'`;
+    const query = {
+      $filter: `CustomerNumber eq '${customer}' and Status eq '${status}'`,
+      $orderby: 'ShippedAt desc',
+      $top: '5'
+    };
+    // Fewer matches than the page asks: the walk of the customer's entries gives up, and the matches are sorted.
+    const matches = reference(where, 'shipped_at DESC, shipment_number DESC');
+    expect(matches.length).toBeLessThan(5);
+    expect(allPages(query).rows).toEqual(matches);
+    const read = queries.lastQueries.at(-1)!;
+    const plan = (
+      db.prepare(`EXPLAIN QUERY PLAN ${read.sql}`).all(...read.params) as { detail: string }[]
+    ).map((row) => row.detail);
+    expect(plan[0]).toBe(
+      'SEARCH shipments USING INDEX shipments_customer_by_status (customer_number=? AND status=?)'
+    );
   });
 
   it('sorts the matches of counted columns read through an index that carries them all, the fewest rows first', () => {

@@ -89,7 +89,7 @@ describe('migrations', () => {
           `(${column}, shipment_number, status, carrier, destination_city)`
       );
     }
-    expect(migrate(db)).toEqual([24]);
+    expect(migrate(db)).toEqual([24, 25]);
     for (const column of ['estimated_delivery', 'delivered_at']) {
       expect(indexColumns(db, `shipments_by_${column}`)).toEqual([
         column,
@@ -100,6 +100,31 @@ describe('migrations', () => {
         'shipped_at'
       ]);
     }
+    for (const index of SHIPMENT_INDEXES)
+      expect(indexColumns(db, index.name)).toEqual(index.columns);
+    db.close();
+  });
+
+  it("rebuilds the related list's newest-first index of a database from before version 25 to carry the list-view filters", () => {
+    const db = new Database(':memory:');
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version < 25)
+    );
+    // As migration 8 left it on a database created before version 25.
+    db.exec('DROP INDEX shipments_customer_by_shipped_at');
+    db.exec(
+      'CREATE INDEX shipments_customer_by_shipped_at ON shipments (customer_number, shipped_at, shipment_number)'
+    );
+    expect(migrate(db)).toEqual([25]);
+    expect(indexColumns(db, 'shipments_customer_by_shipped_at')).toEqual([
+      'customer_number',
+      'shipped_at',
+      'shipment_number',
+      'status',
+      'carrier',
+      'destination_city'
+    ]);
     for (const index of SHIPMENT_INDEXES)
       expect(indexColumns(db, index.name)).toEqual(index.columns);
     db.close();
