@@ -1363,29 +1363,38 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 24,
     name: 'data-virtualization: the sort indexes of estimated and actual delivery carry the shipping date, for list views of a shipping period sorted by either',
     up: (db) => {
-      // Rebuilds shipments_by_estimated_delivery and shipments_by_delivered_at with shipped_at last (same name, same
-      // order served), then analyses only them. At 10M rows: 50 s, and 410 MB more for the two.
-      const carrying = SHIPMENT_DATE_GAPS.map((gap) => `shipments_by_${gap.to}`);
-      for (const index of SHIPMENT_INDEXES.filter((i) => carrying.includes(i.name))) {
-        db.exec(`DROP INDEX IF EXISTS ${index.name}`);
-        db.exec(index.sql);
-        db.exec(`ANALYZE ${index.name}`);
-      }
+      // shipments_by_estimated_delivery and shipments_by_delivered_at gain shipped_at last. At 10M rows: 50 s, and
+      // 410 MB more for the two.
+      rebuildShipmentIndexes(
+        db,
+        SHIPMENT_DATE_GAPS.map((gap) => `shipments_by_${gap.to}`)
+      );
     }
   },
   {
     version: 25,
     name: "data-virtualization: the related list's index in its default order carries the list-view filters, for a customer's shipments filtered by status, carrier or city, newest first",
     up: (db) => {
-      // Rebuilds shipments_customer_by_shipped_at with status, carrier and destination_city last (same name, same
-      // order served), then analyses only it. At 10M rows: 27 s, and 248 MB more file.
-      const index = SHIPMENT_INDEXES.find((i) => i.name === 'shipments_customer_by_shipped_at')!;
-      db.exec(`DROP INDEX IF EXISTS ${index.name}`);
-      db.exec(index.sql);
-      db.exec(`ANALYZE ${index.name}`);
+      // shipments_customer_by_shipped_at gains status, carrier and destination_city last. At 10M rows: 27 s, and
+      // 248 MB more file.
+      rebuildShipmentIndexes(db, ['shipments_customer_by_shipped_at']);
     }
   }
 ];
+
+/**
+ * Drops the named shipment indexes and creates them again as SHIPMENT_INDEXES declares them (same name, same order
+ * served, more columns carried), then analyses only them: a migration that widens an index on an existing database.
+ */
+function rebuildShipmentIndexes(db: Database.Database, names: readonly string[]): void {
+  for (const name of names) {
+    const index = SHIPMENT_INDEXES.find((i) => i.name === name);
+    if (!index) throw new Error(`no shipment index named ${name}`);
+    db.exec(`DROP INDEX IF EXISTS ${index.name}`);
+    db.exec(index.sql);
+    db.exec(`ANALYZE ${index.name}`);
+  }
+}
 
 /** Applies every migration the database has not recorded yet; returns the versions applied now. */
 export function migrate(
