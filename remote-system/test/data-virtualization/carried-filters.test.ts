@@ -8,7 +8,7 @@
 import { SHIPMENTS } from '../../src/data-virtualization/entity';
 import { PageTokens } from '../../src/data-virtualization/paging';
 import { EntityQueries, parseQueryOptions } from '../../src/data-virtualization/query';
-import { createShipmentDatabase } from './support';
+import { createShipmentDatabase, queryPlan } from './support';
 
 const db = createShipmentDatabase(700);
 const ROWS = 700;
@@ -247,9 +247,7 @@ describe('the plan', () => {
       // Newest first, the customer's entries carry the status (migration 25): the walk reads no row to test it. The
       // other orders' customer indexes do not carry it, so each walked entry reads its row.
       const walk = queries.lastQueries.at(-1)!;
-      const plan = (
-        db.prepare(`EXPLAIN QUERY PLAN ${walk.sql}`).all(...walk.params) as { detail: string }[]
-      ).map((row) => row.detail);
+      const plan = queryPlan(db, walk);
       const covering = index === 'shipments_customer_by_shipped_at';
       expect(plan).toContain(
         `SEARCH shipments USING ${covering ? 'COVERING ' : ''}INDEX ${index} (customer_number=?)`
@@ -352,9 +350,7 @@ describe('the plan', () => {
     expect(matches.length).toBeLessThan(5);
     expect(allPages(query).rows).toEqual(matches);
     const read = queries.lastQueries.at(-1)!;
-    const plan = (
-      db.prepare(`EXPLAIN QUERY PLAN ${read.sql}`).all(...read.params) as { detail: string }[]
-    ).map((row) => row.detail);
+    const plan = queryPlan(db, read);
     expect(plan[0]).toBe(
       'SEARCH shipments USING INDEX shipments_customer_by_status (customer_number=? AND status=?)'
     );
@@ -571,9 +567,7 @@ describe('the plan', () => {
       expect(merged.sql).toContain('INDEXED BY "shipments_status_by_delivered_at"');
       // Each value read from the index in the order and merged as read, up to the window's end: only the window's
       // rows are sorted, at the end (a branch with its own ORDER BY and LIMIT was read whole and sorted first).
-      const plan = (
-        db.prepare(`EXPLAIN QUERY PLAN ${merged.sql}`).all(...merged.params) as { detail: string }[]
-      ).map((row) => row.detail);
+      const plan = queryPlan(db, merged);
       expect(plan.filter((detail) => detail.includes('shipments_status_by_delivered_at'))).toEqual([
         'SEARCH shipments USING COVERING INDEX shipments_status_by_delivered_at (status=?)',
         'SEARCH shipments USING COVERING INDEX shipments_status_by_delivered_at (status=?)'
@@ -636,10 +630,6 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
       .pluck()
       .all(top, skip) as string[];
   const walks = (ran: string[]): boolean => ran.some((sql) => sql.includes('walked_rowid'));
-  const explain = (sql: string, params: readonly unknown[]): string[] =>
-    (keys.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
-      (row) => row.detail
-    );
 
   const RANGES: [string, string][] = [
     ["startswith(ShipmentNumber,'SHP-00000001')", "shipment_number GLOB 'SHP-00000001*'"],
@@ -801,11 +791,11 @@ describe('a range of an indexed column (starts with, less than) sorted by anothe
           reached.map(({ status }) => status)
         );
         for (const branch of branches) {
-          const [detail] = explain(branch.sql, branch.params);
+          const [detail] = queryPlan(keys, branch);
           expect(detail).toContain('USING COVERING INDEX shipments_by_status');
         }
         const rows = queries.lastQueries.at(-1)!;
-        expect(explain(rows.sql, rows.params)[0]).toBe(
+        expect(queryPlan(keys, rows)[0]).toBe(
           'SEARCH shipments USING INTEGER PRIMARY KEY (rowid=?)'
         );
       }

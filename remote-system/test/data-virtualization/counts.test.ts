@@ -23,7 +23,7 @@ import { SHIPMENTS } from '../../src/data-virtualization/entity';
 import { KnownCounts, type CountReader } from '../../src/data-virtualization/known-counts';
 import { PageTokens } from '../../src/data-virtualization/paging';
 import { EntityQueries, parseQueryOptions } from '../../src/data-virtualization/query';
-import { createShipmentDatabase } from './support';
+import { createShipmentDatabase, queryPlan } from './support';
 
 const db = createShipmentDatabase(1500);
 /** Per-value key-substring counters for the customers of 80 rows or more (3 of the 30 here: 291, 97 and 87 rows). */
@@ -527,9 +527,7 @@ describe('a range of ShipmentNumber is counted by its first 10 characters', () =
       const end =
         "SELECT count(*) FROM shipments WHERE shipment_number GLOB 'SHP-000000*' AND shipment_number > 'SHP-0000000123'";
       const plan = (sql: string, params: unknown[] = []): string =>
-        (own.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
-          .map((row) => row.detail)
-          .join(' | ');
+        queryPlan(own, { sql, params }).join(' | ');
       expect(plan(end)).toMatch(/ANY\(/);
       const counting = new EntityQueries(own, SHIPMENTS, new PageTokens('ends'), 50);
       const n = counting.count(

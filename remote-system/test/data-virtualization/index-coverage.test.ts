@@ -31,7 +31,7 @@ import {
   type DriftFinding,
   type SourceText
 } from '../drift/findings';
-import { createShipmentDatabase } from './support';
+import { createShipmentDatabase, queryPlan } from './support';
 
 const FIELDS = 'force-app/main/data-virtualization/objects/Shipment__x/fields';
 const MIGRATIONS = 'remote-system/src/db/migrations.ts';
@@ -272,10 +272,8 @@ describe.each([
     const queries = new EntityQueries(db, SHIPMENTS, new PageTokens('plan'), 20);
     afterAll(() => db.close());
 
-    const plan = ({ sql, params }: { sql: string; params: unknown[] }): string =>
-      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
-        .map((row) => `${row.detail}`)
-        .join(' | ');
+    const plan = (query: { sql: string; params: unknown[] }): string =>
+      queryPlan(db, query).join(' | ');
 
     /** Plans of page 1, of the page its nextLink continues with, and of a `$skip` 500 deep. */
     function plansFor(query: Record<string, string>): string[] {

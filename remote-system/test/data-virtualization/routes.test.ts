@@ -11,6 +11,7 @@ import {
   allPages,
   createShipmentDatabase,
   fetchText,
+  queryPlan,
   startServer,
   type ODataCollection,
   type TestServer
@@ -325,21 +326,12 @@ describe('query plans: Salesforce Connect query shapes use indexes at any page d
     expect(first.nextToken).toBeDefined();
     queries.page(parseQueryOptions({ ...query, $skiptoken: first.nextToken ?? '' }, SHIPMENTS));
     plans.push(...queries.lastQueries);
-    return plans.map(({ sql, params }) =>
-      (planDb.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
-        .map((row) => row.detail)
-        .join(' | ')
-    );
+    return plans.map((ran) => queryPlan(planDb, ran).join(' | '));
   }
 
   it('key lookup searches the primary key', () => {
     queries.page(parseQueryOptions({ $filter: "ShipmentNumber eq 'SHP-0000000042'" }, SHIPMENTS));
-    const [{ sql, params }] = queries.lastQueries as [{ sql: string; params: unknown[] }];
-    const plan = (
-      planDb.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]
-    )
-      .map((row) => row.detail)
-      .join(' | ');
+    const plan = queryPlan(planDb, queries.lastQueries[0]!).join(' | ');
     expect(plan).toMatch(
       /SEARCH shipments USING INDEX sqlite_autoindex_shipments_1 \(shipment_number=\?\)/
     );

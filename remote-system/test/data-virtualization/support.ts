@@ -44,6 +44,13 @@ interface RanQuery {
   readonly params: unknown[];
 }
 
+/** SQLite's plan (`EXPLAIN QUERY PLAN`) of a query the producer ran, one detail per step, in order. */
+export function queryPlan(db: Database.Database, { sql, params }: RanQuery): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+    (row) => row.detail
+  );
+}
+
 /** Whether a query is one of `substringCandidates`' probes: it counts a trigram query's candidates and lists them. */
 export const isTrigramProbe = (query: RanQuery): boolean =>
   query.sql.startsWith('SELECT count(*), json_group_array(rowid) FROM (SELECT rowid FROM');
