@@ -21,7 +21,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
-import * as prettier from 'prettier';
 import { loadConfig } from '../remote-system/src/config';
 import { createDataVirtualizationModule } from '../remote-system/src/data-virtualization';
 import { loadDataVirtualizationConfig } from '../remote-system/src/data-virtualization/config';
@@ -32,8 +31,10 @@ import * as currentQuery from '../remote-system/src/data-virtualization/query';
 import type { RawQuery } from '../remote-system/src/data-virtualization/query';
 import { openDatabase, seedDatabase } from '../remote-system/src/db';
 import { buildServer } from '../remote-system/src/server';
+import { writeFormatted } from './processes';
 
-const SECRET = 'bench-secret-0123456789abcdef';
+/** The bench servers' shared secret (also the paging key, so a parent's deep link verifies in the child). */
+export const SECRET = 'bench-secret-0123456789abcdef';
 const ROOT = path.resolve(__dirname);
 const TMP = path.join(ROOT, 'tmp');
 const RESULTS = path.join(ROOT, 'results');
@@ -78,7 +79,7 @@ function parseArgs(argv: readonly string[]): Options {
 }
 
 /** Opens (building if needed) a database with `shipments` rows; a `bench_meta` row marks a finished build. */
-function database(shipments: number): Database.Database {
+export function database(shipments: number): Database.Database {
   fs.mkdirSync(TMP, { recursive: true });
   const file = path.join(TMP, `shipments-${shipments}.sqlite`);
   if (fs.existsSync(file)) {
@@ -1527,7 +1528,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   const options = parseArgs(argv);
   const all: SizeResult[] = [];
   for (const size of options.sizes) all.push(await runSize(size, options));
-  fs.mkdirSync(RESULTS, { recursive: true });
   // Sizes measured by an earlier run (in this format) stay in the results, so sizes can be run one at a time.
   const previous = path.join(RESULTS, 'data-virtualization.json');
   if (fs.existsSync(previous)) {
@@ -1537,12 +1537,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     all.sort((a, b) => a.shipments - b.shipments);
   }
-  // Written through the project's prettier config so `npm test`'s format check accepts the committed results.
-  const write = async (name: string, text: string): Promise<void> => {
-    const filepath = path.join(RESULTS, name);
-    const config = (await prettier.resolveConfig(filepath)) ?? {};
-    fs.writeFileSync(filepath, await prettier.format(text, { ...config, filepath }));
-  };
+  const write = (name: string, text: string): Promise<void> =>
+    writeFormatted(path.join(RESULTS, name), text);
   await write(
     'data-virtualization.json',
     JSON.stringify({ generatedAt: new Date().toISOString(), options, runs: all }, null, 2)

@@ -5,12 +5,15 @@
  */
 import { main as batchSyncBench } from './batch-sync';
 import { main as dataVirtualizationBench } from './data-virtualization';
+import { main as dataVirtualizationFixedCostBench } from './data-virtualization-fixed-cost';
 import { main as fireAndForgetBench } from './fire-and-forget';
 import { main as uiUpdateBench } from './ui-update';
 
 const BENCHES: Readonly<Record<string, (argv: readonly string[]) => Promise<void>>> = {
   // Batch Data Synchronization: the Bulk API 2.0 loader against the stand-in.
   '--batch-sync': batchSyncBench,
+  // Data Virtualization: where a key lookup's server CPU goes, layer by layer.
+  '--data-virtualization-fixed-cost': dataVirtualizationFixedCostBench,
   // Fire and Forget: events/s end to end through the local Pub/Sub API, durable checkpoints, idempotent invoices.
   '--fire-and-forget': fireAndForgetBench,
   // UI Update: publishing throughput through the local Pub/Sub API.
