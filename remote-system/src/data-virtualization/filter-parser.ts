@@ -420,11 +420,6 @@ function compareNode(op: Token, left: FilterNode, right: FilterNode): FilterNode
   return { kind: 'compare', op: op.text as CompareOp, left, right, position: op.position };
 }
 
-// `compare`, `and`, `or`, `not`, `call` and `in` nodes are Boolean; give them a `type` view for callers.
-export function nodeType(node: FilterNode): ValueType {
-  return resultType(node);
-}
-
 /** Parses and type-checks a `$filter` value; throws {@link ODataQueryError} (400) with the position at fault. */
 export function parseFilter(input: string): FilterNode {
   return new Parser(tokenize(input)).parse();
