@@ -1,6 +1,21 @@
 /**
  * System query options → one plan → parameterised SQL on SQLite. Pages are cut with keyset conditions (never a
  * growing OFFSET), so the 10,000th page costs what the first does when an index serves the sort.
+ *
+ * A request's way through this file (the methods of `EntityQueries` unless said otherwise):
+ * 1. `parseQueryOptions` checks the options and compiles `$filter` and `$search` to plain SQL.
+ * 2. `page`, `count` or `byKey` reads in one snapshot (`readPage` for a page).
+ * 3. Resolution (`resolveSubstrings`, `resolveSearch`, `filterParts`): a condition a counter or an index answers is
+ *    rewritten as the rows that hold it (counted values, trigram candidates, a sparse column's rows), and a search's
+ *    page as each searched column's first rows (`searchPageParts`).
+ * 4. Counting (`countResolved`, `fewRows`): the counters of `shipment_counts` (`countedFromCounters`), a count kept
+ *    between requests (`keptCount`), the page's own rows when they are few, else `count(*)`.
+ * 5. A deep `$skip` starts from a checkpoint of `SkipPositions` (`locate`).
+ * 6. Reading (`scan`, `segmentRows`): SQLite's own plan, or a walk of the order's index that tests the filter on its
+ *    entries (`carriedFilter`, `probedFilter`, `valueWalk`), or one branch per value merged or read one after another
+ *    (`mergedByValue`, `mergedBySortValue`, `mergeValues`, `concatenatedBranches`).
+ * The constants after the class weigh these choices against each other, most with the measurement at 10M rows behind
+ * them; the performance log (`docs/data-virtualization-performance.md`) tells which pass added which, and why.
  */
 import type Database from 'better-sqlite3';
 import {
