@@ -349,12 +349,7 @@ interface Variant {
  */
 export function listViewFilterSweep(
   db: Database.Database,
-  at: {
-    keyAt(i: number): string;
-    customerAt(i: number): string;
-    dayAt(i: number): [string, string];
-    carriers: readonly string[];
-  }
+  at: Pick<RequestValues, 'keyAt' | 'customerAt' | 'dayAt' | 'carriers'>
 ): ((i: number) => RawQuery)[] {
   const cities = db
     .prepare(
@@ -455,13 +450,24 @@ const SORTABLE = [
   'WeightKg'
 ];
 
-async function runSize(shipments: number, options: Options): Promise<SizeResult> {
-  console.log(`\n== ${shipments.toLocaleString()} shipments`);
-  const loadBefore = os.loadavg();
-  const db = database(shipments);
+/** See {@link requestValues}. */
+export interface RequestValues {
+  readonly count: number;
+  readonly customers: readonly string[];
+  readonly carriers: readonly string[];
+  keyAt(i: number): string;
+  customerAt(i: number): string;
+  dayAt(i: number): [string, string];
+}
+
+/**
+ * What the requests of a run are made of, read from the database: its row count, customers (the seed numbers them
+ * from the largest), carriers (most rows first), and the i-th request's key, customer and one-day period, spread over
+ * the data so that no two nearby requests ask for the same.
+ */
+export function requestValues(db: Database.Database): RequestValues {
   const count = db.prepare('SELECT count(*) FROM shipments').pluck().get() as number;
   const customers = db.prepare('SELECT customer_number FROM customers').pluck().all() as string[];
-  const largestCustomer = customers[0]!;
   const carriers = db
     .prepare(
       'SELECT carrier FROM shipments WHERE carrier IS NOT NULL GROUP BY carrier ORDER BY count(*) DESC'
@@ -473,13 +479,27 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
     .get() as { minDay: string; maxDay: string };
   const firstDay = Date.parse(minDay);
   const days = Math.max(1, Math.floor((Date.parse(maxDay) - firstDay) / 86_400_000));
-  const keyAt = (i: number): string => `SHP-${String(1 + ((i * 7_919) % count)).padStart(10, '0')}`;
-  const customerAt = (i: number): string => customers[(i * 31) % customers.length]!;
-  const dayAt = (i: number): [string, string] => {
-    const start = firstDay + ((i * 13) % days) * 86_400_000;
-    const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
-    return [iso(start), iso(start + 86_400_000)];
+  return {
+    count,
+    customers,
+    carriers,
+    keyAt: (i) => `SHP-${String(1 + ((i * 7_919) % count)).padStart(10, '0')}`,
+    customerAt: (i) => customers[(i * 31) % customers.length]!,
+    dayAt: (i) => {
+      const start = firstDay + ((i * 13) % days) * 86_400_000;
+      const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+      return [iso(start), iso(start + 86_400_000)];
+    }
   };
+}
+
+async function runSize(shipments: number, options: Options): Promise<SizeResult> {
+  console.log(`\n== ${shipments.toLocaleString()} shipments`);
+  const loadBefore = os.loadavg();
+  const db = database(shipments);
+  const values = requestValues(db);
+  const { count, customers, carriers, keyAt, customerAt, dayAt } = values;
+  const largestCustomer = customers[0]!;
 
   // Next links deep in a sorted set: the token the producer issues after row `depth` of the order, signed with the
   // server's key (following 2,500 links to get there measures nothing new).
@@ -584,7 +604,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   };
   // A fifth of the depth: each carrier has about a fifth of the rows.
   const filteredDepth = Math.floor(depth / 5);
-  const listViewFilters = listViewFilterSweep(db, { keyAt, customerAt, dayAt, carriers });
+  const listViewFilters = listViewFilterSweep(db, values);
   const page = (query: RawQuery) => () => ({
     resource: 'Shipments',
     query,

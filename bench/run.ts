@@ -5,6 +5,7 @@
  */
 import { main as batchSyncBench } from './batch-sync';
 import { main as dataVirtualizationBench } from './data-virtualization';
+import { main as dataVirtualizationCheck } from './data-virtualization-check';
 import { main as dataVirtualizationFixedCostBench } from './data-virtualization-fixed-cost';
 import { main as fireAndForgetBench } from './fire-and-forget';
 import { main as uiUpdateBench } from './ui-update';
@@ -14,6 +15,8 @@ const BENCHES: Readonly<Record<string, (argv: readonly string[]) => Promise<void
   '--batch-sync': batchSyncBench,
   // Data Virtualization: where a key lookup's server CPU goes, layer by layer.
   '--data-virtualization-fixed-cost': dataVirtualizationFixedCostBench,
+  // Data Virtualization: every benchmark shape's page and count against plain SQL, at the benchmark's sizes.
+  '--data-virtualization-check': dataVirtualizationCheck,
   // Fire and Forget: events/s end to end through the local Pub/Sub API, durable checkpoints, idempotent invoices.
   '--fire-and-forget': fireAndForgetBench,
   // UI Update: publishing throughput through the local Pub/Sub API.
