@@ -13,7 +13,7 @@
  * `bench/tmp/shipments-<N>-before.sqlite` (a database its own code built). `--profile <dir>` runs the current
  * server under `node --cpu-prof --cpu-prof-dir=<dir>` (the profile is written when the run ends).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -491,6 +491,19 @@ export function requestValues(db: Database.Database): RequestValues {
       return [iso(start), iso(start + 86_400_000)];
     }
   };
+}
+
+/**
+ * How much of a database file the operating system's page cache holds (0–1), from util-linux's `fincore`; undefined
+ * where it is missing. A first visit reads from the disk what the cache lacks: with both versions' 10M-row files
+ * (28 GB) on a 23 GB machine, the I/O-bound shapes move between runs with it.
+ */
+function cachedShare(file: string): number | undefined {
+  const run = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES,SIZE', file], {
+    encoding: 'utf8'
+  });
+  const [cached, size] = run.status === 0 ? run.stdout.trim().split(/\s+/).map(Number) : [];
+  return cached !== undefined && size ? Math.round((cached / size) * 100) / 100 : undefined;
 }
 
 async function runSize(shipments: number, options: Options): Promise<SizeResult> {
@@ -1016,6 +1029,8 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
     entity: SHIPMENTS
   });
 
+  const cachedAtStart = variants.map((variant) => cachedShare(variant.db.name));
+
   // Warm each server up (JIT, statement cache) with every shape before anything is measured, so a CPU figure is not
   // the compiler's: the others once, then the fixed-cost shapes CPU_WARM_UP times, last, so that the garbage the
   // heavy shapes leave is not collected inside the key lookups' CPU window (they are measured first). The
@@ -1161,9 +1176,21 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   }
   for (const connection of connections) connection.close();
   const loadAfter = os.loadavg();
+  const pageCache = variants.map((variant, k) => ({
+    variant: variant.name,
+    start: cachedAtStart[k],
+    end: cachedShare(variant.db.name)
+  }));
   const indexes = indexSizes(db);
   db.close();
-  return { shipments, results, floor, load: { before: loadBefore, after: loadAfter }, indexes };
+  return {
+    shipments,
+    results,
+    floor,
+    load: { before: loadBefore, after: loadAfter },
+    pageCache,
+    indexes
+  };
 }
 
 /** Sends request `i` of `shape` to the variant's server: the rows of its page (1 for a count or an entity). */
@@ -1307,6 +1334,8 @@ interface SizeResult {
   /** The floor under a key lookup's server CPU on this run's machine (see `measureFloor`). */
   floor?: { cpuMsPerRequest: number; http1: Stats };
   load: { before: number[]; after: number[] };
+  /** Each version's database file's share in the OS page cache when the size started and ended (`cachedShare`). */
+  pageCache?: { variant: string; start?: number; end?: number }[];
   indexes: { name: string; mb: number }[];
 }
 
@@ -1338,7 +1367,7 @@ function markdown(all: SizeResult[], options: Options): string {
       ''
     );
   }
-  for (const { shipments, results, floor, load: l, indexes } of all) {
+  for (const { shipments, results, floor, load: l, pageCache, indexes } of all) {
     lines.push(
       `## ${shipments.toLocaleString()} shipments`,
       '',
@@ -1346,6 +1375,17 @@ function markdown(all: SizeResult[], options: Options): string {
         '(the machine is shared with other jobs).',
       ''
     );
+    const share = (value: number | undefined): string =>
+      value === undefined ? 'unknown' : `${Math.round(value * 100)} %`;
+    if (pageCache?.some((c) => c.start !== undefined)) {
+      lines.push(
+        "Share of each database file in the operating system's page cache (`fincore`), when this size started → " +
+          'when it ended (a first visit reads from the disk what it lacks): ' +
+          pageCache.map((c) => `${c.variant} ${share(c.start)} → ${share(c.end)}`).join(', ') +
+          '.',
+        ''
+      );
+    }
     if (floor) {
       lines.push(
         `Floor under a key lookup's CPU on this run's machine: a bare \`node:http\` server answering every request ` +
