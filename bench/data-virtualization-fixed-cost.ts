@@ -11,11 +11,10 @@
  * builds (built here when absent).
  *
  * Child-process mode: `<this file> --serve-step <step> <database file>` starts one step's server and prints
- * `LISTENING <port>`.
+ * `LISTENING <url>`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -23,7 +22,6 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { securityHeaders } from '../remote-system/src/auth/headers';
-import { loadConfig } from '../remote-system/src/config';
 import { SHIPMENTS } from '../remote-system/src/data-virtualization/entity';
 import { toEntity } from '../remote-system/src/data-virtualization/query';
 import type { SqlValue } from '../remote-system/src/data-virtualization/positions';
@@ -31,7 +29,15 @@ import { openDatabase } from '../remote-system/src/db';
 import { CORRELATION_HEADER } from '../remote-system/src/http/correlation';
 import type { PatternModule } from '../remote-system/src/pattern-module';
 import { buildServer } from '../remote-system/src/server';
-import { database, serve, SECRET } from './data-virtualization';
+import {
+  benchServerConfig,
+  database,
+  processStats,
+  serve,
+  SECRET,
+  startServerProcess,
+  stopServer
+} from './data-virtualization';
 import { loadAverage, writeFormatted } from './processes';
 
 const RESULTS = path.join(__dirname, 'results');
@@ -116,7 +122,7 @@ async function serveStep(step: StepName, file: string): Promise<void> {
   const row = (url: string): SqlValue[] | undefined =>
     byKey.get(keyOf(url)) as SqlValue[] | undefined;
   const listening = (port: number): void => {
-    process.stdout.write(`LISTENING ${port}\n`);
+    process.stdout.write(`LISTENING http://127.0.0.1:${port}\n`);
   };
   if (step === 'node-http-constant' || step === 'node-http-sql') {
     const fixed = lookupBody('127.0.0.1', row(`Shipments('${keyAt(0)}')`));
@@ -158,43 +164,9 @@ async function serveStep(step: StepName, file: string): Promise<void> {
       );
     }
   };
-  const app = await buildServer(benchConfig(), { db, logger: false, patterns: [sqlOnly] });
+  const app = await buildServer(benchServerConfig(), { db, logger: false, patterns: [sqlOnly] });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   listening(Number(new URL(url).port));
-}
-
-/** The configuration `serve` gives the producer: the bench's secret, logs and rate limiting off. */
-const benchConfig = (): ReturnType<typeof loadConfig> =>
-  loadConfig({
-    ERP_SHARED_SECRET: SECRET,
-    LOG_LEVEL: 'silent',
-    PORT: '0',
-    DATABASE_PATH: ':memory:',
-    RATE_LIMIT_MAX: '0'
-  });
-
-function startStep(step: StepName, file: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, __filename, '--serve-step', step, file],
-    { stdio: ['ignore', 'pipe', 'inherit'] }
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /LISTENING (?:http:\/\/127\.0\.0\.1:)?(\d+)/.exec(output);
-      if (match) resolve({ port: Number(match[1]), child });
-    });
-    child.once('exit', (code) => reject(new Error(`${step} server exited with ${code}`)));
-  });
-}
-
-/** A process's CPU time (user + system) so far, in ms, from `/proc` (10 ms ticks). */
-function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 interface StepResult {
@@ -213,13 +185,14 @@ const median = (values: readonly number[]): number => {
 const round3 = (value: number): number => Math.round(value * 1000) / 1000;
 
 async function measureSteps(file: string, options: Options): Promise<StepResult[]> {
-  const servers = new Map<StepName, { port: number; child: ChildProcess }>();
+  const servers = new Map<StepName, { url: string; child: ChildProcess }>();
   try {
-    for (const { name } of STEPS) servers.set(name, await startStep(name, file));
+    for (const { name } of STEPS)
+      servers.set(name, await startServerProcess(__filename, ['--serve-step', name, file]));
     // Every step but the floor must answer with the key's own entity: a step that answered wrongly would measure less.
     const lookup = async (step: StepName, i: number): Promise<void> => {
       const response = await fetch(
-        `http://127.0.0.1:${servers.get(step)!.port}/data-virtualization/odata/Shipments('${keyAt(i)}')`,
+        `${servers.get(step)!.url}/data-virtualization/odata/Shipments('${keyAt(i)}')`,
         { headers: { authorization: `Bearer ${SECRET}` } }
       );
       const body = await response.text();
@@ -235,9 +208,11 @@ async function measureSteps(file: string, options: Options): Promise<StepResult[
       const order = round % 2 === 0 ? STEPS : [...STEPS].reverse();
       for (const { name } of order) {
         const { child } = servers.get(name)!;
-        const before = cpuMs(child.pid!);
+        const before = processStats(child.pid!).cpuMs;
         for (let i = 0; i < options.requests; i++) await lookup(name, i);
-        perRound.get(name)!.push(round3((cpuMs(child.pid!) - before) / options.requests));
+        perRound
+          .get(name)!
+          .push(round3((processStats(child.pid!).cpuMs - before) / options.requests));
       }
       console.log(
         `  round ${round + 1}: ` +
@@ -249,7 +224,7 @@ async function measureSteps(file: string, options: Options): Promise<StepResult[
       return { step: name, adds, cpuMsPerRequest: cpu, median: round3(median(cpu)) };
     });
   } finally {
-    for (const { child } of servers.values()) child.kill('SIGTERM');
+    for (const { child } of servers.values()) await stopServer(child);
   }
 }
 

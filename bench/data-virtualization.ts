@@ -249,7 +249,7 @@ function turnOrder(i: number, variants: number): number[] {
 }
 
 /** CPU time (user + system, ms) and memory (kB) of a process, from /proc (Linux). */
-function processStats(pid: number): { cpuMs: number; rssKb: number; peakRssKb: number } {
+export function processStats(pid: number): { cpuMs: number; rssKb: number; peakRssKb: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of stat (utime, stime) in clock ticks of 10 ms; `fields` starts at field 3.
@@ -998,7 +998,10 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
     variants.push({
       name: 'before',
       db: beforeDb,
-      server: await startServerProcess(path.join(options.before, 'bench/run.ts'), file, []),
+      server: await startServerProcess(path.join(options.before, 'bench/run.ts'), [
+        '--serve',
+        file
+      ]),
       queries: (await import(
         path.join(options.before, 'remote-system/src/data-virtualization/query')
       )) as typeof currentQuery,
@@ -1021,7 +1024,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
     touch: shipmentToucher(db),
     server: await startServerProcess(
       __filename,
-      db.name,
+      ['--serve', db.name],
       options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : []
     ),
     queries: currentQuery,
@@ -1452,14 +1455,16 @@ function producerSettings(): string {
   return `DATA_VIRTUALIZATION_CACHE_MB=${pageCacheMb} and DATA_VIRTUALIZATION_MMAP_MB=${mmapMb}`;
 }
 
-/** Starts `<entry> --serve <db>` (or `--serve-floor <response file>`) in a child process and waits for its URL. */
-function startServerProcess(
+/**
+ * Starts `<entry> <args>` in a child process (`--serve <db>`, `--serve-floor <response file>`, or another bench's own
+ * server mode) and waits for the URL it prints as `LISTENING <url>`.
+ */
+export function startServerProcess(
   entry: string,
-  file: string,
-  nodeArgs: readonly string[],
-  mode: '--serve' | '--serve-floor' = '--serve'
+  args: readonly string[],
+  nodeArgs: readonly string[] = []
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...nodeArgs, ...process.execArgv, entry, mode, file], {
+  const child = spawn(process.execPath, [...nodeArgs, ...process.execArgv, entry, ...args], {
     stdio: ['ignore', 'pipe', 'inherit']
   });
   return new Promise((resolve, reject) => {
@@ -1474,7 +1479,7 @@ function startServerProcess(
 }
 
 /** SIGTERM, then wait for the exit (a `--cpu-prof` profile is written on the way out). */
-function stopServer(child: ChildProcess): Promise<void> {
+export function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.removeAllListeners('exit');
@@ -1523,7 +1528,7 @@ async function measureFloor(after: Variant, lookup: Shape): Promise<SizeResult['
   });
   const file = path.join(TMP, 'floor-response.json');
   fs.writeFileSync(file, JSON.stringify({ headers, body: await response.text() }));
-  const floor = await startServerProcess(__filename, file, [], '--serve-floor');
+  const floor = await startServerProcess(__filename, ['--serve-floor', file]);
   try {
     const send = async (i: number): Promise<void> => {
       const answer = await fetch(
@@ -1544,10 +1549,9 @@ async function measureFloor(after: Variant, lookup: Shape): Promise<SizeResult['
   }
 }
 
-/** Child-process mode: the real composition root over an existing bench database. */
-export async function serve(file: string): Promise<void> {
-  const db = openDatabase(file);
-  const config = loadConfig({
+/** The bench servers' configuration: the bench's secret, logs off, and rate limiting off. */
+export function benchServerConfig(): ReturnType<typeof loadConfig> {
+  return loadConfig({
     ERP_SHARED_SECRET: SECRET,
     LOG_LEVEL: 'silent',
     PORT: '0',
@@ -1555,6 +1559,12 @@ export async function serve(file: string): Promise<void> {
     // One client sends thousands of requests a minute with one credential: per-credential limiting off.
     RATE_LIMIT_MAX: '0'
   });
+}
+
+/** Child-process mode: the real composition root over an existing bench database. */
+export async function serve(file: string): Promise<void> {
+  const db = openDatabase(file);
+  const config = benchServerConfig();
   // The module as patterns.ts registers it, with the paging key pinned so the parent's deep link verifies.
   const app: FastifyInstance = await buildServer(config, {
     db,
