@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 1000000,10000000 --requests 400 --before <checkout> --profile <dir>]`
+ * `npm run bench [-- --sizes 1000000,10000000 --requests 400 --before <checkout> --profile <dir> --drop-caches]`
  *
  * Data Virtualization benchmark: Salesforce Connect's query shapes against the OData producer through the real HTTP
  * server (the composition root, bearer auth included) in its own process on 127.0.0.1, each beside the same SQL run
@@ -11,7 +11,9 @@
  * one (so both see the same machine load): `<checkout>` is a copy of the repository at the old commit (for example
  * `git archive <commit> | tar -x -C /tmp/before`, with `node_modules` linked), its server serving
  * `bench/tmp/shipments-<N>-before.sqlite` (a database its own code built). `--profile <dir>` runs the current
- * server under `node --cpu-prof --cpu-prof-dir=<dir>` (the profile is written when the run ends).
+ * server under `node --cpu-prof --cpu-prof-dir=<dir>` (the profile is written when the run ends). `--drop-caches`
+ * empties the operating system's page cache before each size's servers start (root only), so that neither version
+ * starts with its database file cached by whatever ran before.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -56,12 +58,18 @@ interface Options {
   before?: string;
   profile?: string;
   shapes?: RegExp;
+  /** Empty the operating system's page cache before each size's servers start (`--drop-caches`; needs root). */
+  dropCaches?: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
   const options: Options = { sizes: [1_000_000, 10_000_000], requests: 400, concurrency: 4 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    if (flag === '--drop-caches') {
+      options.dropCaches = true; // a switch: it takes no value
+      continue;
+    }
     const value = inline ?? argv[++i] ?? '';
     if (flag === '--sizes')
       options.sizes = value.split(',').map((v) => Number(v.replace(/_/g, '')));
@@ -504,6 +512,70 @@ function cachedShare(file: string): number | undefined {
   });
   const [cached, size] = run.status === 0 ? run.stdout.trim().split(/\s+/).map(Number) : [];
   return cached !== undefined && size ? Math.round((cached / size) * 100) / 100 : undefined;
+}
+
+/**
+ * Writes the dirty pages out and empties the operating system's page cache (`/proc/sys/vm/drop_caches`, root only),
+ * so that both versions start a size with none of their database file cached, whatever ran before.
+ */
+function dropPageCache(): void {
+  spawnSync('sync');
+  try {
+    fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
+  } catch (error) {
+    throw new Error(`--drop-caches needs root to write /proc/sys/vm/drop_caches: ${String(error)}`);
+  }
+}
+
+/**
+ * The machine's proactive reclaim, as the results state it: each running DAMON scheme (Linux's data access monitor,
+ * `/sys/kernel/mm/damon`) that pages memory out once it has gone unused for a while, with memory free or not. On the
+ * team's bench machine one drops file pages unused for 60 s, so a page one request read can be gone when the next
+ * needs it a minute later, while a process's own memory (SQLite's page cache) stays. Undefined where there is none.
+ */
+export function proactiveReclaim(): string | undefined {
+  const root = '/sys/kernel/mm/damon/admin/kdamonds';
+  const read = (file: string): string | undefined => {
+    try {
+      return fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const numbered = (dir: string): string[] => {
+    try {
+      return fs.readdirSync(dir).filter((name) => /^\d+$/.test(name));
+    } catch {
+      return [];
+    }
+  };
+  const schemes: string[] = [];
+  for (const kdamond of numbered(root)) {
+    if (read(`${root}/${kdamond}/state`) !== 'on') continue;
+    for (const context of numbered(`${root}/${kdamond}/contexts`)) {
+      const dir = `${root}/${kdamond}/contexts/${context}`;
+      const aggregationUs = Number(read(`${dir}/monitoring_attrs/intervals/aggr_us`));
+      for (const scheme of numbered(`${dir}/schemes`)) {
+        const at = `${dir}/schemes/${scheme}`;
+        if (read(`${at}/action`) !== 'pageout') continue;
+        const idleSeconds = (Number(read(`${at}/access_pattern/age/min`)) * aggregationUs) / 1e6;
+        const quotaBytes = Number(read(`${at}/quotas/bytes`));
+        const quotaMs = Number(read(`${at}/quotas/reset_interval_ms`));
+        const keepsAnonymous = ['ops_filters', 'filters'].some((kind) =>
+          numbered(`${at}/${kind}`).some(
+            (f) =>
+              read(`${at}/${kind}/${f}/type`) === 'anon' && read(`${at}/${kind}/${f}/allow`) === 'N'
+          )
+        );
+        schemes.push(
+          `pages unused for ${idleSeconds} s are paged out` +
+            (quotaBytes > 0 ? `, up to ${quotaBytes / 1_048_576} MB every ${quotaMs} ms` : '') +
+            (keepsAnonymous ? ', process memory (anonymous pages) excepted' : '')
+        );
+      }
+    }
+  }
+  return schemes.length > 0 ? schemes.join('; ') : undefined;
 }
 
 async function runSize(shipments: number, options: Options): Promise<SizeResult> {
@@ -985,6 +1057,7 @@ async function runSize(shipments: number, options: Options): Promise<SizeResult>
   ];
   const shapes = allShapes.filter((s) => !options.shapes || options.shapes.test(s.name));
 
+  if (options.dropCaches) dropPageCache();
   // The servers run in their own processes (as in production), so the client's work does not stall their event loops.
   const variants: Variant[] = [];
   /** Extra connections to close at the end. */
@@ -1361,6 +1434,21 @@ function markdown(all: SizeResult[], options: Options): string {
       'the same request, run directly (prepared). Latencies in ms.',
     ''
   ];
+  const reclaim = proactiveReclaim();
+  if (reclaim !== undefined || options.dropCaches) {
+    lines.push(
+      (reclaim === undefined
+        ? ''
+        : `This machine's kernel reclaims memory before it runs short (DAMON): ${reclaim}. A database page that the ` +
+          'warm-up or an earlier request read can be gone from the page cache a minute later, so a first visit ' +
+          "reads from the disk what the producer's own SQLite cache does not hold. ") +
+        (options.dropCaches
+          ? 'Each size started with the page cache emptied (`--drop-caches`), so both versions started with none ' +
+            'of their database file cached.'
+          : ''),
+      ''
+    );
+  }
   if (options.before) {
     lines.push(
       '"before" = the previous version (its code and its database, with the indexes it had), measured in the same ' +
@@ -1447,12 +1535,21 @@ function markdown(all: SizeResult[], options: Options): string {
 }
 
 /**
- * The producer's settings the servers read from this process's environment (`serve` passes it on), as the results
- * state them: a run with `DATA_VIRTUALIZATION_MMAP_MB` set measures memory-mapped reads, in both versions.
+ * The producer's settings the "after" server reads from this process's environment (`serve` passes it on), as the
+ * results state them. The "before" server reads the same environment, with its own version's defaults for what is
+ * unset: a run with `DATA_VIRTUALIZATION_MMAP_MB` set measures memory-mapped reads in both versions.
  */
 function producerSettings(): string {
   const { pageCacheMb, mmapMb } = loadDataVirtualizationConfig(process.env);
-  return `DATA_VIRTUALIZATION_CACHE_MB=${pageCacheMb} and DATA_VIRTUALIZATION_MMAP_MB=${mmapMb}`;
+  const inEnvironment = ['DATA_VIRTUALIZATION_CACHE_MB', 'DATA_VIRTUALIZATION_MMAP_MB'].filter(
+    (name) => process.env[name] !== undefined
+  );
+  return (
+    `DATA_VIRTUALIZATION_CACHE_MB=${pageCacheMb} and DATA_VIRTUALIZATION_MMAP_MB=${mmapMb} ` +
+    (inEnvironment.length === 0
+      ? '(this version\'s defaults; "before" ran with its own)'
+      : `(${inEnvironment.join(' and ')} set for both versions)`)
+  );
 }
 
 /**
@@ -1611,7 +1708,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     writeFormatted(path.join(RESULTS, name), text);
   await write(
     'data-virtualization.json',
-    JSON.stringify({ generatedAt: new Date().toISOString(), options, runs: all }, null, 2)
+    JSON.stringify(
+      {
+        generatedAt: new Date().toISOString(),
+        options,
+        proactiveReclaim: proactiveReclaim() ?? null,
+        runs: all
+      },
+      null,
+      2
+    )
   );
   await write('data-virtualization.md', markdown(all, options));
   console.log(`\nwrote ${path.relative(process.cwd(), RESULTS)}/data-virtualization.{md,json}`);
