@@ -6,8 +6,8 @@ import { loadDataVirtualizationConfig } from '../../src/data-virtualization/conf
 import { createShipmentDatabase, startServer } from './support';
 
 describe('loadDataVirtualizationConfig', () => {
-  it('defaults to a 1 GB page cache and no memory-mapped I/O', () => {
-    expect(loadDataVirtualizationConfig({})).toEqual({ pageCacheMb: 1024, mmapMb: 0 });
+  it('defaults to a 64 MB page cache and no memory-mapped I/O', () => {
+    expect(loadDataVirtualizationConfig({})).toEqual({ pageCacheMb: 64, mmapMb: 0 });
   });
 
   it('reads the .env.example values as written', () => {
