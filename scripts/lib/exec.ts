@@ -55,6 +55,17 @@ export function runProcess(
   });
 }
 
+/**
+ * JVM options for the gate's Java tools (apexlink, PMD), each a run of a few seconds: the client compiler alone and
+ * the serial collector spend much less CPU on such a run than the defaults, tuned for long-running servers (on 2
+ * cores: apexlink 16.2 → 9.7 s of CPU, PMD 13.6 → 7.5, the gate's own Apex tests 23.5 → 16.2), and the gate's checks
+ * share those 2 cores. Set as `JDK_JAVA_OPTIONS`, which the `java` launcher of every JDK since 9 reads (so it reaches
+ * PMD, which Code Analyzer starts) and announces on stderr; a value the caller set is kept.
+ */
+export function preferShortRunJvm(): void {
+  process.env.JDK_JAVA_OPTIONS ??= '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
+}
+
 /** Last lines of a tool's output, to quote in a tool-error finding. */
 export function tail(text: string, lines = 15): string {
   return text.trim().split('\n').slice(-lines).join('\n');

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { preferShortRunJvm } from './exec';
 
 /** One problem a check found, located as precisely as the underlying tool allows. */
 export interface Finding {
@@ -101,6 +102,7 @@ export function runCli(check: Check, argv: string[] = process.argv.slice(2)): vo
   const rootArg = argValue(argv, '--root');
   const jsonOut = argValue(argv, '--json');
   const root = path.resolve(rootArg ?? process.cwd());
+  preferShortRunJvm();
   check(root)
     .then((result) => {
       for (const finding of result.findings) console.log(formatFinding(finding, root));
