@@ -53,6 +53,25 @@ describe('npm test runner', () => {
     expect(summaryTable(gate).split('\n')[0]).toMatch(/^check\s+status\s+findings\s+tests\s+time$/);
   });
 
+  it('runs a check that uses every core alone, before the others share the cores', async () => {
+    const window = (name: string, usesEveryCore?: boolean): GateCheck => ({
+      name,
+      script: path.join(FIXTURES, 'fake-checks', 'window.ts'),
+      ...(usesEveryCore ? { usesEveryCore } : {})
+    });
+    const gate = await runGate(fixture('clean'), {
+      checks: [window('first'), window('every-core', true), window('second')],
+      concurrency: 2
+    });
+    const [first, everyCore, second] = gate.results.map(
+      (r) => r.notes.map(Number) as [number, number]
+    );
+    expect(gate.results.map((r) => r.name)).toEqual(['first', 'every-core', 'second']);
+    // the one that uses every core ran first, and ended before either of the others started
+    expect(everyCore![1]).toBeLessThanOrEqual(Math.min(first![0], second![0]));
+    expect(CHECKS.filter((c) => c.usesEveryCore).map((c) => c.name)).toEqual(['jest']);
+  });
+
   it('prints findings as path:line:col rule message', () => {
     expect(
       formatFinding(
