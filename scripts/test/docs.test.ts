@@ -8,6 +8,7 @@ import {
   requiredSections,
   sectionHeadings
 } from '../verify/docs';
+import { privateClasses } from '../docs/apex';
 import { TOOL_ERROR } from '../lib/findings';
 import { fixture, located } from './support';
 
@@ -111,5 +112,34 @@ describe('docs (markdownlint, links, pattern pages, Apex reference)', () => {
         (h) => h.title
       )
     ).toEqual(['One', 'Two']);
+  });
+
+  it('leaves out of the Apex reference only the classes declared private at the top level', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-private-'));
+    try {
+      const classes: Record<string, string> = {
+        'PlainTest.cls': '@IsTest\nprivate class PlainTest {\n}\n',
+        'SharingTest.cls':
+          '/** A test, with a comment that says public class. */\n@IsTest(SeeAllData=false)\n' +
+          'private with sharing class SharingTest {\n}\n',
+        'LowerCase.cls': '// header\n@isTest\nPRIVATE class LowerCase {\n}\n',
+        'PublicMock.cls': '@IsTest\npublic class PublicMock {\n  private class Inner {}\n}\n',
+        'Resource.cls':
+          "@RestResource(urlMapping='/orders/*')\nglobal with sharing class Resource {\n" +
+          '  private class Hidden {}\n}\n',
+        'Commented.cls': '/* private class Commented */\npublic class Commented {\n}\n',
+        'Unreadable.cls': '@IsTest\n/* unclosed\nprivate class Unreadable {\n}\n'
+      };
+      for (const [name, source] of Object.entries(classes)) {
+        fs.writeFileSync(path.join(dir, name), source);
+      }
+      expect(
+        privateClasses(dir)
+          .map((file) => path.basename(file))
+          .sort()
+      ).toEqual(['LowerCase.cls', 'PlainTest.cls', 'SharingTest.cls']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
