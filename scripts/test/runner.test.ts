@@ -54,9 +54,10 @@ describe('npm test runner', () => {
   });
 
   it('runs a check that uses every core alone, before the others share the cores', async () => {
+    // each its own name, all the same fake check
     const window = (name: string, usesEveryCore?: boolean): GateCheck => ({
+      ...fake('window'),
       name,
-      script: path.join(FIXTURES, 'fake-checks', 'window.ts'),
       ...(usesEveryCore ? { usesEveryCore } : {})
     });
     const gate = await runGate(fixture('clean'), {
